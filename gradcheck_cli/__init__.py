@@ -1,0 +1,26 @@
+"""gradcheck: check and grade hand-written gradients (vector-Jacobian products).
+
+The public Python API: ``ops``, ``vjp``, ``numerical_vjp``, ``check_vjp``. Imports are lazy so
+that ``gradcheck --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+__all__ = ["ops", "vjp", "numerical_vjp", "check_vjp", "__version__"]
+
+
+def __getattr__(name: str):
+    if name == "ops":
+        from .engine import ops
+        return ops
+    if name == "vjp":
+        from .engine import vjp
+        return vjp
+    if name == "numerical_vjp":
+        from .numerical import numerical_vjp
+        return numerical_vjp
+    if name == "check_vjp":
+        from .check import check_vjp
+        return check_vjp
+    raise AttributeError(f"module 'gradcheck_cli' has no attribute {name!r}")

@@ -1,0 +1,383 @@
+"""The reverse-mode engine: a tensor that records the graph, a primitive registry, and the walk.
+
+The tracer knows nothing about derivatives: every primitive brings its forward and its VJPs,
+registered side by side in ``ops.py``. Broadcasting is undone here, once, for every rule.
+
+Forwards are *batch-polymorphic*: inside ``batched(k)`` every array carries ``k`` extra leading
+axes, so finite differences can evaluate thousands of perturbed inputs in one vectorised call.
+A forward therefore addresses axes from the end (the engine turns ``axis`` parameters negative)
+and uses ``lead(x)`` where it needs the leading shape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..errors import OpError
+
+# ---------------------------------------------------------------------------- batching
+
+_BATCH_NDIM = 0
+
+
+def batch_ndim() -> int:
+    """How many leading axes are a batch of independent evaluations (0 outside ``batched``)."""
+    return _BATCH_NDIM
+
+
+def lead(x: np.ndarray) -> tuple[int, ...]:
+    """The batch part of an array's shape."""
+    return x.shape[:_BATCH_NDIM]
+
+
+def logical_shape(x: np.ndarray) -> tuple[int, ...]:
+    """The shape an op sees, without the batch axes."""
+    return x.shape[_BATCH_NDIM:]
+
+
+@contextlib.contextmanager
+def batched(ndim: int = 1):
+    """Evaluate forwards with ``ndim`` extra leading axes; no graph is recorded."""
+    global _BATCH_NDIM
+    previous = _BATCH_NDIM
+    _BATCH_NDIM = ndim
+    try:
+        yield
+    finally:
+        _BATCH_NDIM = previous
+
+
+# ---------------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class Primitive:
+    """An op the engine differentiates: a forward and one VJP rule per differentiable input.
+
+    ``vjps[i](g, ans, *inputs, **params)`` returns the gradient w.r.t. input ``i`` given the
+    output gradient ``g``; it may return it in the broadcast shape (the engine reduces it).
+    ``holomorphic`` says whether the forward is complex-analytic, so finite differences may
+    use the complex step. ``samples(rng)`` yields ``(inputs, params)`` used by the tests that
+    walk the registry. ``variadic`` forwards take a sequence of arrays as their first input.
+    """
+
+    name: str
+    forward: Callable[..., np.ndarray]
+    vjps: tuple[Callable[..., np.ndarray] | None, ...] = ()
+    holomorphic: bool = True
+    variadic: bool = False
+    samples: Callable[[np.random.Generator], Sequence[tuple[tuple, dict]]] | None = None
+    differentiable: bool = True
+
+
+PRIMITIVES: dict[str, Primitive] = {}
+
+
+def primitive(name: str, forward: Callable, *vjps: Callable | None, holomorphic: bool = True,
+              variadic: bool = False, samples=None, differentiable: bool = True) -> Callable:
+    """Register a primitive and return the user-facing function that applies it."""
+    if name in PRIMITIVES:
+        raise RuntimeError(f"primitive {name!r} registered twice")
+    prim = Primitive(name, forward, tuple(vjps), holomorphic, variadic, samples, differentiable)
+    PRIMITIVES[name] = prim
+
+    if variadic:
+        def op(xs, **params):
+            return apply(prim, list(xs), params)
+    else:
+        def op(*xs, **params):
+            return apply(prim, list(xs), params)
+    op.__name__ = name
+    op.__qualname__ = name
+    op.__doc__ = forward.__doc__
+    op.primitive = prim  # type: ignore[attr-defined]
+    return op
+
+
+# ---------------------------------------------------------------------------- tensors
+
+
+class Tensor:
+    """An array with its place in the recorded graph."""
+
+    __slots__ = ("data", "prim", "parents", "params", "requires_grad", "_variadic_count",
+                 "__weakref__")
+    __array_priority__ = 100.0
+
+    def __init__(self, data, *, prim: Primitive | None = None, parents: tuple = (),
+                 params: dict | None = None, requires_grad: bool = False):
+        self.data = data
+        self.prim = prim
+        self.parents = parents
+        self.params = params or {}
+        self.requires_grad = requires_grad or any(p.requires_grad for p in parents)
+        self._variadic_count = None
+
+    # -- array-like surface
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return logical_shape(self.data)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def T(self) -> "Tensor":
+        from . import ops
+        return ops.transpose(self)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.data, dtype=dtype)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def __repr__(self) -> str:
+        op = self.prim.name if self.prim else "leaf"
+        return f"Tensor({np.array2string(np.asarray(self.data), precision=6)}, op={op})"
+
+    # Python operators route to the registered primitives (see ops.py).
+    def __add__(self, other): from . import ops; return ops.add(self, other)
+    def __radd__(self, other): from . import ops; return ops.add(other, self)
+    def __sub__(self, other): from . import ops; return ops.sub(self, other)
+    def __rsub__(self, other): from . import ops; return ops.sub(other, self)
+    def __mul__(self, other): from . import ops; return ops.mul(self, other)
+    def __rmul__(self, other): from . import ops; return ops.mul(other, self)
+    def __truediv__(self, other): from . import ops; return ops.div(self, other)
+    def __rtruediv__(self, other): from . import ops; return ops.div(other, self)
+    def __pow__(self, other): from . import ops; return ops.power(self, other)
+    def __rpow__(self, other): from . import ops; return ops.power(other, self)
+    def __neg__(self): from . import ops; return ops.neg(self)
+    def __matmul__(self, other): from . import ops; return ops.matmul(self, other)
+    def __rmatmul__(self, other): from . import ops; return ops.matmul(other, self)
+    def __getitem__(self, index): from . import ops; return ops.getitem(self, index)
+
+    def __gt__(self, other): return np.asarray(self.data > _data(other))
+    def __ge__(self, other): return np.asarray(self.data >= _data(other))
+    def __lt__(self, other): return np.asarray(self.data < _data(other))
+    def __le__(self, other): return np.asarray(self.data <= _data(other))
+    __hash__ = object.__hash__
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def as_array(x, op_name: str, position: int) -> np.ndarray:
+    """Turn an op input into a float (or complex) array, or raise an OpError that says why."""
+    if isinstance(x, Tensor):
+        return x.data
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+        raise OpError(f"{op_name}: input {position} is not an array of numbers ({exc})") from None
+    if arr.dtype.kind == "c":
+        return arr.astype(np.complex128, copy=False)
+    if arr.dtype.kind not in "biuf":
+        raise OpError(f"{op_name}: input {position} is not numeric (dtype {arr.dtype}, "
+                      f"shape {arr.shape})")
+    return arr.astype(np.float64, copy=False)
+
+
+def _normalise_axes(params: dict, ndim: int, op_name: str) -> dict:
+    """Make ``axis``/``axes`` parameters negative, so forwards ignore leading batch axes."""
+    if "axis" in params:
+        axis = params["axis"]
+        if axis is None and params.get("_all_axes_when_none", True):
+            params = {**params, "axis": tuple(range(-ndim, 0)) if ndim else None}
+        elif axis is not None:
+            params = {**params, "axis": _neg_axis(axis, ndim, op_name)}
+    if params.get("axes") is not None:
+        params = {**params, "axes": _neg_axis(params["axes"], ndim, op_name)}
+    return params
+
+
+def _neg_axis(axis, ndim: int, op_name: str):
+    if isinstance(axis, (tuple, list)):
+        return tuple(_neg_axis(a, ndim, op_name) for a in axis)
+    try:
+        a = int(axis)
+    except (TypeError, ValueError):
+        raise OpError(f"{op_name}: axis must be an integer, got {axis!r}") from None
+    if not -ndim <= a < ndim:
+        raise OpError(f"{op_name}: axis {a} is out of range for an input of {ndim} dimension(s)")
+    return a - ndim if a >= 0 else a
+
+
+def apply(prim: Primitive, inputs: list, params: dict) -> Tensor:
+    """Run a primitive's forward on tensors/arrays and record the node."""
+    if prim.variadic:
+        seq = inputs[0] if len(inputs) == 1 else inputs
+        if not isinstance(seq, (list, tuple)) or not seq:
+            raise OpError(f"{prim.name}: expects a non-empty sequence of arrays")
+        parents = tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, prim.name, i))
+                        for i, x in enumerate(seq))
+        arrays = [p.data for p in parents]
+        first_ndim = parents[0].ndim
+        params = _normalise_axes(params, first_ndim + (1 if prim.name == "stack" else 0),
+                                 prim.name)
+        try:
+            out = prim.forward(arrays, **params)
+        except OpError:
+            raise
+        except (ValueError, IndexError, TypeError) as exc:
+            shapes = ", ".join(str(p.shape) for p in parents)
+            raise OpError(f"{prim.name}: cannot combine inputs of shapes {shapes}: {exc}") from None
+    else:
+        parents = tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, prim.name, i))
+                        for i, x in enumerate(inputs))
+        arrays = [p.data for p in parents]
+        if parents:
+            params = _normalise_axes(params, parents[0].ndim, prim.name)
+        try:
+            with np.errstate(all="ignore"):
+                out = prim.forward(*arrays, **params)
+        except OpError:
+            raise
+        except (ValueError, IndexError, TypeError) as exc:
+            shapes = ", ".join(str(p.shape) for p in parents)
+            raise OpError(f"{prim.name}: cannot apply to inputs of shape(s) {shapes}"
+                          f"{_describe(params)}: {exc}") from None
+    out = np.asarray(out)
+    if _BATCH_NDIM:
+        return Tensor(out)
+    return Tensor(out, prim=prim, parents=parents, params=params)
+
+
+def _describe(params: dict) -> str:
+    shown = {k: v for k, v in params.items() if not k.startswith("_")}
+    return f" with {shown}" if shown else ""
+
+
+# ---------------------------------------------------------------------------- reverse mode
+
+
+def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``g`` down to ``shape``, undoing NumPy broadcasting (the one place this happens)."""
+    g = np.asarray(g)
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Nodes reachable from ``root``, parents before children; iterative, stable order."""
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node.parents):
+            if id(parent) not in visited and parent.requires_grad:
+                stack.append((parent, False))
+    return order
+
+
+def backward(root: Tensor, dz: np.ndarray) -> dict[int, np.ndarray]:
+    """Propagate ``dz`` from ``root`` back through the graph; gradients add up at branches."""
+    grads: dict[int, np.ndarray] = {id(root): dz}
+    for node in reversed(topological_order(root)):
+        g = grads.get(id(node))
+        if g is None or node.prim is None:
+            continue
+        prim = node.prim
+        arrays = [p.data for p in node.parents]
+        call_inputs = (arrays,) if prim.variadic else tuple(arrays)
+        for i, parent in enumerate(node.parents):
+            if not parent.requires_grad:
+                continue
+            rule = prim.vjps[0] if prim.variadic else (prim.vjps[i] if i < len(prim.vjps) else None)
+            if rule is None:
+                continue
+            if prim.variadic:
+                contribution = rule(g, node.data, *call_inputs, index=i, **node.params)
+            else:
+                contribution = rule(g, node.data, *call_inputs, **node.params)
+            contribution = unbroadcast(contribution, parent.data.shape)
+            if id(parent) in grads:
+                grads[id(parent)] = grads[id(parent)] + contribution
+            else:
+                grads[id(parent)] = contribution
+    return grads
+
+
+def trace(f: Callable, args: Sequence, wrt: Sequence[int]) -> tuple[Tensor, list[Tensor]]:
+    """Call ``f`` on tensors (those in ``wrt`` tracked) and return the output and the leaves."""
+    leaves = []
+    for i, a in enumerate(args):
+        arr = as_array(a, getattr(f, "__name__", "function"), i)
+        leaves.append(Tensor(arr.copy(), requires_grad=i in wrt))
+    out = f(*leaves)
+    if not isinstance(out, Tensor):
+        out = Tensor(as_array(out, getattr(f, "__name__", "function"), 0))
+    return out, leaves
+
+
+def _wrt_tuple(wrt, nargs: int) -> tuple[tuple[int, ...], bool]:
+    single = isinstance(wrt, (int, np.integer))
+    idx = (int(wrt),) if single else tuple(int(i) for i in wrt)
+    for i in idx:
+        if not 0 <= i < nargs:
+            raise OpError(f"wrt={i} is out of range for {nargs} argument(s)")
+    return idx, single
+
+
+def vjp(f: Callable, args: Sequence, dz=None, wrt=0):
+    """Reverse mode through the engine: <dz, df/d args[wrt]>; ``f`` is written with ``ops``."""
+    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    idx, single = _wrt_tuple(wrt, len(args))
+    out, leaves = trace(f, args, idx)
+    dz = np.ones(out.shape) if dz is None else as_array(dz, "dz", 0)
+    if dz.shape != out.shape:
+        raise OpError(f"dz has shape {dz.shape} but the output of "
+                      f"{getattr(f, '__name__', 'f')} has shape {out.shape}")
+    grads = backward(out, dz) if out.requires_grad else {}
+    result = tuple(np.asarray(grads.get(id(leaves[i]), np.zeros(leaves[i].shape)), dtype=np.float64)
+                   if not np.iscomplexobj(grads.get(id(leaves[i]), 0.0))
+                   else grads[id(leaves[i])] for i in idx)
+    return result[0] if single else result
+
+
+def forward_value(f: Callable, args: Sequence) -> np.ndarray:
+    """The output of ``f`` on ``args`` as an array (no graph kept)."""
+    out, _ = trace(f, tuple(args), ())
+    return out.data
+
+
+def ops_used(f: Callable, args: Sequence) -> list[Primitive]:
+    """The primitives a call of ``f`` goes through, in order of first use."""
+    out, _ = trace(f, tuple(args), tuple(range(len(args))))
+    seen: dict[str, Primitive] = {}
+    for node in topological_order(out):
+        if node.prim is not None:
+            seen.setdefault(node.prim.name, node.prim)
+    return list(seen.values())
