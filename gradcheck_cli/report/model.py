@@ -1,0 +1,146 @@
+"""The report model: plain data that every renderer formats and nothing else computes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+STATUSES = ("passed", "failed", "error", "timeout", "missing")
+
+
+@dataclass
+class Diagnosis:
+    """A recognised mistake (or a warning) with a stable id, prose message and hint."""
+
+    id: str
+    message: str
+    hint: str | None = None
+    severity: str = "error"          # "error" explains a failure; "warning"/"info" do not fail
+
+    def to_json(self, *, with_hint: bool = True) -> dict:
+        d = {"id": self.id, "message": self.message}
+        if with_hint:
+            d["hint"] = self.hint
+        if self.severity != "error":
+            d["severity"] = self.severity
+        return d
+
+
+@dataclass
+class CaseResult:
+    """The verdict on one case of one exercise."""
+
+    name: str
+    hidden: bool
+    status: str
+    size: int = 0
+    mismatched: int = 0
+    max_abs_error: float | None = None
+    max_rel_error: float | None = None
+    worst_index: list[int] | None = None
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    message: str = ""
+    duration_s: float = 0.0
+    score: float = 0.0
+    max_score: float = 0.0
+    # Detail for the human reports (not all of it goes to JSON).
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    dz: np.ndarray | None = None
+    expected: tuple[np.ndarray, ...] = ()
+    numerical: tuple[np.ndarray, ...] = ()
+    got: tuple[np.ndarray, ...] | None = None
+    output_names: tuple[str, ...] = ()
+    frames: list[dict] = field(default_factory=list)
+    stdout: str = ""
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name, "hidden": self.hidden, "status": self.status,
+            "size": self.size, "mismatched": self.mismatched,
+            "max_abs_error": _num(self.max_abs_error), "max_rel_error": _num(self.max_rel_error),
+            "worst_index": self.worst_index,
+            "diagnoses": [d.to_json(with_hint=False) for d in self.diagnoses],
+            "message": self.message, "duration_s": round(self.duration_s, 6),
+            "score": self.score, "max_score": self.max_score,
+        }
+
+
+@dataclass
+class ExerciseResult:
+    """The verdict on one exercise: its cases, its points, what went wrong."""
+
+    name: str
+    function: str
+    title: str
+    status: str
+    score: float
+    max_score: float
+    cases: list[CaseResult] = field(default_factory=list)
+    diagnoses: list[Diagnosis] = field(default_factory=list)
+    error: str | None = None
+    stdout: str = ""
+    line: int | None = None          # where the learner defined the function
+    signature: str = ""
+    group: str | None = None
+    hints: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name, "function": self.function, "title": self.title,
+            "status": self.status, "score": self.score, "max_score": self.max_score,
+            "diagnoses": [d.to_json() for d in self.diagnoses],
+            "error": self.error, "stdout": self.stdout, "line": self.line,
+            "group": self.group,
+            "cases": [c.to_json() for c in self.cases],
+        }
+
+
+@dataclass
+class Report:
+    """Everything gradcheck found out about one submission."""
+
+    submission: str
+    seed: int
+    exercises: list[ExerciseResult]
+    version: str = "0.1.0"
+    sandbox: dict[str, Any] = field(default_factory=dict)
+    import_error: str | None = None
+    duration_s: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 6)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 6)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.exercises) and all(e.status == "passed" for e in self.exercises)
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in STATUSES}
+        for e in self.exercises:
+            out[e.status] += 1
+        return out
+
+    def to_json(self) -> dict:
+        return {
+            "tool": "gradcheck", "version": self.version,
+            "submission": self.submission, "seed": self.seed,
+            "passed": self.passed, "score": self.score, "max_score": self.max_score,
+            "import_error": self.import_error,
+            "sandbox": self.sandbox,
+            "duration_s": round(self.duration_s, 6),
+            "exercises": [e.to_json() for e in self.exercises],
+        }
+
+
+def _num(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if np.isfinite(x) else None   # strict JSON has no NaN/Infinity
