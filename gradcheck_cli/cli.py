@@ -139,5 +139,12 @@ def _fail(exc: GradcheckError) -> None:
     sys.exit(exc.exit_code)
 
 
-if __name__ == "__main__":  # pragma: no cover
-    main()
+# The other commands live in gradcheck_cli/commands/; importing a module registers it on `app`.
+# (Each imports its heavy dependencies inside the command, so start-up stays fast.)
+import importlib as _importlib  # noqa: E402
+import pkgutil as _pkgutil  # noqa: E402
+
+from . import commands as _commands  # noqa: E402
+
+for _module in sorted(m.name for m in _pkgutil.iter_modules(_commands.__path__)):
+    _importlib.import_module(f"{_commands.__name__}.{_module}")

@@ -1,0 +1,1 @@
+"""Sub-commands beyond `run`, one module each; importing a module registers its commands."""
