@@ -12,8 +12,9 @@ and uses ``lead(x)`` where it needs the leading shape.
 from __future__ import annotations
 
 import contextlib
+import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -41,7 +42,12 @@ def logical_shape(x: np.ndarray) -> tuple[int, ...]:
 
 @contextlib.contextmanager
 def batched(ndim: int = 1):
-    """Evaluate forwards with ``ndim`` extra leading axes; no graph is recorded."""
+    """Evaluate forwards with ``ndim`` extra leading axes; no graph is recorded.
+
+    Every tensor (the arguments ``trace`` wraps, every op's output) then carries the batch
+    axes, possibly of size 1 where it is shared; a plain array or number handed to an op is a
+    constant of the function and gets size-1 batch axes.
+    """
     global _BATCH_NDIM
     previous = _BATCH_NDIM
     _BATCH_NDIM = ndim
@@ -63,6 +69,9 @@ class Primitive:
     ``holomorphic`` says whether the forward is complex-analytic, so finite differences may
     use the complex step. ``samples(rng)`` yields ``(inputs, params)`` used by the tests that
     walk the registry. ``variadic`` forwards take a sequence of arrays as their first input.
+    ``elementwise`` forwards broadcast their inputs against each other; ``new_axis`` says the
+    ``axis`` parameter counts the one axis the output adds (stack). ``param_names`` and
+    ``defaults`` are the forward's non-array parameters, read from its signature.
     """
 
     name: str
@@ -72,25 +81,61 @@ class Primitive:
     variadic: bool = False
     samples: Callable[[np.random.Generator], Sequence[tuple[tuple, dict]]] | None = None
     differentiable: bool = True
+    elementwise: bool = False
+    new_axis: bool = False
+    param_names: tuple[str, ...] = ()
+    defaults: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def arity(self) -> int:
+        """How many array inputs the forward takes (a variadic op takes one sequence)."""
+        return 1 if self.variadic else len(self.vjps)
 
 
 PRIMITIVES: dict[str, Primitive] = {}
 
 
+def _forward_params(forward: Callable, arity: int) -> tuple[tuple[str, ...], dict]:
+    """The names and defaults of a forward's parameters after its ``arity`` array inputs."""
+    if not inspect.isfunction(forward):  # a ufunc: arrays only
+        return (), {}
+    listed = list(inspect.signature(forward).parameters.values())[arity:]
+    names = tuple(p.name for p in listed)
+    defaults = {p.name: p.default for p in listed if p.default is not inspect.Parameter.empty}
+    return names, defaults
+
+
 def primitive(name: str, forward: Callable, *vjps: Callable | None, holomorphic: bool = True,
-              variadic: bool = False, samples=None, differentiable: bool = True) -> Callable:
-    """Register a primitive and return the user-facing function that applies it."""
+              variadic: bool = False, samples=None, differentiable: bool = True,
+              elementwise: bool = False, new_axis: bool = False) -> Callable:
+    """Register a primitive and return the user-facing function that applies it.
+
+    Parameters after the array inputs (``axis``, ``shape``, ``stride``...) are the forward's
+    own keyword parameters; the returned function also takes them positionally, as NumPy does.
+    ``elementwise`` ops broadcast their inputs; ``new_axis`` means ``axis`` counts the output's
+    extra dimension (stack).
+    """
     if name in PRIMITIVES:
         raise RuntimeError(f"primitive {name!r} registered twice")
-    prim = Primitive(name, forward, tuple(vjps), holomorphic, variadic, samples, differentiable)
+    arity = 1 if variadic else len(vjps)
+    names, defaults = _forward_params(forward, arity)
+    prim = Primitive(name, forward, tuple(vjps), holomorphic, variadic, samples, differentiable,
+                     elementwise, new_axis, names, defaults)
     PRIMITIVES[name] = prim
 
-    if variadic:
-        def op(xs, **params):
-            return apply(prim, list(xs), params)
-    else:
-        def op(*xs, **params):
-            return apply(prim, list(xs), params)
+    def op(*args, **params):
+        if len(args) < arity:
+            raise OpError(f"{name}: expects {arity} array input(s), got {len(args)}")
+        extra = args[arity:]
+        if len(extra) > len(names):
+            raise OpError(f"{name}: takes {arity} array input(s) and "
+                          f"{len(names)} parameter(s) {names}, got {len(args)} arguments")
+        for key, value in zip(names, extra):
+            if key in params:
+                raise OpError(f"{name}: parameter {key!r} given twice")
+            params[key] = value
+        inputs = [args[0]] if variadic else list(args[:arity])
+        return apply(prim, inputs, params)
     op.__name__ = name
     op.__qualname__ = name
     op.__doc__ = forward.__doc__
@@ -168,15 +213,22 @@ class Tensor:
     def __rmatmul__(self, other): from . import ops; return ops.matmul(other, self)
     def __getitem__(self, index): from . import ops; return ops.getitem(self, index)
 
-    def __gt__(self, other): return np.asarray(self.data > _data(other))
-    def __ge__(self, other): return np.asarray(self.data >= _data(other))
-    def __lt__(self, other): return np.asarray(self.data < _data(other))
-    def __le__(self, other): return np.asarray(self.data <= _data(other))
+    # Comparisons give a constant mask (a tensor that is never differentiated), for `where`.
+    def __gt__(self, other): return _compare(np.greater, self, other)
+    def __ge__(self, other): return _compare(np.greater_equal, self, other)
+    def __lt__(self, other): return _compare(np.less, self, other)
+    def __le__(self, other): return _compare(np.less_equal, self, other)
     __hash__ = object.__hash__
 
+    def __bool__(self) -> bool:
+        return bool(self.data)
 
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+
+def _compare(ufunc, a, b) -> Tensor:
+    arrays = [_as_input(a, ufunc.__name__, 0).data, _as_input(b, ufunc.__name__, 1).data]
+    if _BATCH_NDIM:
+        arrays = _align_batched(arrays)
+    return Tensor(ufunc(*arrays))
 
 
 def as_array(x, op_name: str, position: int) -> np.ndarray:
@@ -195,65 +247,96 @@ def as_array(x, op_name: str, position: int) -> np.ndarray:
     return arr.astype(np.float64, copy=False)
 
 
-def _normalise_axes(params: dict, ndim: int, op_name: str) -> dict:
-    """Make ``axis``/``axes`` parameters negative, so forwards ignore leading batch axes."""
+def _normalise_axes(params: dict, shape: tuple[int, ...], op_name: str, extra: int = 0) -> dict:
+    """Make ``axis``/``axes`` parameters negative, so forwards ignore leading batch axes.
+
+    ``axis=None`` becomes every axis of the input; ``extra`` counts axes the output adds.
+    """
+    ndim = len(shape) + extra
     if "axis" in params:
         axis = params["axis"]
-        if axis is None and params.get("_all_axes_when_none", True):
-            params = {**params, "axis": tuple(range(-ndim, 0)) if ndim else None}
-        elif axis is not None:
-            params = {**params, "axis": _neg_axis(axis, ndim, op_name)}
+        if axis is None:
+            params = {**params, "axis": tuple(range(-ndim, 0))}
+        else:
+            params = {**params, "axis": _neg_axis(axis, ndim, shape, op_name)}
     if params.get("axes") is not None:
-        params = {**params, "axes": _neg_axis(params["axes"], ndim, op_name)}
+        params = {**params, "axes": _neg_axis(params["axes"], ndim, shape, op_name)}
     return params
 
 
-def _neg_axis(axis, ndim: int, op_name: str):
+def _neg_axis(axis, ndim: int, shape: tuple[int, ...], op_name: str):
     if isinstance(axis, (tuple, list)):
-        return tuple(_neg_axis(a, ndim, op_name) for a in axis)
-    try:
-        a = int(axis)
-    except (TypeError, ValueError):
-        raise OpError(f"{op_name}: axis must be an integer, got {axis!r}") from None
+        axes = tuple(_neg_axis(a, ndim, shape, op_name) for a in axis)
+        if len(set(axes)) != len(axes):
+            raise OpError(f"{op_name}: repeated axis in {tuple(axis)} for an input of shape "
+                          f"{shape}")
+        return axes
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer)):
+        raise OpError(f"{op_name}: axis must be an integer or a tuple of integers, "
+                      f"got {axis!r}")
+    a = int(axis)
     if not -ndim <= a < ndim:
-        raise OpError(f"{op_name}: axis {a} is out of range for an input of {ndim} dimension(s)")
+        raise OpError(f"{op_name}: axis {a} is out of range for an input of shape {shape} "
+                      f"({ndim} dimension(s))")
     return a - ndim if a >= 0 else a
+
+
+def _as_input(x, op_name: str, position: int) -> Tensor:
+    """An op input as a tensor; outside values get size-1 batch axes inside ``batched``."""
+    if isinstance(x, Tensor):
+        return x
+    arr = as_array(x, op_name, position)
+    if _BATCH_NDIM:
+        arr = arr.reshape((1,) * _BATCH_NDIM + arr.shape)
+    return Tensor(arr)
+
+
+def _align_batched(arrays: list[np.ndarray]) -> list[np.ndarray]:
+    """Give batched inputs of an elementwise op the same logical rank, so batch axes line up."""
+    rank = max(a.ndim for a in arrays) - _BATCH_NDIM
+    return [a.reshape(a.shape[:_BATCH_NDIM] + (1,) * (rank - (a.ndim - _BATCH_NDIM))
+                      + a.shape[_BATCH_NDIM:]) if a.ndim - _BATCH_NDIM < rank else a
+            for a in arrays]
+
+
+def _check_params(prim: Primitive, params: dict) -> dict:
+    unknown = [k for k in params if k not in prim.param_names]
+    if unknown:
+        accepted = ", ".join(prim.param_names) or "none"
+        raise OpError(f"{prim.name}: unknown parameter(s) {', '.join(map(repr, unknown))} "
+                      f"(accepted: {accepted})")
+    return {**prim.defaults, **params}
 
 
 def apply(prim: Primitive, inputs: list, params: dict) -> Tensor:
     """Run a primitive's forward on tensors/arrays and record the node."""
+    params = _check_params(prim, params)
     if prim.variadic:
         seq = inputs[0] if len(inputs) == 1 else inputs
-        if not isinstance(seq, (list, tuple)) or not seq:
-            raise OpError(f"{prim.name}: expects a non-empty sequence of arrays")
-        parents = tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, prim.name, i))
-                        for i, x in enumerate(seq))
+        if isinstance(seq, (Tensor, np.ndarray)) or not isinstance(seq, (list, tuple)) or not seq:
+            raise OpError(f"{prim.name}: expects a non-empty list or tuple of arrays")
+        parents = tuple(_as_input(x, prim.name, i) for i, x in enumerate(seq))
         arrays = [p.data for p in parents]
-        first_ndim = parents[0].ndim
-        params = _normalise_axes(params, first_ndim + (1 if prim.name == "stack" else 0),
-                                 prim.name)
-        try:
-            out = prim.forward(arrays, **params)
-        except OpError:
-            raise
-        except (ValueError, IndexError, TypeError) as exc:
-            shapes = ", ".join(str(p.shape) for p in parents)
-            raise OpError(f"{prim.name}: cannot combine inputs of shapes {shapes}: {exc}") from None
+        call = (arrays,)
     else:
-        parents = tuple(x if isinstance(x, Tensor) else Tensor(as_array(x, prim.name, i))
-                        for i, x in enumerate(inputs))
+        if len(inputs) != prim.arity:
+            raise OpError(f"{prim.name}: expects {prim.arity} array input(s), got {len(inputs)}")
+        parents = tuple(_as_input(x, prim.name, i) for i, x in enumerate(inputs))
         arrays = [p.data for p in parents]
-        if parents:
-            params = _normalise_axes(params, parents[0].ndim, prim.name)
-        try:
-            with np.errstate(all="ignore"):
-                out = prim.forward(*arrays, **params)
-        except OpError:
-            raise
-        except (ValueError, IndexError, TypeError) as exc:
-            shapes = ", ".join(str(p.shape) for p in parents)
-            raise OpError(f"{prim.name}: cannot apply to inputs of shape(s) {shapes}"
-                          f"{_describe(params)}: {exc}") from None
+        if prim.elementwise and _BATCH_NDIM:
+            arrays = _align_batched(arrays)
+        call = tuple(arrays)
+    if parents:
+        params = _normalise_axes(params, parents[0].shape, prim.name, int(prim.new_axis))
+    try:
+        with np.errstate(all="ignore"):
+            out = prim.forward(*call, **params)
+    except OpError:
+        raise
+    except (ValueError, IndexError, TypeError) as exc:
+        shapes = ", ".join(str(p.shape) for p in parents)
+        raise OpError(f"{prim.name}: cannot apply to inputs of shape(s) {shapes}"
+                      f"{_describe(params)}: {exc}") from None
     out = np.asarray(out)
     if _BATCH_NDIM:
         return Tensor(out)
@@ -361,10 +444,20 @@ def vjp(f: Callable, args: Sequence, dz=None, wrt=0):
         raise OpError(f"dz has shape {dz.shape} but the output of "
                       f"{getattr(f, '__name__', 'f')} has shape {out.shape}")
     grads = backward(out, dz) if out.requires_grad else {}
-    result = tuple(np.asarray(grads.get(id(leaves[i]), np.zeros(leaves[i].shape)), dtype=np.float64)
-                   if not np.iscomplexobj(grads.get(id(leaves[i]), 0.0))
-                   else grads[id(leaves[i])] for i in idx)
+    result = tuple(_own_gradient(grads.get(id(leaves[i])), leaves[i].shape, dz) for i in idx)
     return result[0] if single else result
+
+
+def _own_gradient(g, shape: tuple[int, ...], dz: np.ndarray) -> np.ndarray:
+    """A gradient the caller may keep and modify: never a view of dz or a read-only view."""
+    if g is None:
+        return np.zeros(shape)
+    g = np.asarray(g)
+    if not np.iscomplexobj(g):
+        g = g.astype(np.float64, copy=False)
+    if not g.flags.writeable or np.may_share_memory(g, dz):
+        g = g.copy()
+    return g
 
 
 def forward_value(f: Callable, args: Sequence) -> np.ndarray:
