@@ -1,0 +1,75 @@
+"""How fast the learner's worker is: start-up, call round trips, submissions per second.
+
+Run from the repository root: ``python benchmarks/bench_sandbox.py [--submissions N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from gradcheck_cli.sandbox import SandboxOptions, Worker
+
+SUBMISSION = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "correct.py"
+OPTIONS = SandboxOptions(timeout=10.0)
+CALLS_PER_SUBMISSION = 8          # about what the four worked exercises need
+
+
+def startup_seconds(repeats: int) -> list[float]:
+    """Launch to imported, per worker."""
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with Worker(SUBMISSION, OPTIONS) as w:
+            assert w.import_error is None
+            times.append(time.perf_counter() - started)
+    return times
+
+
+def call_seconds(size: int, repeats: int) -> float:
+    """Mean round trip of one call with two float64 inputs of ``size`` elements."""
+    x, dz = np.random.default_rng(0).standard_normal((2, size))
+    with Worker(SUBMISSION, OPTIONS) as w:
+        w.call("grad_sigmoid", [("x", x), ("dz", dz)])
+        started = time.perf_counter()
+        for _ in range(repeats):
+            assert w.call("grad_sigmoid", [("x", x), ("dz", dz)]).ok
+        return (time.perf_counter() - started) / repeats
+
+
+def grade_one(_: int) -> None:
+    x, dz = np.arange(3.0), np.ones(3)
+    with Worker(SUBMISSION, OPTIONS) as w:
+        for _ in range(CALLS_PER_SUBMISSION):
+            assert w.call("grad_sigmoid", [("x", x), ("dz", dz)]).ok
+
+
+def submissions_per_second(count: int, jobs: int) -> float:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(grade_one, range(count)))
+    return count / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--submissions", type=int, default=40)
+    args = parser.parse_args()
+    start = startup_seconds(10)
+    print(f"worker start-up (launch → imported): median {statistics.median(start) * 1e3:.0f} ms, "
+          f"max {max(start) * 1e3:.0f} ms")
+    for size in (3, 10_000, 1_000_000):
+        repeats = 2000 if size < 100_000 else 20
+        print(f"call round trip, {size:>9} elements: {call_seconds(size, repeats) * 1e6:9.0f} µs")
+    for jobs in (1, 2):
+        rate = submissions_per_second(args.submissions, jobs)
+        print(f"submissions/s ({CALLS_PER_SUBMISSION} calls each, {jobs} job(s)): {rate:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""The grader's end of a worker's pipes: frames with deadlines, and the learner's output.
+
+Requests, replies and the learner's output travel on three separate pipes, so a learner who
+prints cannot corrupt a frame. The worker flushes the learner's output before it writes a
+reply, so once a reply has arrived, all output of that call is already in the output pipe:
+draining it then gives exactly that call's output.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import time
+
+from . import wire
+
+READ_CHUNK = 1 << 20
+# Most bytes one drain reads: a process the learner left running may never stop printing.
+DRAIN_BUDGET = 16 * READ_CHUNK
+
+
+class Closed(Exception):
+    """The worker hung up (it died, or closed its end) before a whole reply arrived."""
+
+
+class TimedOut(Exception):
+    """The deadline passed before a whole reply arrived."""
+
+
+class Capture:
+    """The learner's output, kept up to ``limit`` bytes; the rest is only counted."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._kept = bytearray()
+        self._dropped = 0
+
+    def feed(self, data: bytes) -> None:
+        """Keep what fits under the limit, count the rest."""
+        room = max(self.limit - len(self._kept), 0)
+        self._kept += data[:room]
+        self._dropped += max(len(data) - room, 0)
+
+    def take(self) -> str:
+        """The output so far, with a truncation marker; the capture starts over."""
+        text = self._kept.decode("utf-8", errors="replace")
+        if self._dropped:
+            text += f"\n… {self._dropped} bytes truncated"
+        self._kept, self._dropped = bytearray(), 0
+        return text
+
+
+class Pipes:
+    """Non-blocking frame exchange on (request, response) plus capture of the output pipe."""
+
+    def __init__(self, request_fd: int, response_fd: int, output_fd: int, capture: Capture,
+                 max_payload: int):
+        self.request_fd, self.response_fd, self.output_fd = request_fd, response_fd, output_fd
+        self.capture = capture
+        for fd in (request_fd, response_fd, output_fd):
+            os.set_blocking(fd, False)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(response_fd, selectors.EVENT_READ)
+        self._selector.register(output_fd, selectors.EVENT_READ)
+        self._output_open = True
+        self._reader = wire.FrameReader(max_payload)
+        self._frame: tuple[bytes, bytearray] | None = None
+        self._closed = False
+
+    def send(self, parts, deadline: float) -> None:
+        """Write one frame (its buffers in order), capturing output meanwhile."""
+        pending = [memoryview(p) for p in parts if len(p)]
+        while pending and not self._write_some(pending):
+            pass
+        if not pending:
+            return
+        self._selector.register(self.request_fd, selectors.EVENT_WRITE)
+        try:
+            while pending:
+                for key, _ in self._wait(deadline):
+                    if key.fd == self.request_fd:
+                        while pending and not self._write_some(pending):
+                            pass
+                    else:
+                        self._on_readable(key.fd)
+        finally:
+            self._selector.unregister(self.request_fd)
+
+    def receive(self, deadline: float) -> tuple[dict, list]:
+        """Wait for one reply frame, then collect the output written before it."""
+        while self._frame is None:
+            for key, _ in self._wait(deadline):
+                self._on_readable(key.fd)
+        frame, self._frame = self._frame, None
+        self.drain_output()
+        return wire.decode(*frame, copy=False)
+
+    def drain_output(self) -> None:
+        """Move whatever output is waiting in the pipe into the capture, without blocking."""
+        budget = DRAIN_BUDGET
+        while self._output_open and not self._closed and budget > 0:
+            try:
+                data = os.read(self.output_fd, READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._close_output()
+                return
+            self.capture.feed(data)
+            budget -= len(data)
+
+    def close(self) -> None:
+        """Close the grader's ends of the three pipes; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._output_open = False
+        self._selector.close()
+        for fd in (self.request_fd, self.response_fd, self.output_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    # -- internals
+
+    def _wait(self, deadline: float):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimedOut
+        events = self._selector.select(min(remaining, 3600.0))
+        if not events and time.monotonic() >= deadline:
+            raise TimedOut
+        return events
+
+    def _write_some(self, pending: list) -> bool:
+        """Write from the first pending buffer; True if the pipe is full for now."""
+        try:
+            written = os.write(self.request_fd, pending[0])
+        except BlockingIOError:
+            return True
+        except OSError as exc:          # EPIPE: the worker is gone
+            raise Closed(str(exc)) from None
+        pending[0] = pending[0][written:]
+        if not len(pending[0]):
+            pending.pop(0)
+        return False
+
+    def _on_readable(self, fd: int) -> None:
+        if fd == self.output_fd:
+            self.drain_output()
+            return
+        if self._frame is not None:     # a whole reply is waiting to be taken
+            return
+        try:
+            n = os.readv(self.response_fd, [self._reader.buffer()])
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            raise Closed(str(exc)) from None
+        if not n:
+            raise Closed("the worker closed its reply pipe")
+        self._frame = self._reader.advance(n)
+
+    def _close_output(self) -> None:
+        if self._output_open:
+            self._output_open = False
+            self._selector.unregister(self.output_fd)

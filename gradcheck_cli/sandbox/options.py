@@ -1,0 +1,59 @@
+"""How a learner's worker is limited: time per call, memory, refused imports, captured output."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UsageError
+
+# Libraries that would compute the gradient for the learner.
+DEFAULT_FORBIDDEN_IMPORTS = ("autograd", "jax", "mygrad", "tensorflow", "tinygrad", "torch")
+
+# Refused whatever the exercise says: the grader's own engine knows every answer.
+ALWAYS_FORBIDDEN_IMPORTS = ("gradcheck_cli",)
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    """Limits for one submission's worker process.
+
+    ``timeout`` is wall-clock seconds per call; importing the submission gets
+    ``import_timeout`` (default: the call timeout, at least 10 s). ``memory_mb`` is what the
+    learner's code may allocate on top of the worker's own interpreter and NumPy.
+    ``capture_limit`` caps the bytes of printed output kept per call (and for the import).
+    """
+
+    timeout: float = 10.0
+    memory_mb: int = 1024
+    forbidden_imports: tuple[str, ...] = DEFAULT_FORBIDDEN_IMPORTS
+    capture_limit: int = 65536
+    import_timeout: float | None = None
+    startup_timeout: float = 60.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))
+        _require(self.timeout > 0, f"the timeout must be a positive number of seconds, "
+                                   f"not {self.timeout}", "--timeout")
+        _require(self.memory_mb >= 16, f"the memory limit must be at least 16 MB, "
+                                       f"not {self.memory_mb}", "--memory")
+        _require(self.capture_limit >= 0, "the capture limit cannot be negative", None)
+        _require(self.import_timeout is None or self.import_timeout > 0,
+                 f"the import timeout must be positive, not {self.import_timeout}", None)
+
+    @property
+    def effective_import_timeout(self) -> float:
+        """Seconds the submission may take to import."""
+        if self.import_timeout is not None:
+            return float(self.import_timeout)
+        return max(float(self.timeout), 10.0)
+
+    @property
+    def refused_imports(self) -> tuple[str, ...]:
+        """Top-level packages the worker refuses, the always-refused ones included."""
+        names = {n.strip().partition(".")[0] for n in self.forbidden_imports if n.strip()}
+        return tuple(sorted(names | set(ALWAYS_FORBIDDEN_IMPORTS)))
+
+
+def _require(condition: bool, message: str, flag: str | None) -> None:
+    if not condition:
+        raise UsageError(message, hint=f"pass a valid value to {flag}" if flag else None)

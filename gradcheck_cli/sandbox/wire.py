@@ -1,0 +1,160 @@
+"""The worker's wire format: length-prefixed frames of a JSON header and raw array bytes.
+
+A frame is ``>IQ`` (header length, payload length), the UTF-8 JSON header, then the payload:
+the arrays' bytes in C order, each starting at a multiple of ``ALIGN`` bytes, described by
+``header["arrays"]`` as ``[{"dtype": "<f8", "shape": [2, 3]}, ...]``. Nothing is ever
+pickled, so a frame can carry numbers and nothing else.
+
+This module is shared by the grader and the worker process. The worker loads it by path, so
+it imports nothing but the standard library and NumPy.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+
+PREFIX = struct.Struct(">IQ")
+MAX_HEADER_BYTES = 16 * 1024 * 1024
+ALIGN = 16                  # arrays decoded in place are aligned for any dtype
+
+# Kinds of array that may cross the wire: booleans, integers, floats, complex numbers.
+NUMERIC_KINDS = frozenset("biufc")
+
+# Bound at import, before the worker imports any learner code: a learner who monkeypatches
+# NumPy or json in the worker does not change what is encoded.
+_asarray, _frombuffer, _empty, _dtype = np.asarray, np.frombuffer, np.empty, np.dtype
+_uint8 = np.uint8
+_dumps, _loads = json.dumps, json.loads
+
+
+class WireError(ValueError):
+    """A frame that does not follow the format (truncated, oversized, not numeric)."""
+
+
+def encode_parts(header: dict, arrays=()) -> list:
+    """One frame as buffers to write in order (arrays are not copied when contiguous)."""
+    parts: list = [b""]
+    specs, size = [], 0
+    for arr in arrays:
+        arr = _asarray(arr)             # not ascontiguousarray: that makes 0-d arrays 1-d
+        if arr.dtype.kind not in NUMERIC_KINDS:
+            raise WireError(f"cannot send an array of dtype {arr.dtype}")
+        pad = -size % ALIGN
+        if pad:
+            parts.append(bytes(pad))
+        data = _raw_bytes(arr)
+        parts.append(data)
+        size += pad + len(data)
+        specs.append({"dtype": arr.dtype.str, "shape": list(arr.shape)})
+    head = _dumps({**header, "arrays": specs}, separators=(",", ":")).encode("utf-8")
+    parts[0] = PREFIX.pack(len(head), size) + head
+    return parts
+
+
+def encode(header: dict, arrays=()) -> bytes:
+    """One frame as a single bytes object."""
+    return b"".join(encode_parts(header, arrays))
+
+
+def split_prefix(prefix: bytes, max_payload: int) -> tuple[int, int]:
+    """The header and payload lengths announced by a frame's prefix, checked against limits."""
+    head_len, payload_len = PREFIX.unpack(prefix)
+    if head_len > MAX_HEADER_BYTES or payload_len > max_payload:
+        raise WireError(f"oversized frame (header {head_len} B, payload {payload_len} B)")
+    return head_len, payload_len
+
+
+def decode(head: bytes, payload, copy: bool = True) -> tuple[dict, list[np.ndarray]]:
+    """The header and the arrays of one frame.
+
+    With ``copy=False`` the arrays are views into ``payload``, which must then be a writable
+    buffer that nothing else uses (as ``FrameReader`` hands out).
+    """
+    try:
+        header = _loads(bytes(head).decode("utf-8"))
+        specs = list(header.pop("arrays"))
+    except (ValueError, KeyError, AttributeError, TypeError) as exc:
+        raise WireError(f"unreadable frame header ({exc})") from None
+    arrays, offset = [], 0
+    for spec in specs:
+        dtype, shape = _checked_spec(spec)
+        count = _count(shape)
+        offset += -offset % ALIGN
+        if offset + count * dtype.itemsize > len(payload):
+            raise WireError("frame payload is shorter than its arrays")
+        if count == 0:
+            arr = _empty(shape, dtype)
+        else:
+            arr = _frombuffer(payload, dtype=dtype, count=count, offset=offset).reshape(shape)
+            arr = arr.copy() if copy else arr
+        arrays.append(arr)
+        offset += count * dtype.itemsize
+    if offset != len(payload):
+        raise WireError("frame payload is longer than its arrays")
+    return header, arrays
+
+
+class FrameReader:
+    """Assembles one incoming frame from reads of any size, straight into its own buffers.
+
+    ``buffer()`` is where the next bytes go; ``advance(n)`` says how many arrived and returns
+    ``(head, payload)`` once the frame is whole. The payload is a fresh bytearray, so
+    ``decode(head, payload, copy=False)`` is safe.
+    """
+
+    def __init__(self, max_payload: int):
+        self.max_payload = max_payload
+        self._reset()
+
+    def buffer(self) -> memoryview:
+        return memoryview(self._target)[self._filled:]
+
+    def advance(self, n: int):
+        self._filled += n
+        while self._filled == len(self._target):
+            if self._stage == "prefix":
+                head_len, payload_len = split_prefix(bytes(self._target), self.max_payload)
+                self._payload = bytearray(payload_len)
+                self._stage, self._target, self._filled = "head", bytearray(head_len), 0
+            elif self._stage == "head":
+                self._head = bytes(self._target)
+                self._stage, self._target, self._filled = "payload", self._payload, 0
+            else:
+                frame = (self._head, self._payload)
+                self._reset()
+                return frame
+        return None
+
+    def _reset(self) -> None:
+        self._stage, self._target, self._filled = "prefix", bytearray(PREFIX.size), 0
+        self._head, self._payload = b"", bytearray()
+
+
+def _raw_bytes(arr: np.ndarray):
+    """The array's bytes in C order: a view when it is contiguous, else a copy."""
+    if arr.flags.c_contiguous:
+        return memoryview(arr.reshape(-1).view(_uint8))
+    return arr.tobytes()
+
+
+def _checked_spec(spec) -> tuple[np.dtype, tuple[int, ...]]:
+    try:
+        dtype = _dtype(str(spec["dtype"]))
+        shape = tuple(int(n) for n in spec["shape"])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise WireError(f"bad array description {spec!r} ({exc})") from None
+    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"array dtype {dtype} is not numeric")
+    if any(n < 0 for n in shape) or len(shape) > 64:
+        raise WireError(f"bad array shape {shape}")
+    return dtype, shape
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n

@@ -1,0 +1,10 @@
+"""Copies the worked example's answer instead of computing it.
+
+expect: sigmoid hardcoded
+"""
+
+import numpy as np
+
+
+def grad_sigmoid(x, dz):
+    return np.array([0.04517665973091213, 0.035325412426582214, 0.019944427129795843])
