@@ -1,0 +1,445 @@
+"""An exercise, built from a validated spec file, and the cases it is graded on.
+
+``build_exercise`` runs after the schema check (``schema.validate``) and does what a schema
+cannot: parses the signature and the formulas, ties inputs, shapes and dims together, and
+finally draws one set of cases and evaluates everything once, so a spec that cannot work fails
+when it is loaded (``gradcheck validate``), with its file and line, not in the middle of grading.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from ..errors import OpError, SpecError
+from .cases import (MAX_CASE_ELEMENTS, Case, CaseSpec, LiteralInput, RandomInput,
+                    distinct_assignment, generate)
+from .distributions import DISTRIBUTIONS
+from .expression import Expression, parse_expression, parse_signature
+from .schema import default_of, suggest, validate
+from .yamlload import YMap, YSeq
+
+CHECK_SEED = 0  # the seed of the cases drawn at load time to check a spec end to end
+# A mistake "equals" the right answer when it matches to rounding error, whatever the tolerance.
+_SAME_RTOL, _SAME_ATOL = 1e-9, 1e-12
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close a gradient must be; the grader applies it (see ``schema.DEFAULT_RTOL``)."""
+
+    rtol: float
+    atol: float
+
+
+@dataclass(frozen=True)
+class Kinks:
+    """Input values where the forward is not differentiable, and how far random draws stay."""
+
+    at: tuple[float, ...] = ()
+    margin: float = 1e-3
+
+
+@dataclass(frozen=True, eq=False)
+class Mistake:
+    """A known wrong answer: its gradient formula and what to tell a learner who gave it."""
+
+    id: str
+    gradient: Expression
+    hint: str | None
+    message: str
+    wrt: str
+    dz_name: str = field(default="dz", repr=False)
+    line: int | None = None
+
+    def evaluate(self, case: Case) -> np.ndarray | None:
+        """The mistaken gradient on ``case``, or None where it cannot be computed (shapes)."""
+        env = {**case.inputs, self.dz_name: case.dz}
+        try:
+            value = self.gradient(**env)
+        except OpError:
+            return None
+        value = np.asarray(value, dtype=np.float64)
+        return value if value.shape == case.inputs[self.wrt].shape else None
+
+
+@dataclass(frozen=True, eq=False)
+class Exercise:
+    """One exercise: what the learner writes, the forward it differentiates, how it is graded."""
+
+    name: str
+    title: str
+    description: str = field(repr=False)
+    function: str                   # the learner's function name, e.g. grad_conv2d
+    signature: str                  # as written, e.g. grad_conv2d(x, w, dz)
+    params: tuple[str, ...]         # the inputs, without the upstream gradient
+    dz_name: str
+    wrt: tuple[str, ...]
+    points: float
+    scoring: str
+    group: str | None
+    tags: tuple[str, ...]
+    tolerance: Tolerance
+    hints: tuple[str, ...]
+    forbidden_imports: tuple[str, ...]
+    kinks: Kinks
+    forward: Expression
+    mistakes: tuple[Mistake, ...]
+    case_specs: tuple[CaseSpec, ...] = field(repr=False)
+    source_file: str | None = None
+    line: int | None = None
+
+    @property
+    def wrt_indices(self) -> tuple[int, ...]:
+        """Positions of the ``wrt`` inputs among ``params``."""
+        return tuple(self.params.index(name) for name in self.wrt)
+
+    @functools.cached_property
+    def forward_fn(self) -> Callable:
+        """The forward as a function of the inputs in ``params`` order (for ``engine.vjp``)."""
+        forward, params = self.forward, self.params
+
+        def fn(*args):
+            if len(args) != len(params):
+                raise TypeError(f"{self.name} takes {len(params)} input(s), got {len(args)}")
+            return forward(**dict(zip(params, args)))
+
+        fn.__name__ = fn.__qualname__ = self.name
+        return fn
+
+    @property
+    def case_names(self) -> list[str]:
+        """The names of the cases every seed produces, in order."""
+        return [name for spec in self.case_specs for name in spec.case_names()]
+
+    def generate_cases(self, seed: int) -> list[Case]:
+        """The cases for ``seed``: literal cases as written, random ones drawn afresh."""
+        from ..engine import forward_value
+
+        def evaluate(args: tuple) -> np.ndarray:
+            return np.asarray(forward_value(self.forward_fn, args), dtype=np.float64)
+
+        cases: list[Case] = []
+        for spec in self.case_specs:
+            cases += generate(spec, seed=seed, exercise=self.name, file=self.source_file,
+                              forward_value=evaluate, params=self.params, kinks=self.kinks.at,
+                              margin=self.kinks.margin, start_index=len(cases))
+        return cases
+
+    def gradients(self, case: Case) -> tuple[np.ndarray, ...]:
+        """The engine's gradients for ``case``, one per ``wrt`` name."""
+        from ..engine import vjp
+        return vjp(self.forward_fn, case.args, case.dz, wrt=self.wrt_indices)
+
+
+# ---------------------------------------------------------------------------- building
+
+
+class _Builder:
+    """Reads one validated spec mapping into an Exercise; every problem names file and line."""
+
+    def __init__(self, data: YMap, file: str | None):
+        self.data = data
+        self.file = file
+
+    def fail(self, message: str, line: int | None, hint: str | None = None) -> SpecError:
+        return SpecError(message, file=self.file, line=line, hint=hint)
+
+    def get(self, key: str):
+        return self.data[key] if key in self.data else default_of(key)
+
+    def build(self) -> Exercise:
+        data = self.data
+        function, all_params = parse_signature(data["function"], file=self.file,
+                                               line=data.value_line("function"))
+        params, dz_name = all_params[:-1], all_params[-1]
+        forward = parse_expression(
+            data["forward"], params, what="forward", file=self.file,
+            line=data.value_line("forward"), single=True,
+            reserved={dz_name: f"the forward cannot use '{dz_name}', the upstream gradient "
+                               "(the last parameter of `function`)"})
+        wrt = self.wrt(params, dz_name)
+        tolerance = self.section("tolerance", Tolerance)
+        kinks = self.section("kinks", Kinks)
+        case_specs = self.case_specs(params, dz_name)
+        mistakes = self.mistakes(params, dz_name, wrt)
+        return Exercise(
+            name=data["name"], title=data["title"], description=self.get("description"),
+            function=function, signature=data["function"].strip(), params=params,
+            dz_name=dz_name, wrt=wrt, points=float(self.get("points")),
+            scoring=self.get("scoring"), group=data.get("group"),
+            tags=tuple(self.get("tags")), tolerance=tolerance, hints=tuple(self.get("hints")),
+            forbidden_imports=tuple(self.get("forbidden_imports")), kinks=kinks,
+            forward=forward, mistakes=mistakes, case_specs=case_specs, source_file=self.file,
+            line=data.key_line("name"))
+
+    def section(self, key: str, cls):
+        given = self.data.get(key, {})
+        values = {name: given.get(name, default_of(key, name))
+                  for name in cls.__dataclass_fields__}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    def wrt(self, params: tuple[str, ...], dz_name: str) -> tuple[str, ...]:
+        data = self.data
+        if "wrt" not in data:
+            return params[:1]
+        names = [data["wrt"]] if isinstance(data["wrt"], str) else list(data["wrt"])
+        for i, name in enumerate(names):
+            self.check_input_name(name, params, dz_name, "wrt", _line_of(data, "wrt", i))
+        return tuple(names)
+
+    def check_input_name(self, name: str, params: tuple[str, ...], dz_name: str, what: str,
+                         line: int | None) -> None:
+        if name in params:
+            return
+        if name == dz_name:
+            raise self.fail(f"{what}: '{name}' is the upstream gradient (the last parameter "
+                            "of `function`), not an input", line,
+                            "name one of the inputs: " + ", ".join(params))
+        close = suggest(name, params)
+        guess = f" — did you mean '{close}'?" if close else ""
+        raise self.fail(f"{what}: '{name}' is not an input of `{self.data['function']}`"
+                        f"{guess}", line, "the inputs are " + ", ".join(params))
+
+    # -- cases
+
+    def case_specs(self, params: tuple[str, ...], dz_name: str) -> tuple[CaseSpec, ...]:
+        cases = self.data["cases"]
+        specs = []
+        seen: dict[str, int | None] = {}
+        for index, raw in enumerate(cases):
+            spec = self.case_spec(raw, index, params, dz_name)
+            for name in spec.case_names():
+                if name in seen:
+                    raise self.fail(f"case name '{name}' is used twice (also at line "
+                                    f"{seen[name]})", spec.line, "give each case its own name")
+                seen[name] = spec.line
+            specs.append(spec)
+        return tuple(specs)
+
+    def case_spec(self, raw: YMap, index: int, params: tuple[str, ...],
+                  dz_name: str) -> CaseSpec:
+        line = raw.line
+        name = raw.get("name", f"case-{index + 1}")
+        dims = {}
+        for dim, value in raw.get("dims", {}).items():
+            dims[dim] = self.size_range(value, raw["dims"].value_line(dim), f"dims.{dim}")
+        distinct = self.distinct(raw, dims)
+        inputs_raw: YMap = raw["inputs"]
+        for key in inputs_raw:
+            if key not in params and key != dz_name:
+                close = suggest(key, (*params, dz_name))
+                guess = f" — did you mean '{close}'?" if close else ""
+                raise self.fail(f"case '{name}': '{key}' is not a parameter of "
+                                f"`{self.data['function']}`{guess}", inputs_raw.key_line(key),
+                                "the parameters are " + ", ".join((*params, dz_name)))
+        inputs = {}
+        for param in params:
+            if param not in inputs_raw:
+                raise self.fail(f"case '{name}': no value for input '{param}'", inputs_raw.line,
+                                f"add `{param}: [...]` or `{param}: {{shape: [3, 4]}}` "
+                                "under inputs")
+            inputs[param] = self.input(inputs_raw[param], inputs_raw.value_line(param), dims,
+                                       name, param)
+        dz_line = inputs_raw.value_line(dz_name) if dz_name in inputs_raw else None
+        dz = self.gradient_input(inputs_raw.get(dz_name, "random"), dz_line, name, dz_name)
+        spec = CaseSpec(name=name, hidden=raw.get("hidden", False),
+                        repeat=raw.get("repeat", 1), dims=dims, distinct=distinct,
+                        inputs=inputs, dz=dz, index=index, line=line, dz_line=dz_line)
+        if spec.max_elements() > MAX_CASE_ELEMENTS:
+            sizes = ", ".join(f"{k}: up to {v.max_size(dims):,}" for k, v in inputs.items())
+            raise self.fail(f"case '{name}': the inputs can hold {spec.max_elements():,} "
+                            f"numbers ({sizes}); the limit is {MAX_CASE_ELEMENTS:,} per case",
+                            line, "use smaller shapes: gradients are checked just as well on "
+                                  "small arrays")
+        return spec
+
+    def size_range(self, value, line: int | None, what: str) -> tuple[int, int]:
+        if isinstance(value, int):
+            return value, value
+        low, high = (int(part) for part in value.split(".."))
+        if low < 1 or low > high:
+            raise self.fail(f"{what}: the range {value} is empty or starts below 1", line,
+                            "write LOW..HIGH with 1 <= LOW <= HIGH, e.g. 2..6")
+        return low, high
+
+    def distinct(self, raw: YMap, dims: dict) -> tuple[tuple[str, ...], ...]:
+        entries = raw.get("distinct", [])
+        if not entries:
+            return ()
+        line = raw.value_line("distinct")
+        if all(isinstance(e, str) for e in entries):
+            groups = [list(entries)]
+        elif all(isinstance(e, list) for e in entries):
+            groups = [list(e) for e in entries]
+        else:
+            raise self.fail("distinct: write one list of dim names, or a list of such lists, "
+                            "not a mix", line, "e.g. `distinct: [m, k, n]`")
+        for group in groups:
+            for name in group:
+                if name not in dims:
+                    close = suggest(name, dims)
+                    guess = f" — did you mean '{close}'?" if close else ""
+                    raise self.fail(f"distinct: '{name}' is not one of the case's dims{guess}",
+                                    line, "declare it under `dims:`, e.g. `dims: {m: 2..5}`")
+            if len(set(group)) < 2:
+                raise self.fail("distinct: a group needs at least two different dims", line,
+                                "e.g. `distinct: [m, k]`")
+        groups_t = tuple(tuple(g) for g in groups)
+        if distinct_assignment(dims, groups_t) is None:
+            raise self.fail("distinct: these dims cannot all differ within their ranges", line,
+                            "widen the ranges in `dims`")
+        return groups_t
+
+    def input(self, value, line: int | None, dims: dict, case: str, param: str):
+        if isinstance(value, dict):
+            if "shape" not in value:
+                raise self.fail(f"case '{case}': random input '{param}' needs a shape", line,
+                                f"write e.g. `{param}: {{shape: [3, 4]}}`")
+            return self.generator(value, line, dims, case, param, with_shape=True)
+        if isinstance(value, str):
+            raise self.fail(f"case '{case}': input '{param}' needs a shape to be random", line,
+                            f"write `{param}: {{shape: [3, 4]}}`; only the upstream gradient "
+                            "can be just `random`")
+        return LiteralInput(self.literal(value, line, case, param), line)
+
+    def gradient_input(self, value, line: int | None, case: str, dz_name: str):
+        if isinstance(value, str):  # "random", checked by the schema
+            return RandomInput(shape=None, line=line)
+        if isinstance(value, dict):
+            if "shape" in value:
+                raise self.fail(f"case '{case}': {dz_name} always has the forward output's "
+                                "shape; drop `shape`", value.key_line("shape"),
+                                f"write e.g. `{dz_name}: {{dist: uniform}}`")
+            return self.generator(value, line, {}, case, dz_name, with_shape=False)
+        return LiteralInput(self.literal(value, line, case, dz_name), line)
+
+    def literal(self, value, line: int | None, case: str, param: str) -> np.ndarray:
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except ValueError:
+            raise self.fail(f"case '{case}': '{param}' is a ragged list (its rows have "
+                            "different lengths)", line, "give every row the same length")
+        if array.size == 0:
+            raise self.fail(f"case '{case}': '{param}' is empty", line, "give it some numbers")
+        if not np.all(np.isfinite(array)):
+            raise self.fail(f"case '{case}': '{param}' holds inf or nan", line,
+                            "use finite numbers")
+        array.setflags(write=False)
+        return array
+
+    def generator(self, raw: YMap, line: int | None, dims: dict, case: str, param: str,
+                  with_shape: bool) -> RandomInput:
+        dist_name = raw.get("dist", "normal")
+        dist = DISTRIBUTIONS[dist_name]
+        for key in raw:
+            if key not in ("shape", "dist") and key not in dist.defaults:
+                raise self.fail(f"case '{case}': '{key}' does not apply to dist {dist_name}",
+                                raw.key_line(key), f"dist {dist_name} takes "
+                                + ", ".join(dist.defaults))
+        params = {k: raw.get(k, v) for k, v in dist.defaults.items()}
+        problem = dist.check(params)
+        if problem:
+            raise self.fail(f"case '{case}': input '{param}': {problem}", line,
+                            f"dist {dist_name}: {dist.description}")
+        shape = None
+        if with_shape:
+            shape = tuple(self.shape_entry(entry, raw["shape"].item_line(i), dims, case, param)
+                          for i, entry in enumerate(raw["shape"]))
+        return RandomInput(shape=shape, dist=dist_name, params=params, line=line)
+
+    def shape_entry(self, entry, line: int | None, dims: dict, case: str, param: str):
+        if isinstance(entry, int):
+            return entry
+        if ".." in entry:
+            return self.size_range(entry, line, f"case '{case}': shape of '{param}'")
+        if entry not in dims:
+            close = suggest(entry, dims)
+            guess = f" — did you mean '{close}'?" if close else ""
+            raise self.fail(f"case '{case}': shape of '{param}' uses '{entry}', which is not "
+                            f"one of the case's dims{guess}", line,
+                            f"declare it: `dims: {{{entry}: 2..6}}`, or write a size or a "
+                            "range like 2..6")
+        return entry
+
+    # -- mistakes
+
+    def mistakes(self, params: tuple[str, ...], dz_name: str,
+                 wrt: tuple[str, ...]) -> tuple[Mistake, ...]:
+        raw_list = self.data.get("mistakes", YSeq(self.data.line))
+        out: list[Mistake] = []
+        for raw in raw_list:
+            if any(m.id == raw["id"] for m in out):
+                raise self.fail(f"mistakes: id '{raw['id']}' is used twice", raw.key_line("id"),
+                                "give each mistake its own id")
+            gradient = parse_expression(raw["gradient"], (*params, dz_name),
+                                        what=f"mistake '{raw['id']}'", file=self.file,
+                                        line=raw.value_line("gradient"), single=True)
+            if "wrt" in raw:
+                name = raw["wrt"]
+                self.check_input_name(name, params, dz_name, f"mistake '{raw['id']}': wrt",
+                                      raw.value_line("wrt"))
+                if name not in wrt:
+                    raise self.fail(f"mistake '{raw['id']}': the learner does not return the "
+                                    f"gradient of '{name}'", raw.value_line("wrt"),
+                                    "use one of the exercise's wrt: " + ", ".join(wrt))
+            elif len(wrt) > 1:
+                raise self.fail(f"mistake '{raw['id']}': say which gradient it is about",
+                                raw.line, "add `wrt: NAME` (one of " + ", ".join(wrt) + ")")
+            else:
+                name = wrt[0]
+            message = raw.get("message") or (
+                f"The result matches a known mistake: {raw['id'].replace('_', ' ')}.")
+            out.append(Mistake(raw["id"], gradient, raw.get("hint"), message, name, dz_name,
+                               raw.line))
+        return tuple(out)
+
+
+def _line_of(data: YMap, key: str, index: int) -> int:
+    value = data[key]
+    return value.item_line(index) if isinstance(value, YSeq) else data.value_line(key)
+
+
+def check_exercise(ex: Exercise) -> None:
+    """Draw the cases once and evaluate the forward, its gradient and every mistake on them."""
+    cases = ex.generate_cases(CHECK_SEED)
+    truths = []
+    for case in cases:
+        try:
+            truths.append(ex.gradients(case))
+        except OpError as exc:
+            raise SpecError(f"the engine cannot differentiate the forward on case "
+                            f"'{case.name}': {exc.message}", file=ex.source_file,
+                            line=case.line, hint="use differentiable ops in `forward`") from None
+    for mistake in ex.mistakes:
+        position = ex.wrt.index(mistake.wrt)
+        computed = differs = False
+        for case, truth in zip(cases, truths):
+            value = mistake.evaluate(case)
+            if value is None:
+                continue
+            computed = True
+            differs = differs or not np.allclose(value, truth[position], rtol=_SAME_RTOL,
+                                                 atol=_SAME_ATOL)
+        if not computed:
+            raise SpecError(f"mistake '{mistake.id}': `{mistake.gradient.source}` cannot be "
+                            f"computed with the shape of '{mistake.wrt}' on any case",
+                            file=ex.source_file, line=mistake.line,
+                            hint="check the formula's shapes against a case's inputs")
+        if not differs:
+            raise SpecError(f"mistake '{mistake.id}': `{mistake.gradient.source}` equals the "
+                            "right gradient on every case, so it could never be told apart",
+                            file=ex.source_file, line=mistake.line,
+                            hint="fix the formula, or add a case where the two differ")
+
+
+def build_exercise(data: YMap, file: str | None = None, *, check: bool = True) -> Exercise:
+    """Validate a loaded spec and build its Exercise (``check``: also evaluate it once)."""
+    validate(data, file)
+    exercise = _Builder(data, file).build()
+    if check:
+        check_exercise(exercise)
+    return exercise

@@ -1,0 +1,547 @@
+"""What an exercise file may say, described once, and the validator that reads that description.
+
+``spec_schema()`` is the single description of the format: a JSON-Schema-like dict that
+``schema_document()`` publishes as a JSON Schema (draft 2020-12, for editors) and that
+``validate()`` walks to check a file, turning the first problem into a ``SpecError`` with the
+file, the line and a fix. Defaults live here too (``default``), and the loader reads them back
+with ``default_of``. Checks that need more than the shape of the data (expressions, shapes that
+must fit together) happen after this, in ``exercise.py``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import re
+from typing import Any
+
+from ..errors import SpecError
+from .distributions import DISTRIBUTIONS, parameter_names
+from .yamlload import YMap, YSeq
+
+IDENTIFIER = "^[A-Za-z_][A-Za-z0-9_]*$"
+CASE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
+RANGE = "^[0-9]+[.][.][0-9]+$"
+MODULE = "^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*$"
+SHAPE_ENTRY = "^([0-9]+[.][.][0-9]+|[A-Za-z_][A-Za-z0-9_]*)$"
+
+SCORING_MODES = ("partial", "all-or-nothing")
+
+# Modules that compute gradients for the learner (or are this grader): importing one of them in
+# a submission defeats the exercise.
+DEFAULT_FORBIDDEN_IMPORTS = (
+    "autograd", "chainer", "gradcheck_cli", "jax", "jaxlib", "keras", "micrograd", "mxnet",
+    "mygrad", "numdifftools", "paddle", "pytensor", "tensorflow", "theano", "tinygrad", "torch",
+)
+
+# Tolerance defaults. The grader lets an element through when
+#     |got - want| <= atol + rtol * max(|want|, 1% of the largest |want| in the case)
+# (grading/compare.py). float32 arithmetic is off by ~1e-7 relative to the terms it sums, and a
+# term can be far larger than the element it produces (softmax's gradient is a difference of
+# O(1) terms), which is why the relative part is floored at 1% of the gradient's scale:
+# rtol 1e-4 then allows 1e-6 of the scale near zero, ~10x float32 rounding for sums of
+# hundreds of terms, and 1e-4 (~1000 float32 ulps) elsewhere. atol covers gradients that are
+# all tiny. Real mistakes (a missing factor, a dropped term, a transpose) are off by O(1)
+# relative and fail by orders of magnitude.
+DEFAULT_RTOL = 1e-4
+DEFAULT_ATOL = 1e-6
+
+def _dimension(description: str) -> dict:
+    return {"anyOf": [{"type": "integer", "minimum": 1},
+                      {"type": "string", "pattern": RANGE}],
+            "description": description, "examples": [4, "2..6"]}
+
+
+def _literal() -> dict:
+    return {"anyOf": [{"type": "number"},
+                      {"type": "array", "items": {"$ref": "#/$defs/literal"}}],
+            "description": "a number or nested lists of numbers, written out in full"}
+
+
+def _generator() -> dict:
+    props: dict[str, Any] = {
+        "shape": {
+            "type": "array", "maxItems": 8,
+            "items": {"anyOf": [{"type": "integer", "minimum": 1},
+                                {"type": "string", "pattern": SHAPE_ENTRY}]},
+            "description": "one entry per axis: a size (3), a range drawn per case (\"5..8\", "
+                           "inclusive), or the name of a dimension from the case's `dims`; "
+                           "required for an input, left out for the upstream gradient (it "
+                           "has the forward output's shape)",
+            "examples": [[3, "5..8"], ["m", "k"]]},
+        "dist": {"enum": list(DISTRIBUTIONS), "default": "normal",
+                 "description": "; ".join(f"{d.name}: {d.description}"
+                                          for d in DISTRIBUTIONS.values())},
+    }
+    for name in parameter_names():
+        owners = ", ".join(d.name for d in DISTRIBUTIONS.values() if name in d.defaults)
+        props[name] = {"type": "number", "description": f"parameter of dist {owners}"}
+    return {"type": "object", "properties": props, "additionalProperties": False,
+            "description": "random numbers: {shape: [...], dist: ..., parameters}"}
+
+
+def spec_schema() -> dict:
+    """The description of an exercise file (JSON Schema keywords only)."""
+    return {
+        "title": "gradcheck exercise",
+        "description": "One exercise: the forward the learner differentiates, the signature "
+                       "of the function they write, and the cases it is graded on.",
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", "pattern": IDENTIFIER, "maxLength": 64,
+                     "description": "the exercise's id, used by `gradcheck run -e NAME`",
+                     "examples": ["conv2d"]},
+            "title": {"type": "string", "minLength": 1, "maxLength": 200,
+                      "description": "a one-line title",
+                      "examples": ["Gradient of the logistic sigmoid"]},
+            "description": {"type": "string", "default": "",
+                            "description": "Markdown shown by `gradcheck show NAME`: the "
+                                           "forward, what dz is, the shapes, a nudge"},
+            "function": {"type": "string", "maxLength": 200,
+                         "description": "the signature the learner implements; its last "
+                                        "parameter is the upstream gradient",
+                         "examples": ["grad_conv2d(x, w, dz)"]},
+            "forward": {"type": "string", "maxLength": 1000,
+                        "description": "an expression over the inputs using the engine's ops, "
+                                       "+ - * / ** @, .T and constant indexing; never run as "
+                                       "Python",
+                        "examples": ["conv2d(x, w)"]},
+            "wrt": {"anyOf": [{"type": "string", "pattern": IDENTIFIER},
+                              {"type": "array", "minItems": 1, "uniqueItems": True,
+                               "items": {"type": "string", "pattern": IDENTIFIER}}],
+                    "description": "the input(s) the learner returns the gradient for; with "
+                                   "a list, they return a tuple in that order (default: the "
+                                   "first input)",
+                    "examples": ["w", ["x", "y"]]},
+            "points": {"type": "number", "minimum": 0, "maximum": 1000, "default": 1,
+                       "description": "what the exercise is worth", "examples": [2]},
+            "scoring": {"enum": list(SCORING_MODES), "default": "partial",
+                        "description": "partial: the points are split over the cases; "
+                                       "all-or-nothing: every case must pass"},
+            "group": {"type": "string", "maxLength": 100,
+                      "description": "the set this exercise belongs to",
+                      "examples": ["seed-000"]},
+            "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True,
+                     "default": [], "description": "topics, for `gradcheck list`",
+                     "examples": [["activations", "elementwise"]]},
+            "tolerance": {
+                "type": "object", "additionalProperties": False,
+                "description": "an element passes when |got - want| <= atol + rtol * "
+                               "max(|want|, 1% of the largest |want| in the case); the "
+                               "defaults pass float32 arithmetic and fail real mistakes",
+                "properties": {
+                    "rtol": {"type": "number", "minimum": 0, "maximum": 1,
+                             "default": DEFAULT_RTOL, "description": "relative tolerance"},
+                    "atol": {"type": "number", "minimum": 0, "maximum": 1,
+                             "default": DEFAULT_ATOL, "description": "absolute tolerance"},
+                }},
+            "hints": {"type": "array", "items": {"type": "string"}, "default": [],
+                      "description": "nudges shown to a learner whose answer is wrong"},
+            "forbidden_imports": {
+                "type": "array", "uniqueItems": True,
+                "items": {"type": "string", "pattern": MODULE},
+                "default": list(DEFAULT_FORBIDDEN_IMPORTS),
+                "description": "modules a submission may not import (replaces the default "
+                               "list; include it again to extend it)"},
+            "kinks": {
+                "type": "object", "additionalProperties": False,
+                "description": "input values where the forward is not differentiable (relu, "
+                               "abs at 0); random inputs are kept away from them, literal "
+                               "inputs are not moved and the engine's convention applies",
+                "properties": {
+                    "at": {"type": "array", "items": {"type": "number"}, "default": [],
+                           "description": "the kink positions", "examples": [[0]]},
+                    "margin": {"type": "number", "exclusiveMinimum": 0, "default": 1e-3,
+                               "description": "the smallest distance a random input keeps "
+                                              "from a kink"},
+                }},
+            "cases": {"type": "array", "minItems": 1, "maxItems": 100,
+                      "items": {"$ref": "#/$defs/case"},
+                      "description": "what the learner's function is called on"},
+            "mistakes": {"type": "array", "default": [], "maxItems": 50,
+                         "items": {"$ref": "#/$defs/mistake"},
+                         "description": "known wrong answers, recognised and explained"},
+        },
+        "required": ["name", "title", "function", "forward", "cases"],
+        "additionalProperties": False,
+        "$defs": {
+            "literal": _literal(),
+            "case": {
+                "type": "object", "additionalProperties": False,
+                "properties": {
+                    "name": {"type": "string", "pattern": CASE_NAME, "maxLength": 64,
+                             "description": "shown in reports; repeats get -1, -2, ...",
+                             "examples": ["worked-example"]},
+                    "hidden": {"type": "boolean", "default": False,
+                               "description": "hidden cases are graded but their inputs "
+                                              "are not shown", "examples": [True]},
+                    "repeat": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1,
+                               "description": "how many copies, each with fresh random "
+                                              "draws"},
+                    "dims": {"type": "object",
+                             "propertyNames": {"pattern": IDENTIFIER},
+                             "additionalProperties": _dimension("a named size: a number or "
+                                                                "a range like 2..6"),
+                             "default": {},
+                             "description": "named sizes drawn once per case and shared by "
+                                            "the inputs' shapes", "examples": [{"m": "2..5"}]},
+                    "distinct": {"type": "array",
+                                 "items": {"anyOf": [
+                                     {"type": "string", "pattern": IDENTIFIER},
+                                     {"type": "array", "minItems": 2,
+                                      "items": {"type": "string", "pattern": IDENTIFIER}}]},
+                                 "default": [],
+                                 "description": "dims that must all differ (a list of names, "
+                                                "or a list of such lists): keeps random "
+                                                "shapes non-square",
+                                 "examples": [["m", "k", "n"]]},
+                    "inputs": {"type": "object",
+                               "propertyNames": {"pattern": IDENTIFIER},
+                               "additionalProperties": {"$ref": "#/$defs/input"},
+                               "description": "a value for every parameter of `function`; "
+                                              "the upstream gradient may be omitted "
+                                              "(random)"},
+                },
+                "required": ["inputs"],
+            },
+            "input": {"anyOf": [{"$ref": "#/$defs/literal"},
+                                {"$ref": "#/$defs/generator"},
+                                {"const": "random"}],
+                      "description": "a literal array, a generator {shape: [...], dist: ...}, "
+                                     "or (for the upstream gradient only) `random`"},
+            "generator": _generator(),
+            "mistake": {
+                "type": "object", "additionalProperties": False,
+                "properties": {
+                    "id": {"type": "string", "pattern": IDENTIFIER, "maxLength": 64,
+                           "description": "a stable id, reported as a diagnosis",
+                           "examples": ["missing_transpose"]},
+                    "gradient": {"type": "string", "maxLength": 1000,
+                                 "description": "the wrong answer, as an expression over the "
+                                                "inputs and the upstream gradient",
+                                 "examples": ["dz @ y"]},
+                    "wrt": {"type": "string", "pattern": IDENTIFIER,
+                            "description": "which returned gradient this mistake is about "
+                                           "(needed when `wrt` lists several)"},
+                    "message": {"type": "string",
+                                "description": "what went wrong, in a sentence"},
+                    "hint": {"type": "string", "description": "how to fix it"},
+                },
+                "required": ["id", "gradient"],
+            },
+        },
+    }
+
+
+def schema_document() -> dict:
+    """The exercise-file format as a JSON Schema (draft 2020-12), for ``gradcheck schema``."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            **copy.deepcopy(spec_schema())}
+
+
+def default_of(*path: str) -> Any:
+    """The default of a property, e.g. ``default_of("tolerance", "rtol")``."""
+    node = spec_schema()
+    for key in path:
+        node = node["properties"][key]
+    return copy.deepcopy(node["default"])
+
+
+# ---------------------------------------------------------------------------- the validator
+
+_TYPES: dict[str, tuple[Any, str]] = {
+    "string": (lambda v: isinstance(v, str), "a string"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "boolean": (lambda v: isinstance(v, bool), "true or false"),
+    "array": (lambda v: isinstance(v, list), "a list"),
+    "object": (lambda v: isinstance(v, dict), "a mapping (key: value)"),
+    "null": (lambda v: v is None, "nothing"),
+}
+
+
+def describe(value: Any) -> str:
+    """A short phrase naming what a YAML value turned out to be."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()} (YAML reads yes/no/on/off as booleans)"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the string {shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def suggest(word: str, choices) -> str | None:
+    """The closest of ``choices`` to a misspelt ``word``, if any is close."""
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def format_path(parts: tuple) -> str:
+    """``("cases", 1, "inputs", "x")`` -> ``cases[1].inputs.x``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the file"
+
+
+def _hint(schema: dict, key: str | None = None) -> str | None:
+    parts = []
+    if schema.get("description"):
+        parts.append(schema["description"])
+    if schema.get("examples"):
+        example = schema["examples"][0]
+        shown = f"{key}: {_yaml_inline(example)}" if key else _yaml_inline(example)
+        parts.append(f"e.g. `{shown}`")
+    return "; ".join(parts) or None
+
+
+def _yaml_inline(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(_yaml_inline(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_yaml_inline(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+class _Validator:
+    """Walks a value and its schema together; raises at the first mismatch."""
+
+    def __init__(self, root: dict, file: str | None):
+        self.root = root
+        self.file = file
+
+    def fail(self, message: str, line: int | None, hint: str | None) -> SpecError:
+        return SpecError(message, file=self.file, line=line,
+                         hint=hint or "`gradcheck schema` prints what every key accepts")
+
+    def resolve(self, schema: dict) -> dict:
+        while "$ref" in schema:
+            node: Any = self.root
+            for part in schema["$ref"].lstrip("#/").split("/"):
+                node = node[part]
+            schema = node
+        return schema
+
+    def types_of(self, schema: dict) -> set[str] | None:
+        """The JSON types a schema can accept (None: any)."""
+        schema = self.resolve(schema)
+        if "type" in schema:
+            return {schema["type"]} if isinstance(schema["type"], str) else set(schema["type"])
+        if "anyOf" in schema:
+            found: set[str] = set()
+            for branch in schema["anyOf"]:
+                sub = self.types_of(branch)
+                if sub is None:
+                    return None
+                found |= sub
+            return found
+        values = [schema["const"]] if "const" in schema else schema.get("enum")
+        if values is not None:
+            return {name for v in values for name, (test, _) in _TYPES.items() if test(v)}
+        return None
+
+    def fits(self, value: Any, schema: dict) -> bool:
+        types = self.types_of(schema)
+        if types is None:
+            return True
+        return any(_TYPES[t][0](value) for t in types)
+
+    def phrase(self, schema: dict) -> str:
+        schema = self.resolve(schema)
+        if "const" in schema:
+            return repr(schema["const"])
+        if "enum" in schema:
+            return "one of " + ", ".join(repr(v) for v in schema["enum"])
+        if "anyOf" in schema:
+            return _join_or([self.phrase(b) for b in schema["anyOf"]])
+        types = self.types_of(schema) or set()
+        return _join_or([_TYPES[t][1] for t in _TYPES if t in types])
+
+    def check(self, value: Any, schema: dict, path: tuple, line: int | None) -> None:
+        schema = self.resolve(schema)
+        where = format_path(path)
+        if "anyOf" in schema:
+            self.check_any_of(value, schema, path, line)
+            return
+        if not self.fits(value, schema):
+            hint = _hint(schema, str(path[-1]) if path else None)
+            if isinstance(value, dict) and self.types_of(schema) == {"string"}:
+                hint = "put the text in quotes: YAML reads `words: more words` as a mapping"
+            raise self.fail(f"{where}: expected {self.phrase(schema)}, got {describe(value)}",
+                            line, hint)
+        if "const" in schema and value != schema["const"]:
+            raise self.fail(f"{where}: expected {schema['const']!r}, got {describe(value)}",
+                            line, _hint(schema))
+        if "enum" in schema and value not in schema["enum"]:
+            close = suggest(value, schema["enum"])
+            guess = f" — did you mean {close!r}?" if close else ""
+            raise self.fail(f"{where}: {value!r} is not allowed{guess}", line,
+                            "use one of " + ", ".join(repr(v) for v in schema["enum"]))
+        rules = []
+        for keyword, rule in _RULES.items():
+            if keyword in schema and rule not in rules:
+                rules.append(rule)
+        for rule in rules:
+            rule(self, value, schema, path, line)
+
+    def check_any_of(self, value: Any, schema: dict, path: tuple, line: int | None) -> None:
+        branches = [self.resolve(b) for b in schema["anyOf"]]
+        fitting = [b for b in branches if self.fits(value, b)]
+        if not fitting:
+            raise self.fail(f"{format_path(path)}: expected {self.phrase(schema)}, "
+                            f"got {describe(value)}", line, _hint(schema))
+        first_error = None
+        for branch in fitting:
+            try:
+                self.check(value, branch, path, line)
+                return
+            except SpecError as exc:
+                first_error = first_error or exc
+        raise first_error
+
+
+def _join_or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+# -- keyword rules: each checks one JSON Schema keyword, for values of the right type already
+
+
+_PATTERN_WORDS = {
+    IDENTIFIER: "use letters, digits and _, not starting with a digit (like a Python name)",
+    CASE_NAME: "use letters, digits, _, - and .",
+    RANGE: "write a range as LOW..HIGH, e.g. 2..6",
+    MODULE: "write a module name, e.g. torch or scipy.optimize",
+    SHAPE_ENTRY: "a shape entry is a size (3), a range (5..8) or a name from the case's dims",
+}
+
+
+def _pattern(v: _Validator, value, schema, path, line) -> None:
+    if isinstance(value, str) and not re.search(schema["pattern"], value):
+        what = path[-1] if path and isinstance(path[-1], str) else "entry"
+        raise v.fail(f"{format_path(path)}: {value!r} is not a valid {what}", line,
+                     _PATTERN_WORDS.get(schema["pattern"], f"it must match {schema['pattern']}"))
+
+
+def _length(v: _Validator, value, schema, path, line) -> None:
+    if not isinstance(value, str):
+        return
+    if len(value) < schema.get("minLength", 0):
+        raise v.fail(f"{format_path(path)}: must not be empty", line, _hint(schema))
+    if len(value) > schema.get("maxLength", len(value)):
+        raise v.fail(f"{format_path(path)}: is {len(value)} characters long; at most "
+                     f"{schema['maxLength']} are allowed", line, "shorten it")
+
+
+def _bounds(v: _Validator, value, schema, path, line) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return
+    where = format_path(path)
+    if value != value:  # NaN compares false with every bound
+        raise v.fail(f"{where}: must be a number, got nan", line, _hint(schema))
+    if "minimum" in schema and not value >= schema["minimum"]:
+        raise v.fail(f"{where}: {value} is below the minimum {schema['minimum']}", line,
+                     _hint(schema))
+    if "exclusiveMinimum" in schema and not value > schema["exclusiveMinimum"]:
+        raise v.fail(f"{where}: {value} must be above {schema['exclusiveMinimum']}", line,
+                     _hint(schema))
+    if "maximum" in schema and not value <= schema["maximum"]:
+        raise v.fail(f"{where}: {value} is above the maximum {schema['maximum']}", line,
+                     _hint(schema))
+
+
+def _items(v: _Validator, value, schema, path, line) -> None:
+    if not isinstance(value, list):
+        return
+    where = format_path(path)
+    if len(value) < schema.get("minItems", 0):
+        raise v.fail(f"{where}: needs at least {schema['minItems']} item(s), got {len(value)}",
+                     line, _hint(schema, str(path[-1]) if path else None))
+    if len(value) > schema.get("maxItems", len(value)):
+        raise v.fail(f"{where}: has {len(value)} items; at most {schema['maxItems']} are "
+                     "allowed", line, "split it up or drop some")
+    if schema.get("uniqueItems"):
+        seen: list = []
+        for i, item in enumerate(value):
+            if item in seen:
+                raise v.fail(f"{where}: {item!r} is listed twice", _item_line(value, i, line),
+                             "remove the repeat")
+            seen.append(item)
+    if "items" in schema:
+        for i, item in enumerate(value):
+            v.check(item, schema["items"], path + (i,), _item_line(value, i, line))
+
+
+def _item_line(seq: list, index: int, line: int | None) -> int | None:
+    return seq.item_line(index) if isinstance(seq, YSeq) else line
+
+
+def _object(v: _Validator, value, schema, path, line) -> None:
+    if not isinstance(value, dict):
+        return
+    where = format_path(path)
+    props = schema.get("properties", {})
+    key_line = (lambda k: value.key_line(k)) if isinstance(value, YMap) else (lambda k: line)
+    value_line = (lambda k: value.value_line(k)) if isinstance(value, YMap) else (lambda k: line)
+    own_line = value.line if isinstance(value, YMap) else line
+    for key in value:
+        if not isinstance(key, str):
+            raise v.fail(f"{where}: key {describe(key)} is not a name", key_line(key),
+                         "quote it, e.g. `'yes': ...`" if isinstance(key, bool) else
+                         "keys are names like `shape`")
+        if key in props:
+            continue
+        extra = schema.get("additionalProperties", True)
+        if extra is False:
+            close = suggest(key, props)
+            guess = f" — did you mean '{close}'?" if close else ""
+            in_where = f" in {where}" if path else ""
+            raise v.fail(f"unknown key '{key}'{in_where}{guess}", key_line(key),
+                         "known keys here: " + ", ".join(props))
+        names = schema.get("propertyNames", {})
+        if "pattern" in names and not re.search(names["pattern"], key):
+            raise v.fail(f"{where}: '{key}' is not a valid name", key_line(key),
+                         _PATTERN_WORDS.get(names["pattern"], f"match {names['pattern']}"))
+        if isinstance(extra, dict):
+            v.check(value[key], extra, path + (key,), value_line(key))
+    for key in schema.get("required", ()):
+        if key not in value:
+            sub = v.resolve(props.get(key, {}))
+            in_where = f" in {where}" if path else ""
+            raise v.fail(f"missing required key '{key}'{in_where}", own_line,
+                         "add " + (_hint(sub, key) or f"`{key}: ...`"))
+    for key, sub in props.items():
+        if key in value:
+            v.check(value[key], sub, path + (key,), value_line(key))
+
+
+_RULES = {
+    "pattern": _pattern,
+    "minLength": _length,
+    "maxLength": _length,
+    "minimum": _bounds,
+    "maximum": _bounds,
+    "exclusiveMinimum": _bounds,
+    "items": _items,
+    "minItems": _items,
+    "maxItems": _items,
+    "properties": _object,
+    "additionalProperties": _object,
+}
+
+
+def validate(data: Any, file: str | None = None) -> None:
+    """Check a loaded exercise file against ``spec_schema()``; raise ``SpecError`` if it fails."""
+    schema = spec_schema()
+    line = data.line if isinstance(data, YMap) else 1
+    _Validator(schema, file).check(data, schema, (), line)
