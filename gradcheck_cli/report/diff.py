@@ -1,12 +1,64 @@
-"""What the human reports show of a failing case: rows of the worst elements, arrays in words."""
+"""What the human reports show of a failing output, as plain data the renderers lay out.
+
+A small array is shown whole, yours beside the expected one, the elements that differ flagged.
+A large one becomes a heat map of relative error (one character per element, or per block of
+elements when it is too large for a screen) and a table of its worst elements. Shapes and
+scalars are said in words. Plain and rich render the same ``OutputDiff``; neither computes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..grading.compare import SCALE_FLOOR
+from ..grading.compare import SCALE_FLOOR, Tolerance, compare
+
+# Arrays up to this size are shown whole, side by side: a vector one element per line, a
+# matrix as itself.
+SMALL_VECTOR = 10
+SMALL_ROWS, SMALL_COLS = 6, 6
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of a failure to show: by default it fits on one screen."""
+
+    heat_rows: int = 12
+    heat_cols: int = 48
+    worst_rows: int = 5
+    input_chars: int = 96
+    wrap_inputs: bool = False
+
+    @classmethod
+    def for_options(cls, options) -> "Budget":
+        return VERBOSE if getattr(options, "verbose", False) else DEFAULT
+
+
+DEFAULT = Budget()
+VERBOSE = Budget(heat_rows=24, heat_cols=72, worst_rows=20, input_chars=600, wrap_inputs=True)
+
+# Heat-map levels: 0 within tolerance, 1..9 by relative error, then Inf and NaN (which win
+# when a cell stands for a block). EMPTY pads a block past the array's edge.
+LEVEL_CHARS = " .:-=+*#%@"
+LEVEL_BOUNDS = (1e-4, 1e-3, 1e-2, 1e-1, 0.3, 1.0, 3.0, 10.0)
+INF, NAN, EMPTY = 10, 11, -1
+MARK_CHARS = {INF: "I", NAN: "N", EMPTY: " "}
+
+
+def level_char(level: int) -> str:
+    """The plain character of a heat-map level."""
+    return MARK_CHARS.get(level) or LEVEL_CHARS[level]
+
+
+def level_legend(levels: list[list[int]] | None = None) -> list[tuple[int, str]]:
+    """(level, meaning) for the heat map's legend: the scale, then NaN/Inf where they occur."""
+    bounds = [f"<{_short(b)}" for b in LEVEL_BOUNDS] + [f"≥{_short(LEVEL_BOUNDS[-1])}"]
+    legend = [(i, bounds[i - 1]) for i in range(1, len(LEVEL_CHARS))]
+    present = {v for row in levels or () for v in row}
+    return legend + [(mark, name) for mark, name in ((NAN, "NaN"), (INF, "Inf"))
+                     if mark in present]
 
 
 @dataclass
@@ -16,55 +68,264 @@ class DiffRow:
     expected: float
     numerical: float
     error: float
+    rel_error: float
     mismatched: bool
 
 
-def fmt(v: float) -> str:
-    """A number in 8 significant digits, NaN/Inf spelled out."""
+@dataclass
+class Grid:
+    """A small array shown whole: rows of formatted cells, yours beside the expected ones."""
+
+    got: list[list[str]]
+    expected: list[list[str]]
+    bad: list[list[bool]]
+    numerical: list[list[str]] | None = None   # shown only where it disagrees (at a kink)
+    labels: list[str] | None = None            # a vector's indices, one per line
+
+
+@dataclass
+class HeatMap:
+    """Relative error by element (or by block of elements) of a large array."""
+
+    levels: list[list[int]]
+    block: tuple[int, int]          # elements per cell: (rows, columns)
+    layout: str                     # how the array was laid out in rows, in words
+
+
+@dataclass
+class OutputDiff:
+    """Everything the reports show of one failing output of one case."""
+
+    name: str
+    headline: str
+    grid: Grid | None = None
+    heat: HeatMap | None = None
+    worst: list[DiffRow] = field(default_factory=list)
+    more: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------- words
+
+
+def fmt(v: float | None) -> str:
+    """A number in 6 significant digits, NaN/Inf spelled out."""
     if v is None:
         return "-"
+    v = float(v)
     if np.isnan(v):
         return "nan"
     if np.isinf(v):
         return "inf" if v > 0 else "-inf"
-    return f"{v:.6g}"
+    text = f"{v:.6g}"
+    return "0" if text == "-0" else text
 
 
 def index_str(index: tuple[int, ...]) -> str:
     return "[" + ", ".join(str(i) for i in index) + "]"
 
 
-def diff_rows(got: np.ndarray, expected: np.ndarray, numerical: np.ndarray | None,
-              mask: np.ndarray | None, limit: int = 8) -> tuple[list[DiffRow], int]:
-    """The mismatched elements, worst first (at most ``limit``), and how many there are."""
-    got64 = got.astype(np.float64, copy=False)
+def describe_shape(shape: tuple[int, ...]) -> str:
+    """A shape in words: 'a scalar', 'a vector of 3', 'a 2 × 3 matrix', 'a 2 × 3 × 4 array'."""
+    shape = tuple(int(n) for n in shape)
+    if not shape:
+        return "a scalar"
+    if len(shape) == 1:
+        return f"a vector of {shape[0]}"
+    kind = "matrix" if len(shape) == 2 else "array"
+    return f"a {' × '.join(str(n) for n in shape)} {kind}"
+
+
+def describe_array(a, max_chars: int = 160) -> str:
+    """An array in words, its values cut to ``max_chars`` characters."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return f"the scalar {fmt(float(a))}"
+    text = np.array2string(a, separator=", ", max_line_width=10_000, threshold=64,
+                           edgeitems=3, formatter={"float_kind": _compact})
+    text = " ".join(text.split())
+    if len(text) > max_chars:
+        text = text[: max_chars - 1] + "…"
+    return f"{describe_shape(a.shape)}: {text}"
+
+
+def nothing_per_case(ex) -> bool:
+    """Every case failed for the same reason before it ran (the file did not import)."""
+    return all(c.status != "passed" and c.got is None and not c.frames and c.message == ex.error
+               for c in ex.cases)
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def errors(got: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Absolute and relative error per element, with the comparison's scale floor."""
+    got64 = np.asarray(got).astype(np.float64, copy=False)
+    expected = np.asarray(expected, dtype=np.float64)
     with np.errstate(all="ignore"):
         err = np.abs(got64 - expected)
         err = np.where(np.isfinite(got64), err, np.inf)
         mag = np.abs(expected)
-        rel = err / np.maximum(np.maximum(mag, SCALE_FLOOR * (mag.max() if mag.size else 0)), 1e-300)
+        floor = SCALE_FLOOR * (float(mag.max()) if mag.size else 0.0)
+        rel = err / np.maximum(np.maximum(mag, floor), 1e-300)
+    return err, rel
+
+
+def mismatch_mask(got: np.ndarray, expected: np.ndarray,
+                  tolerance: tuple[float, float] | None) -> np.ndarray:
+    """Which elements fail the case's tolerance (any difference at all when it is unknown)."""
+    if tolerance is not None:
+        mask = compare(np.asarray(got), expected, Tolerance(*tolerance)).mismatch_mask
+        if mask is not None:
+            return mask
+    err, _ = errors(got, expected)
+    return ~(err == 0)
+
+
+def diff_rows(got: np.ndarray, expected: np.ndarray, numerical: np.ndarray | None,
+              mask: np.ndarray | None, limit: int = 8) -> tuple[list[DiffRow], int]:
+    """The mismatched elements, worst first (at most ``limit``), and how many there are."""
+    got64 = np.asarray(got).astype(np.float64, copy=False)
+    err, rel = errors(got64, expected)
     if mask is None:
-        mask = err > 0
+        mask = ~(err == 0)
     flat = np.flatnonzero(mask.ravel())
-    order = flat[np.argsort(-rel.ravel()[flat], kind="stable")][:limit]
+    # NaN sorts as the worst of all: it is what the learner most needs to see.
+    key = np.where(np.isnan(got64.ravel()[flat]), np.inf, rel.ravel()[flat])
+    order = flat[np.argsort(-key, kind="stable")][:limit]
     rows = []
     for k in order:
         idx = np.unravel_index(k, expected.shape) if expected.ndim else ()
         rows.append(DiffRow(tuple(int(i) for i in idx), float(got64.ravel()[k]),
                             float(expected.ravel()[k]),
                             float(numerical.ravel()[k]) if numerical is not None else float("nan"),
-                            float(err.ravel()[k]), bool(mask.ravel()[k])))
+                            float(err.ravel()[k]), float(rel.ravel()[k]), bool(mask.ravel()[k])))
     return rows, int(flat.size)
 
 
-def describe_array(a: np.ndarray, max_chars: int = 160) -> str:
-    """An array in words when it is large, in full when small."""
-    a = np.asarray(a)
-    if a.ndim == 0:
-        return f"the scalar {fmt(float(a))}"
-    text = np.array2string(a, precision=4, suppress_small=True, separator=", ",
-                           max_line_width=10_000, threshold=64)
-    text = " ".join(text.split())
-    if len(text) > max_chars:
-        text = text[: max_chars - 1] + "…"
-    return f"shape {tuple(a.shape)}: {text}"
+# ---------------------------------------------------------------------------- pictures
+
+
+def output_diff(name: str, got, expected, numerical=None, tolerance=None,
+                budget: Budget = DEFAULT) -> OutputDiff:
+    """What to show of one output: words for shapes and scalars, a grid or a heat map."""
+    got = np.asarray(got)
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return OutputDiff(name, f"{name}: yours is {_shape_words(got.shape)}, the gradient "
+                                f"is {_shape_words(expected.shape)}",
+                          notes=[f"yours = {describe_array(got, budget.input_chars)}"])
+    mask = mismatch_mask(got, expected, tolerance)
+    if expected.ndim == 0:
+        line = f"{name}: yours is {fmt(float(got))}, the gradient is {fmt(float(expected))}"
+        if numerical is not None:
+            line += f" (finite differences: {fmt(float(np.asarray(numerical)))})"
+        return OutputDiff(name, line)
+    _, rel = errors(got, expected)
+    bad = int(mask.sum())
+    worst_rel = float(np.max(np.where(mask, rel, 0.0)))
+    differ = ("its one element differs" if expected.size == 1
+              else f"all {bad} elements differ" if bad == expected.size
+              else f"{bad} of {expected.size} elements differ")
+    non_finite = int((~np.isfinite(got.astype(np.float64)) & mask).sum())
+    worst = (f"{non_finite} NaN or Inf" if non_finite
+             else f"largest relative error {_short(worst_rel)}")
+    headline = f"{name} ({describe_shape(expected.shape)}): {differ} ({worst})"
+    if _is_small(expected.shape):
+        return OutputDiff(name, headline, grid=_grid(got, expected, numerical, mask, tolerance))
+    rows, total = diff_rows(got, expected, numerical, mask, limit=budget.worst_rows)
+    return OutputDiff(name, headline, heat=heat_map(got, expected, mask, budget),
+                      worst=rows, more=total - len(rows))
+
+
+def case_diffs(case, budget: Budget = DEFAULT) -> list[OutputDiff]:
+    """The diffs of every failing output of a case that returned arrays."""
+    if case.got is None:
+        return []
+    numericals = case.numerical or (None,) * len(case.expected)
+    out = []
+    for name, got, expected, numerical in zip(case.output_names, case.got, case.expected,
+                                              numericals):
+        if np.shape(got) == np.shape(expected) and not mismatch_mask(
+                got, expected, case.tolerance).any():
+            continue
+        out.append(output_diff(name, got, expected, numerical, case.tolerance, budget))
+    return out
+
+
+def _shape_words(shape) -> str:
+    words = describe_shape(shape)
+    return words if len(shape) < 2 else f"{words} {tuple(shape)}"
+
+
+def _is_small(shape: tuple[int, ...]) -> bool:
+    if len(shape) == 1:
+        return 0 < shape[0] <= SMALL_VECTOR
+    return len(shape) == 2 and 0 < shape[0] <= SMALL_ROWS and 0 < shape[1] <= SMALL_COLS
+
+
+def _grid(got, expected, numerical, mask, tolerance) -> Grid:
+    vector = expected.ndim == 1
+    # (n,) -> (n, 1): a vector reads best one element per line, with its index.
+    as_rows = (lambda a: np.asarray(a).reshape(-1, 1)) if vector else np.asarray
+    cells = lambda a: [[fmt(v) for v in row] for row in as_rows(a)]  # noqa: E731
+    shown_numerical = None
+    # Finite differences are shown only where they disagree with the engine: at a kink.
+    if numerical is not None and mismatch_mask(numerical, expected, tolerance).any():
+        shown_numerical = cells(numerical)
+    labels = [f"[{i}]" for i in range(expected.size)] if vector else None
+    return Grid(cells(got), cells(expected), as_rows(mask).tolist(), shown_numerical, labels)
+
+
+def heat_map(got: np.ndarray, expected: np.ndarray, mask: np.ndarray,
+             budget: Budget = DEFAULT) -> HeatMap:
+    """Relative error levels laid out in rows; a cell is the worst of its block of elements."""
+    _, rel = errors(got, expected)
+    levels = np.searchsorted(np.array(LEVEL_BOUNDS), rel, side="right") + 1
+    got64 = np.asarray(got).astype(np.float64, copy=False)
+    levels = np.where(np.isinf(got64), INF, levels)
+    levels = np.where(np.isnan(got64), NAN, levels)
+    levels = np.where(mask, levels, 0)
+    grid, layout = _layout(levels, budget)
+    rows, cols = grid.shape
+    rh, cw = math.ceil(rows / budget.heat_rows), math.ceil(cols / budget.heat_cols)
+    if rh > 1 or cw > 1:
+        # (rows, cols) -> (rows/rh, rh, cols/cw, cw), padded, then the worst of each block
+        padded = np.full((math.ceil(rows / rh) * rh, math.ceil(cols / cw) * cw), EMPTY)
+        padded[:rows, :cols] = grid
+        grid = padded.reshape(padded.shape[0] // rh, rh, padded.shape[1] // cw, cw).max(axis=(1, 3))
+    return HeatMap(grid.astype(int).tolist(), (rh, cw), layout)
+
+
+def _layout(levels: np.ndarray, budget: Budget) -> tuple[np.ndarray, str]:
+    """The levels as a 2-D grid of rows, and how the array's axes map to it, in words."""
+    if levels.ndim == 1:
+        n = levels.size
+        width = min(n, budget.heat_cols * max(1, math.ceil(n / (budget.heat_cols * budget.heat_rows))))
+        rows = math.ceil(n / width)
+        padded = np.full(rows * width, EMPTY)
+        padded[:n] = levels
+        words = f"{width} elements per line" if rows > 1 else "one line"
+        return padded.reshape(rows, width), words
+    if levels.ndim == 2:
+        return levels, "rows and columns as in the array"
+    # (d0, ..., dk-1, dk) -> (d0 * ... * dk-1, dk)
+    lead = " × ".join(str(n) for n in levels.shape[:-1])
+    return levels.reshape(-1, levels.shape[-1]), f"the first axes ({lead}) run down the rows"
+
+
+def _compact(v: float) -> str:
+    """4 significant digits, no trailing dot: 3, -0.1383, 1.2e-05."""
+    return fmt(float(f"{v:.4g}")) if np.isfinite(v) else fmt(v)
+
+
+def _short(x: float) -> str:
+    """A rough magnitude for prose: 0.22, 148, 1e-4."""
+    if x == 0 or not np.isfinite(x):
+        return fmt(x)
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 1e-2:
+        return f"{x:.2g}"
+    mantissa, exponent = f"{x:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"

@@ -36,6 +36,9 @@ _MODULES = {
     "rich": "gradcheck_cli.report.rich_format",
     "plain": "gradcheck_cli.report.plain",
     "json": "gradcheck_cli.report.json_format",
+    "junit": "gradcheck_cli.report.junit",
+    "gradescope": "gradcheck_cli.report.gradescope",
+    "github": "gradcheck_cli.report.github",
 }
 
 

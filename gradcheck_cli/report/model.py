@@ -54,6 +54,7 @@ class CaseResult:
     output_names: tuple[str, ...] = ()
     frames: list[dict] = field(default_factory=list)
     stdout: str = ""
+    tolerance: tuple[float, float] | None = None    # (rtol, atol) the case was graded at
 
     def to_json(self) -> dict:
         return {

@@ -1,12 +1,20 @@
-"""``--format plain``: the human report without colour, for logs and snapshot tests."""
+"""``--format plain``: the human report without colour, for logs and snapshot tests.
+
+By default a failing exercise fits on one screen: its diagnoses, one failing case with a picture
+of the difference, and the inputs to reproduce it. ``--verbose`` shows every failing case and
+more of each array.
+"""
 
 from __future__ import annotations
 
-from .diff import describe_array, diff_rows, fmt, index_str
+from .diff import (Budget, OutputDiff, case_diffs, describe_array, fmt, index_str,
+                   level_char, level_legend, nothing_per_case)
 from .formats import register
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
         "missing": "MISSING"}
+SEVERITY_MARK = {"error": "✘", "warning": "!", "info": "~"}
+INDENT = " " * 10
 
 
 def report_lines(report, options) -> list[str]:
@@ -20,76 +28,126 @@ def report_lines(report, options) -> list[str]:
         lines.append(f"{MARK[ex.status]:>8}  {ex.name:<{width}}  {ex.function:<18} "
                      f"{_pts(ex.score)}/{_pts(ex.max_score)} points")
         if ex.status != "passed":
-            lines.extend("          " + line for line in exercise_detail(ex, options))
-        warnings = [d for c in ex.cases for d in c.diagnoses if d.severity == "warning"]
-        if ex.status == "passed" and warnings:
-            lines.append(f"          warning [{warnings[0].id}]: {warnings[0].message}")
+            lines.extend(INDENT + line for line in exercise_detail(ex, options))
+        else:
+            lines.extend(INDENT + diagnosis_line(d) for d in ex.diagnoses
+                         if d.severity != "error")
     counts = report.counts()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-    lines += ["", f"Score {_pts(report.score)}/{_pts(report.max_score)} — {summary or 'nothing to grade'}"]
+    lines += ["", f"Score {_pts(report.score)}/{_pts(report.max_score)} — "
+                  f"{summary or 'nothing to grade'}"]
     return lines
 
 
+def diagnosis_line(d) -> str:
+    """One diagnosis on one line: its mark, id, message and what to do."""
+    hint = f" → {d.hint}" if d.hint else ""
+    return f"{SEVERITY_MARK.get(d.severity, '✘')} {d.id}: {d.message}{hint}"
+
+
 def exercise_detail(ex, options) -> list[str]:
-    """Why an exercise did not pass: its first failing case, diagnoses, table, inputs."""
-    out: list[str] = []
-    if ex.status == "missing":
-        return [ex.error or "not defined", *(f"hint: {d.hint}" for d in ex.diagnoses if d.hint)]
+    """Why an exercise did not pass: diagnoses, a failing case pictured, its inputs."""
+    out = [diagnosis_line(d) for d in ex.diagnoses]
+    if ex.status == "missing" or not ex.cases or nothing_per_case(ex):
+        return out
+    budget = Budget.for_options(options)
     failing = [c for c in ex.cases if c.status != "passed"]
-    shown = [c for c in failing if not c.hidden or options.show_hidden][:1 if not options.verbose else None]
+    visible = [c for c in failing if not c.hidden or options.show_hidden]
+    shown = visible if options.verbose else visible[:1]
     for case in shown:
-        out.append(f"case {case.name!r}: {case.message}".rstrip())
-        for d in case.diagnoses:
-            label = "warning" if d.severity == "warning" else "diagnosis"
-            out.append(f"{label} [{d.id}]: {d.message}")
-            if d.hint:
-                out.append(f"  hint: {d.hint}")
-        for frame in case.frames[-4:]:
-            out.append(f"  File \"{frame.get('file')}\", line {frame.get('line')}, in {frame.get('function')}")
-            if frame.get("source"):
-                out.append(f"    {frame['source'].strip()}")
-        if case.got is not None:
-            out.extend(case_table(case, options))
-        if case.status in ("failed", "error") and case.inputs:
-            for name, value in case.inputs.items():
-                out.append(f"{name} = {describe_array(value)}")
-            if case.dz is not None:
-                out.append(f"dz = {describe_array(case.dz)}")
-    hidden_failing = [c for c in failing if c.hidden and not options.show_hidden]
-    if hidden_failing:
-        names = ", ".join(c.name for c in hidden_failing)
-        out.append(f"hidden case(s) not passed: {names}")
-        if not shown:
-            for d in ex.diagnoses:
-                out.append(f"diagnosis [{d.id}]: {d.message}")
-                if d.hint:
-                    out.append(f"  hint: {d.hint}")
+        out.extend(case_lines(case, budget))
+    unshown_hidden = [c.name for c in failing if c.hidden and not options.show_hidden]
+    if unshown_hidden:
+        out.append(f"hidden case(s) not passed: {', '.join(unshown_hidden)} "
+                   "(--show-hidden shows them)")
+    if len(visible) > len(shown):
+        rest = [c.name for c in visible if c not in shown]
+        out.append(f"also not passed: {', '.join(rest)} (--verbose shows every case)")
     return out
 
 
-def case_table(case, options) -> list[str]:
-    """index | yours | expected | finite difference | error, for the worst elements."""
-    from ..grading.compare import Tolerance, compare
-
-    out = []
-    for name, got, expected, numerical in zip(case.output_names, case.got, case.expected,
-                                              case.numerical or (None,) * len(case.expected)):
-        if got.shape != expected.shape:
-            out.append(f"{name}: yours has shape {tuple(got.shape)}, expected {tuple(expected.shape)}")
-            continue
-        rows, total = diff_rows(got, expected, numerical, None, limit=20 if options.verbose else 6)
-        if not rows:
-            continue
-        out.append(f"{name}: {total} of {expected.size} elements differ")
-        header = ("index", "yours", "expected", "finite diff", "error")
-        table = [header] + [(index_str(r.index), fmt(r.got), fmt(r.expected), fmt(r.numerical),
-                             fmt(r.error)) for r in rows]
-        widths = [max(len(row[i]) for row in table) for i in range(5)]
-        for row in table:
-            out.append("  " + " | ".join(cell.rjust(w) for cell, w in zip(row, widths)))
-        if total > len(rows):
-            out.append(f"  … and {total - len(rows)} more")
+def case_lines(case, budget: Budget) -> list[str]:
+    """One failing case: what went wrong, where, a picture of it, and its inputs."""
+    hidden = " (hidden)" if case.hidden else ""
+    diffs = case_diffs(case, budget)
+    # A wrong answer is told by its pictures below; an error by its message.
+    message = "" if diffs else case.message
+    out = [f"case {case.name!r}{hidden}: {message}".rstrip(": ")]
+    for frame in case.frames[-4:]:
+        out.append(f"  File \"{frame.get('file')}\", line {frame.get('line')}, "
+                   f"in {frame.get('function')}")
+        if frame.get("source"):
+            out.append(f"    {frame['source'].strip()}")
+    for diff in diffs:
+        out.extend(diff_lines(diff))
+    if case.inputs and case.status in ("failed", "error"):
+        names = [*case.inputs, *(["dz"] if case.dz is not None else [])]
+        values = [*case.inputs.values(), *([case.dz] if case.dz is not None else [])]
+        pad = max(len(n) for n in names)
+        for i, (name, value) in enumerate(zip(names, values)):
+            label = "inputs: " if i == 0 else " " * 8
+            out.append(f"{label}{name:<{pad}} = {describe_array(value, budget.input_chars)}")
     return out
+
+
+def diff_lines(diff: OutputDiff) -> list[str]:
+    """An output's difference: a headline, then a side-by-side grid or a heat map and table."""
+    out = [diff.headline]
+    out.extend(f"  {note}" for note in diff.notes)
+    if diff.grid is not None:
+        out.extend("  " + line for line in grid_lines(diff.grid))
+    if diff.heat is not None:
+        out.extend("  " + line for line in heat_lines(diff.heat))
+    if diff.worst:
+        out.extend("  " + line for line in worst_lines(diff.worst))
+        if diff.more:
+            out.append(f"  … and {diff.more} more")
+    return out
+
+
+def grid_lines(grid) -> list[str]:
+    """Yours beside the expected values; '*' marks each element that differs."""
+    blocks = [("yours", grid.got, grid.bad), ("expected", grid.expected, None)]
+    if grid.numerical is not None:
+        blocks.append(("finite diff", grid.numerical, None))
+    width = max(len(cell) for _, rows, _ in blocks for row in rows for cell in row)
+    columns = []
+    if grid.labels is not None:
+        pad = max(len(label) for label in grid.labels)
+        columns.append([" " * pad] + [label.rjust(pad) for label in grid.labels])
+    for title, rows, bad in blocks:
+        lines = [" ".join(("*" + cell if bad and bad[r][c] else cell).rjust(width + 1)
+                          for c, cell in enumerate(row)) for r, row in enumerate(rows)]
+        block_width = max(len(title) + 1, max(len(line) for line in lines))
+        columns.append([title.rjust(block_width)]
+                       + [line.rjust(block_width) for line in lines])
+    separator = " " if grid.labels is not None else " | "
+    return [(columns[0][i] + "  " if grid.labels is not None else "")
+            + separator.join(col[i] for col in columns[1 if grid.labels is not None else 0:])
+            .rstrip() for i in range(len(columns[0]))]
+
+
+def heat_lines(heat) -> list[str]:
+    """The heat map in characters, boxed, with the scale beneath."""
+    block = (f"; each cell is the worst of a {heat.block[0]} × {heat.block[1]} block"
+             if heat.block != (1, 1) else "")
+    width = max(len(row) for row in heat.levels)
+    out = [f"relative error by element ({heat.layout}{block}; blank: within tolerance)",
+           "+" + "-" * width + "+"]
+    out += ["|" + "".join(level_char(v) for v in row).ljust(width) + "|" for row in heat.levels]
+    out.append("+" + "-" * width + "+")
+    out.append("  ".join(f"{level_char(level)} {meaning}"
+                         for level, meaning in level_legend(heat.levels)))
+    return out
+
+
+def worst_lines(rows) -> list[str]:
+    """index | yours | expected | finite diff | abs error | rel error, worst first."""
+    header = ("index", "yours", "expected", "finite diff", "abs error", "rel error")
+    table = [header] + [(index_str(r.index), fmt(r.got), fmt(r.expected), fmt(r.numerical),
+                         fmt(r.error), fmt(r.rel_error)) for r in rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return [" | ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in table]
 
 
 def _pts(x: float) -> str:

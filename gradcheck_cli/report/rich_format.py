@@ -1,13 +1,23 @@
-"""``--format rich``: the colourful terminal report (the default on a terminal)."""
+"""``--format rich``: the colourful terminal report (the default on a terminal).
+
+The same content as the plain report, laid out with colour: mismatched elements in red beside
+the expected ones in green, the heat map's cells coloured by relative error.
+"""
 
 from __future__ import annotations
 
-from .diff import describe_array, diff_rows, fmt, index_str
+from .diff import (INF, NAN, Budget, OutputDiff, case_diffs, describe_array, fmt,
+                   index_str, level_legend, nothing_per_case)
 from .formats import register
 
 STYLE = {"passed": ("✔ PASS", "bold green"), "failed": ("✘ FAIL", "bold red"),
          "error": ("✘ ERROR", "bold red"), "timeout": ("⧗ TIMEOUT", "bold yellow"),
          "missing": ("? MISSING", "bold magenta")}
+SEVERITY = {"error": ("✘", "bold magenta"), "warning": ("!", "bold yellow"),
+            "info": ("~", "bold cyan")}
+# Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
+LEVEL_COLOURS = ("#ffffaf", "#ffff5f", "#ffd75f", "#ffaf5f", "#ff875f", "#ff5f5f", "#ff0000",
+                 "#d70000", "#af0000")
 
 
 def render(report, console, options) -> None:
@@ -27,75 +37,174 @@ def render(report, console, options) -> None:
     console.print(summary)
     for ex in report.exercises:
         if ex.status != "passed":
-            _detail(ex, console, options)
+            console.print(exercise_panel(ex, options))
         else:
-            for d in {d.id: d for c in ex.cases for d in c.diagnoses if d.severity == "warning"}.values():
-                console.print(Text(f"  {ex.name}: warning [{d.id}] {d.message}", "yellow"))
+            for d in ex.diagnoses:
+                if d.severity != "error":
+                    console.print(Text.assemble(f"  {ex.name}: ", diagnosis_text(d)))
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
     style = "bold green" if report.passed else "bold red"
     console.print(Text.assemble(("Score ", "bold"), (f"{report.score:g}/{report.max_score:g}", style),
                                 f" — {counts}"))
 
 
-def _detail(ex, console, options) -> None:
-    from rich.panel import Panel
+def diagnosis_text(d):
+    """One diagnosis: mark and id, message, and what to do."""
+    from rich.text import Text
+
+    mark, style = SEVERITY.get(d.severity, SEVERITY["error"])
+    text = Text.assemble((f"{mark} {d.id}", style), "  ", d.message)
+    if d.hint:
+        text.append(f" → {d.hint}", "italic cyan")
+    return text
+
+
+def exercise_panel(ex, options):
+    """A panel saying why an exercise did not pass."""
     from rich.console import Group
+    from rich.panel import Panel
+    from rich.text import Text
+
+    parts: list = [diagnosis_text(d) for d in ex.diagnoses]
+    budget = Budget.for_options(options)
+    failing = [c for c in ex.cases if c.status != "passed"]
+    visible = [c for c in failing if not c.hidden or options.show_hidden]
+    shown = visible if options.verbose else visible[:1]
+    per_case = ex.status != "missing" and not nothing_per_case(ex)
+    for case in shown if per_case else []:
+        parts.extend(case_parts(case, budget))
+    hidden = [c.name for c in failing if c.hidden and not options.show_hidden]
+    if hidden and per_case:
+        parts.append(Text(f"hidden case(s) not passed: {', '.join(hidden)} "
+                          "(--show-hidden shows them)", "dim"))
+    if per_case and len(visible) > len(shown):
+        rest = ", ".join(c.name for c in visible if c not in shown)
+        parts.append(Text(f"also not passed: {rest} (--verbose shows every case)", "dim"))
+    label, style = STYLE[ex.status]
+    return Panel(Group(*parts), title=Text(f"{ex.name} · {ex.function}", style),
+                 title_align="left", border_style=style.split()[-1], expand=False)
+
+
+def case_parts(case, budget: Budget) -> list:
+    """One failing case: what went wrong, where, a picture of it, and its inputs."""
+    from rich.text import Text
+
+    hidden = " (hidden)" if case.hidden else ""
+    diffs = case_diffs(case, budget)
+    # A wrong answer is told by its pictures below; an error by its message.
+    message = (": " + case.message) if case.message and not diffs else ""
+    parts: list = [Text.assemble(("case ", "dim"), (case.name, "bold"), hidden, message)]
+    for frame in case.frames[-4:]:
+        parts.append(Text(f'  File "{frame.get("file")}", line {frame.get("line")}, '
+                          f'in {frame.get("function")}', "dim"))
+        if frame.get("source"):
+            parts.append(Text(f"    {frame['source'].strip()}", "bold red"))
+    for diff in diffs:
+        parts.extend(diff_parts(diff))
+    if case.inputs and case.status in ("failed", "error"):
+        names = [*case.inputs, *(["dz"] if case.dz is not None else [])]
+        values = [*case.inputs.values(), *([case.dz] if case.dz is not None else [])]
+        pad = max(len(n) for n in names)
+        for i, (name, value) in enumerate(zip(names, values)):
+            label = "inputs: " if i == 0 else " " * 8
+            line = Text.assemble((label, "dim"), (f"{name:<{pad}}", "bold"),
+                                 (f" = {describe_array(value, budget.input_chars)}", "dim"))
+            # One line per input, cut at the panel's edge (--verbose shows more).
+            line.no_wrap, line.overflow = not budget.wrap_inputs, "ellipsis"
+            parts.append(line)
+    return parts
+
+
+def diff_parts(diff: OutputDiff) -> list:
+    """An output's difference: a headline, then a grid or a heat map and the worst elements."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    parts: list = [Text(diff.headline, "bold")]
+    parts += [Text(f"  {note}") for note in diff.notes]
+    if diff.grid is not None:
+        parts.append(Padding(grid_table(diff.grid), (0, 0, 0, 2)))
+    if diff.heat is not None:
+        parts.append(Padding(heat_text(diff.heat), (0, 0, 0, 2)))
+    if diff.worst:
+        parts.append(Padding(worst_table(diff.worst), (0, 0, 0, 2)))
+        if diff.more:
+            parts.append(Text(f"  … and {diff.more} more", "dim"))
+    return parts
+
+
+def grid_table(grid):
+    """Yours (differing elements in red) beside the expected values (green)."""
     from rich.table import Table
     from rich.text import Text
 
-    parts = []
-    if ex.status == "missing":
-        parts.append(Text(ex.error or "not defined"))
-        parts += [Text(f"hint: {d.hint}", "italic") for d in ex.diagnoses if d.hint]
-    failing = [c for c in ex.cases if c.status != "passed"]
-    shown = [c for c in failing if not c.hidden or options.show_hidden]
-    shown = shown if options.verbose else shown[:1]
-    for case in shown if ex.status != "missing" else []:
-        parts.append(Text.assemble(("case ", "dim"), (case.name, "bold"), ": ", case.message))
-        for d in case.diagnoses:
-            colour = "yellow" if d.severity == "warning" else "magenta"
-            parts.append(Text.assemble((f"● {d.id}", f"bold {colour}"), "  ", d.message))
-            if d.hint:
-                parts.append(Text(f"  {d.hint}", "italic"))
-        if case.frames:
-            for frame in case.frames[-4:]:
-                parts.append(Text(f'  File "{frame.get("file")}", line {frame.get("line")}, '
-                                  f'in {frame.get("function")}', "dim"))
-                if frame.get("source"):
-                    parts.append(Text(f"    {frame['source'].strip()}", "bold red"))
-        if case.got is not None:
-            for name, got, expected, numerical in zip(case.output_names, case.got, case.expected,
-                                                      case.numerical or (None,) * len(case.expected)):
-                if got.shape != expected.shape:
-                    parts.append(Text(f"{name}: yours has shape {tuple(got.shape)}, "
-                                      f"expected {tuple(expected.shape)}", "red"))
-                    continue
-                rows, total = diff_rows(got, expected, numerical, None,
-                                        limit=20 if options.verbose else 6)
-                if not rows:
-                    continue
-                table = Table(title=f"{name}: {total} of {expected.size} elements differ",
-                              title_justify="left", title_style="", box=None, padding=(0, 1))
-                for col in ("index", "yours", "expected", "finite diff", "error"):
-                    table.add_column(col, justify="right", header_style="bold")
-                for r in rows:
-                    table.add_row(index_str(r.index), Text(fmt(r.got), "red"), Text(fmt(r.expected), "green"),
-                                  fmt(r.numerical), fmt(r.error))
-                parts.append(table)
-        if case.inputs and case.status in ("failed", "error"):
-            for name, value in case.inputs.items():
-                parts.append(Text(f"{name} = {describe_array(value)}", "dim"))
-            if case.dz is not None:
-                parts.append(Text(f"dz = {describe_array(case.dz)}", "dim"))
-    hidden = [c.name for c in failing if c.hidden and not options.show_hidden]
-    if hidden:
-        parts.append(Text(f"hidden case(s) not passed: {', '.join(hidden)}", "dim"))
-        if not shown:
-            for d in ex.diagnoses:
-                parts.append(Text.assemble((f"● {d.id}", "bold magenta"), "  ", d.message))
-    label, style = STYLE[ex.status]
-    console.print(Panel(Group(*parts), title=Text(f"{ex.name} · {ex.function}", style),
-                        title_align="left", border_style=style.split()[-1], expand=False))
+    blocks = [("yours", grid.got, grid.bad), ("expected", grid.expected, None)]
+    if grid.numerical is not None:
+        blocks.append(("finite diff", grid.numerical, None))
+    width = max(len(cell) for _, rows, _ in blocks for row in rows for cell in row)
+    outer = Table(box=None, padding=(0, 2), show_edge=False)
+    if grid.labels is not None:
+        outer.add_column("", style="dim", justify="right")
+    for title, _, _ in blocks:
+        outer.add_column(title, header_style="bold", justify="right")
+    for r in range(len(grid.got)):
+        cells = [grid.labels[r]] if grid.labels is not None else []
+        for title, rows, bad in blocks:
+            line = Text()
+            for c, value in enumerate(rows[r]):
+                if c:
+                    line.append(" ")
+                if bad is not None:
+                    style = "bold red" if bad[r][c] else ""
+                else:
+                    style = "green" if title == "expected" else "dim"
+                line.append(value.rjust(width), style)
+            cells.append(line)
+        outer.add_row(*cells)
+    return outer
+
+
+def heat_text(heat):
+    """The heat map as coloured cells, with its scale."""
+    from rich.text import Text
+
+    block = (f"; a cell is the worst of a {heat.block[0]} × {heat.block[1]} block"
+             if heat.block != (1, 1) else "")
+    text = Text(f"relative error by element ({heat.layout}{block}; · within tolerance)\n",
+                "dim")
+    for row in heat.levels:
+        for level in row:
+            text.append(*_cell(level))
+        text.append("\n")
+    for i, (level, meaning) in enumerate(level_legend(heat.levels)):
+        text.append(" " if i else "")
+        text.append(*_cell(level))
+        text.append(meaning, "dim")
+    return text
+
+
+def _cell(level: int) -> tuple[str, str]:
+    if level == NAN:
+        return "N", "bold white on magenta"
+    if level == INF:
+        return "I", "bold white on magenta"
+    if level <= 0:
+        return ("·", "grey35") if level == 0 else (" ", "")
+    return "█", LEVEL_COLOURS[level - 1]
+
+
+def worst_table(rows):
+    """index | yours | expected | finite diff | abs error | rel error, worst first."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, padding=(0, 1), show_edge=False)
+    for col in ("index", "yours", "expected", "finite diff", "abs error", "rel error"):
+        table.add_column(col, justify="right", header_style="bold")
+    for r in rows:
+        table.add_row(index_str(r.index), Text(fmt(r.got), "red"), Text(fmt(r.expected), "green"),
+                      fmt(r.numerical), fmt(r.error), fmt(r.rel_error))
+    return table
 
 
 @register("rich", "the colourful terminal report (default on a terminal)")

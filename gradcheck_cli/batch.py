@@ -1,0 +1,278 @@
+"""Grading a class: find the submissions, grade them in parallel with one seed, keep a gradebook.
+
+Which paths are submissions (``discover``):
+
+- a ``.py`` file is one submission;
+- a folder: each ``.py`` file directly in it is a submission, and each subfolder is one
+  learner's submission whose file is the only ``.py`` file directly inside it;
+- with ``file_name`` (``--file NAME``): a folder that holds NAME is itself one submission;
+  otherwise each of its subfolders is a submission graded through SUBFOLDER/NAME, and loose
+  files are ignored.
+
+Names starting with ``.`` or ``__`` (``.git``, ``__pycache__``) are skipped. A learner's folder
+without a usable file still gets a gradebook row that says why, scored 0.
+
+Every submission is graded in its own worker process against cases and references computed
+once (``prepare``), so all learners get the same seed and the same cases. The threads here only
+wait on those worker processes. A submission that makes the grader itself fail gets a row saying
+so and never stops the batch. Result files are written atomically: a per-submission JSON as
+soon as it is graded, the gradebook once the whole batch is done, so an interrupted batch
+leaves complete files only (and no gradebook).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from .atomic import write_atomic
+from .errors import GradcheckError, UsageError
+from .report.model import Report
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One learner's work: how the gradebook names it and the file to grade."""
+
+    label: str                  # the file, or the learner's folder, as found
+    path: Path | None           # None when the folder has no usable file
+    key: str                    # unique, file-name safe: names the JSON result
+    problem: str | None = None  # why there is no file
+
+
+@dataclass
+class Graded:
+    """The outcome of one submission: a report, or the reason there is none."""
+
+    submission: Submission
+    report: Report | None = None
+    problem: str | None = None      # the learner's: no file to grade
+    internal: str | None = None     # the grader's own failure (a bug to report)
+    traceback: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.report is not None and self.report.passed
+
+    def status(self) -> str:
+        """A few words for the gradebook's status column."""
+        if self.internal is not None:
+            return f"grader error: {self.internal}"
+        if self.report is None:
+            return f"not graded: {self.problem}"
+        if self.report.import_error:
+            return f"could not import: {_first_line(self.report.import_error)}"
+        if self.report.passed:
+            return "passed"
+        return ", ".join(f"{n} {s}" for s, n in self.report.counts().items() if n)
+
+
+# ---------------------------------------------------------------------------- discovery
+
+
+def discover(paths: Sequence[str | Path], file_name: str | None = None) -> list[Submission]:
+    """The submissions named by ``paths`` (files and folders), in a stable order."""
+    found: list[Submission] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            if path.suffix != ".py":
+                raise UsageError(f"{path}: a submission is a .py file or a folder of them",
+                                 hint="pass Python files, or folders that hold them")
+            found.append(_file(path))
+        elif path.is_dir():
+            inside = _discover_folder(path, file_name)
+            if not inside:
+                raise UsageError(f"{path}: no submissions in this folder",
+                                 hint="a folder of submissions holds .py files or one "
+                                      "subfolder per learner")
+            found.extend(inside)
+        else:
+            raise UsageError(f"submission not found: {path}",
+                             hint="pass .py files or folders of submissions")
+    return _unique(found)
+
+
+def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:
+    if file_name is not None and (folder / file_name).is_file():
+        return [Submission(str(folder), folder / file_name, folder.name)]
+    children = sorted((c for c in folder.iterdir() if not _ignored(c.name)),
+                      key=lambda c: c.name)
+    out = []
+    for child in children:
+        if child.is_dir():
+            out.append(_learner_folder(child, file_name))
+        elif file_name is None and child.suffix == ".py" and child.is_file():
+            out.append(_file(child))
+    return out
+
+
+def _learner_folder(folder: Path, file_name: str | None) -> Submission:
+    if file_name is not None:
+        target = folder / file_name
+        if target.is_file():
+            return Submission(str(folder), target, folder.name)
+        return Submission(str(folder), None, folder.name, problem=f"no {file_name} in {folder}")
+    files = sorted(p for p in folder.glob("*.py") if p.is_file() and not _ignored(p.name))
+    if len(files) == 1:
+        return Submission(str(folder), files[0], folder.name)
+    if not files:
+        return Submission(str(folder), None, folder.name, problem=f"no .py file in {folder}")
+    names = ", ".join(p.name for p in files)
+    return Submission(str(folder), None, folder.name,
+                      problem=f"{len(files)} .py files in {folder} ({names}); "
+                              "choose one with --file NAME")
+
+
+def _file(path: Path) -> Submission:
+    return Submission(str(path), path, path.stem)
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name.startswith("__")
+
+
+def _unique(found: list[Submission]) -> list[Submission]:
+    """Drop repeats of the same file; make every key distinct and safe as a file name."""
+    seen_paths: set = set()
+    keys: set[str] = set()
+    out = []
+    for sub in found:
+        ident = sub.path.resolve() if sub.path is not None else Path(sub.label).resolve()
+        if ident in seen_paths:
+            continue
+        seen_paths.add(ident)
+        base = re.sub(r"[^\w.-]", "_", sub.key).strip(".") or "submission"
+        key, n = base, 1
+        while key.lower() in keys:          # case-insensitive file systems exist
+            n += 1
+            key = f"{base}-{n}"
+        keys.add(key.lower())
+        out.append(Submission(sub.label, sub.path, key, sub.problem))
+    return out
+
+
+# ---------------------------------------------------------------------------- grading
+
+
+def default_jobs() -> int:
+    """The cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:          # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options, *,
+                jobs: int | None = None, json_dir: Path | None = None,
+                show_hidden: bool = False,
+                on_graded: Callable[[Graded], None] | None = None) -> list[Graded]:
+    """Grade every submission with the same cases; results in the order of ``submissions``."""
+    from .grading.runner import prepare
+
+    prepared = prepare(exercises, options.seed)       # once, before any learner code runs
+    if json_dir is not None:
+        json_dir.mkdir(parents=True, exist_ok=True)
+    results: list[Graded | None] = [None] * len(submissions)
+    pool = ThreadPoolExecutor(max_workers=jobs or default_jobs(),
+                              thread_name_prefix="gradcheck-grade")
+    try:
+        futures = {pool.submit(grade_one, sub, prepared, options): i
+                   for i, sub in enumerate(submissions)}
+        for future in as_completed(futures):
+            graded = future.result()
+            results[futures[future]] = graded
+            if json_dir is not None and graded.report is not None:
+                write_report_json(json_dir, graded, show_hidden)
+            if on_graded is not None:
+                on_graded(graded)
+    except BaseException:
+        # Ctrl-C (or a failing callback): stop handing out work; what is running finishes.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
+
+
+def grade_one(submission: Submission, prepared: list, options) -> Graded:
+    """Grade one submission; any failure becomes part of the result, never an exception."""
+    from .grading.runner import grade_prepared
+
+    if submission.path is None:
+        return Graded(submission, problem=submission.problem)
+    try:
+        return Graded(submission, report=grade_prepared(submission.path, prepared, options))
+    except GradcheckError as exc:        # e.g. the file vanished since discovery
+        return Graded(submission, problem=_first_line(str(exc)))
+    except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the batch
+        return Graded(submission, internal=f"{type(exc).__name__}: {_first_line(str(exc))}",
+                      traceback=traceback.format_exc())
+
+
+def exit_code(results: Sequence[Graded]) -> int:
+    """0 if everything passed, 1 if anything did not, 2 if the grader failed on any."""
+    if any(g.internal is not None for g in results):
+        return 2
+    return 0 if results and all(g.passed for g in results) else 1
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def write_report_json(folder: Path, graded: Graded, show_hidden: bool = False) -> Path:
+    """The JSON result (CONTRACTS §4) of one graded submission, written atomically."""
+    from .report.json_format import report_json
+
+    target = folder / f"{graded.submission.key}.json"
+    doc = report_json(graded.report, show_hidden)
+    write_atomic(target, json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    return target
+
+
+def gradebook_csv(results: Sequence[Graded], exercises: Sequence, seed: int) -> str:
+    """The gradebook: a row per submission, a score column per exercise, total and status."""
+    names = [ex.name for ex in exercises]
+    max_score = round(sum(float(ex.points) for ex in exercises), 6)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["submission", "file", *names, "total", "max_score", "status", "seed"])
+    for g in results:
+        scores = {e.name: e.score for e in g.report.exercises} if g.report else {}
+        if g.report is not None:
+            total = g.report.score
+        else:
+            total = "" if g.internal is not None else 0.0   # unknown until regraded
+        cells = [_text(g.submission.label), _text(str(g.submission.path or ""))]
+        cells += [_score(scores.get(name, "" if g.internal is not None else 0.0)) for name in names]
+        cells += [_score(total), _score(max_score), _text(g.status()), seed]
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+def write_gradebook(path: Path, results: Sequence[Graded], exercises: Sequence, seed: int) -> None:
+    """Write the gradebook CSV atomically (a reader never sees half of it)."""
+    write_atomic(path, gradebook_csv(results, exercises, seed))
+
+
+def _score(value) -> str:
+    if isinstance(value, str):
+        return value
+    return f"{float(value):.6f}".rstrip("0").rstrip(".")     # 2, 0.666667, 12.5
+
+
+def _text(value: str) -> str:
+    # A spreadsheet would run a cell that starts like a formula; file names are learners' input.
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _first_line(text: str) -> str:
+    text = text.strip()
+    return text.splitlines()[0] if text else ""

@@ -1,0 +1,226 @@
+"""Cheap extra engine evaluations that name a mistake, computed only for failing cases.
+
+A wrong gradient is often a *right* computation of the wrong thing: the VJP with dz all ones,
+the forward value, the gradient of another argument, an exercise's authored mistake. Each of
+those is one more pass through the engine; ``Alternatives`` computes each on first use and
+remembers it (or the error it raised), so a passing case costs nothing and a failing one pays
+only for what its detectors ask.
+
+This module also knows where the engine's ops have kinks (relu at 0, ties in a max), so that a
+case whose inputs sit on one can be flagged as one where finite differences are unreliable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+class _Failed:
+    """A remembered error of a lazy evaluation, re-raised on every later access."""
+
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _lazy(fn):
+    """Like ``functools.cached_property``, but an exception is remembered too (raised again)."""
+    attr = "_lazy_" + fn.__name__
+
+    def get(self):
+        value = self.__dict__.get(attr)
+        if value is None:
+            try:
+                value = fn(self)
+            except Exception as exc:  # noqa: BLE001 - the detector that asked will be skipped
+                value = _Failed(exc)
+            self.__dict__[attr] = value
+        if isinstance(value, _Failed):
+            raise value.exc
+        return value
+
+    get.__doc__ = fn.__doc__
+    return property(get)
+
+
+def _array(value) -> np.ndarray:
+    """An engine result (Tensor or array-like) as a float64 array."""
+    return np.asarray(getattr(value, "data", value), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class MistakeGradient:
+    """An authored mistake and what its gradient comes to on one case."""
+
+    id: str
+    message: str | None
+    hint: str | None
+    value: np.ndarray
+
+
+class Alternatives:
+    """The engine's other answers for one case; each is computed the first time it is read."""
+
+    def __init__(self, forward_fn: Callable, names: Sequence[str], args: Sequence[np.ndarray],
+                 dz: np.ndarray, wrt: Sequence[int], *, dz_name: str = "dz",
+                 mistakes: Sequence = (), kink_values: Sequence[float] = ()):
+        self.forward_fn = forward_fn
+        self.names = tuple(names)
+        self.args = tuple(np.asarray(a, dtype=np.float64) for a in args)
+        self.dz = np.asarray(dz, dtype=np.float64)
+        self.wrt = tuple(wrt)
+        self.dz_name = dz_name
+        self.mistake_specs = tuple(mistakes)
+        self.kink_values = tuple(kink_values)
+
+    @classmethod
+    def for_case(cls, exercise, case) -> "Alternatives":
+        """The alternatives of one case of an exercise spec."""
+        return cls(exercise.forward_fn, exercise.params,
+                   [case.inputs[name] for name in exercise.params], case.dz,
+                   exercise.wrt_indices, dz_name=getattr(exercise, "dz_name", "dz"),
+                   mistakes=getattr(exercise, "mistakes", ()) or (),
+                   kink_values=getattr(getattr(exercise, "kinks", None), "at", ()) or ())
+
+    def _vjp(self, dz: np.ndarray, wrt: Sequence[int]) -> tuple[np.ndarray, ...]:
+        from ..engine import vjp
+
+        return tuple(_array(g) for g in vjp(self.forward_fn, self.args, dz, wrt=tuple(wrt)))
+
+    @_lazy
+    def forward(self) -> np.ndarray:
+        """The forward output on the case's inputs."""
+        from ..engine import forward_value
+
+        return _array(forward_value(self.forward_fn, self.args))
+
+    @_lazy
+    def ones_upstream(self) -> tuple[np.ndarray, ...]:
+        """Each graded gradient as it would be with dz all ones."""
+        return self._vjp(np.ones_like(self.dz), self.wrt)
+
+    @_lazy
+    def all_inputs(self) -> tuple[np.ndarray, ...]:
+        """The gradient with respect to every argument, in argument order."""
+        return self._vjp(self.dz, range(len(self.args)))
+
+    def other_inputs(self, output: int) -> dict[str, np.ndarray]:
+        """The gradients with respect to every argument but the one of output ``output``."""
+        grads = self.all_inputs
+        own = self.wrt[output]
+        return {self.names[i]: g for i, g in enumerate(grads) if i != own}
+
+    @_lazy
+    def kinks(self) -> tuple[str, ...]:
+        """The kinks of non-smooth ops (or that the spec declares) the case's inputs sit on."""
+        return self.kinks_within(KINK_DISTANCE)
+
+    def kinks_within(self, distance: float) -> tuple[str, ...]:
+        """The kinks that some input is within ``distance`` (relative) of."""
+        declared = tuple(f"an input at {v:g}" for v in self.kink_values
+                         if any(_near(a - v, a, distance) for a in self.args))
+        return declared + find_kinks(self.forward_fn, self.args, distance)
+
+    @_lazy
+    def _mistakes(self) -> tuple[tuple[object, object], ...]:
+        env = dict(zip(self.names, self.args))
+        env[self.dz_name] = self.dz
+        found = []
+        for mistake in self.mistake_specs:
+            if getattr(mistake, "gradient", None) is None:
+                continue
+            try:
+                found.append((mistake, mistake.gradient(**env)))
+            except Exception:  # noqa: BLE001 - one broken mistake must not hide the others
+                continue
+        return tuple(found)
+
+    def mistakes(self, output: int) -> list[MistakeGradient]:
+        """The authored mistakes that apply to output ``output``, with their gradients."""
+        own = self.names[self.wrt[output]]
+        out = []
+        for mistake, value in self._mistakes:
+            target = getattr(mistake, "wrt", None)
+            if target is not None and target != own:
+                continue
+            # A mistake of a function with several outputs may give one value per output.
+            if isinstance(value, (tuple, list)) and len(value) == len(self.wrt) and target is None:
+                value = value[output]
+            out.append(MistakeGradient(mistake.id, getattr(mistake, "message", None),
+                                       getattr(mistake, "hint", None), _array(value)))
+        return out
+
+
+# ---------------------------------------------------------------------------- kinks
+# Where an op is not differentiable, the engine picks a convention (relu'(0) = 0, ties split
+# evenly) and central finite differences straddle the kink and average both sides. A case whose
+# inputs sit on a kink (within KINK_DISTANCE, relative to the input's scale) is flagged; when
+# finite differences disagree with the engine, a wider distance (their step, FD_STEP) explains it.
+
+KINK_DISTANCE = 1e-6
+FD_STEP = 2e-2
+
+
+def _gap(x: np.ndarray, axis=None, kind: str = "max") -> np.ndarray:
+    """How far the extreme value along ``axis`` is from the runner-up (0: a tie)."""
+    x = np.asarray(x, dtype=np.float64)
+    if axis is None:
+        flat = x.reshape(1, -1)
+    else:
+        axes = tuple(int(a) % x.ndim for a in np.atleast_1d(axis))
+        # (..., reduced axes) -> (kept elements, reduced elements)
+        moved = np.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
+        flat = moved.reshape(-1, int(np.prod([x.shape[a] for a in axes])))
+    if flat.shape[-1] < 2:
+        return np.full(flat.shape[0], np.inf)
+    ordered = np.sort(flat, axis=-1)
+    return ordered[:, -1] - ordered[:, -2] if kind == "max" else ordered[:, 1] - ordered[:, 0]
+
+
+@dataclass(frozen=True)
+class Kink:
+    """Where an op is not differentiable: its name in words and the distance to it."""
+
+    where: str
+    distance: Callable[..., np.ndarray]     # (inputs..., **params) -> distance per element
+
+
+# op name -> its kink. An op missing here is smooth, or its kink cannot be told from its inputs.
+KINKS: dict[str, Kink] = {
+    "relu": Kink("relu at 0", lambda x, **p: x),
+    "leaky_relu": Kink("leaky_relu at 0", lambda x, **p: x),
+    "abs": Kink("abs at 0", lambda x, **p: x),
+    "maximum": Kink("maximum with ties", lambda x, y, **p: np.subtract(x, y)),
+    "minimum": Kink("minimum with ties", lambda x, y, **p: np.subtract(x, y)),
+    "max": Kink("max with ties", lambda x, axis=None, **p: _gap(x, axis, "max")),
+    "min": Kink("min with ties", lambda x, axis=None, **p: _gap(x, axis, "min")),
+}
+
+
+def _near(values: np.ndarray, scale_of: np.ndarray, distance: float = KINK_DISTANCE) -> bool:
+    scale = max(1.0, float(np.max(np.abs(scale_of), initial=0.0)))
+    return bool(np.any(np.abs(values) <= distance * scale))
+
+
+def find_kinks(forward_fn: Callable, args: Sequence[np.ndarray],
+               distance: float = KINK_DISTANCE) -> tuple[str, ...]:
+    """The kinks of non-smooth ops that the forward's inputs sit on (empty when smooth)."""
+    from ..engine.core import topological_order, trace
+
+    out, _ = trace(forward_fn, tuple(args), tuple(range(len(args))))
+    found: list[str] = []
+    for node in topological_order(out):
+        kink = KINKS.get(node.prim.name) if node.prim is not None else None
+        if kink is None or kink.where in found:
+            continue
+        inputs = [p.data for p in node.parents]
+        params = {k: v for k, v in node.params.items() if not k.startswith("_")}
+        try:
+            hit = _near(kink.distance(*inputs, **params), inputs[0], distance)
+        except Exception:  # noqa: BLE001 - parameters it cannot read: it cannot tell, so no
+            hit = False
+        if hit:
+            found.append(kink.where)
+    return tuple(found)

@@ -1,0 +1,169 @@
+"""``--format junit``: JUnit XML, as read by GitLab, Jenkins and most CI test-report viewers.
+
+Layout: one ``<testsuites>``; one ``<testsuite>`` per submission; inside it a ``<testcase>`` per
+exercise (``classname`` = the submission path without ``.py``, ``name`` = the exercise) followed
+by a ``<testcase>`` per case of that exercise (``classname`` = ``submission.exercise``, ``name`` =
+the case). Dots separate the levels because Jenkins reads a classname as ``package.Class``, so it
+shows submission → exercise → case.
+
+Outcomes:
+
+- ``failed`` → ``<failure type="DIAGNOSIS-ID">`` (or ``type="failed"`` when nothing was named);
+- ``error`` and ``timeout`` → ``<error>``: the learner's code raised, crashed or hung;
+- ``missing`` → ``<failure type="missing">`` on the exercise: an incomplete submission is the
+  learner's to fix, not a crash of the grader. Its cases were never run, so they are
+  ``<skipped>``.
+
+The ``message`` attribute is the first diagnosis (or the case's one-line summary); the element's
+text is the plain report of that exercise or case. A hidden case tells its status and mistake
+but not its inputs or numbers, unless ``--show-hidden``. Learner output can hold anything, so
+every string loses ANSI colour codes and the characters XML 1.0 cannot carry before it is
+written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import xml.etree.ElementTree as ET
+
+from .formats import RenderOptions, register
+from .model import CaseResult, ExerciseResult, Report
+from .plain import exercise_detail, report_lines
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+# Everything outside XML 1.0's Char production (control characters, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+# status → (element, default type); a diagnosis id, when there is one, is the more useful type.
+_EXERCISE_OUTCOME = {"failed": ("failure", "failed"), "missing": ("failure", "missing"),
+                     "error": ("error", "error"), "timeout": ("error", "timeout")}
+_CASE_OUTCOME = {**_EXERCISE_OUTCOME, "missing": ("skipped", "missing")}
+
+
+def xml_text(text: object) -> str:
+    """``text`` as a string XML 1.0 can hold: no ANSI escapes, no forbidden characters."""
+    return _NOT_XML.sub("", _ANSI.sub("", str(text)))
+
+
+def junit_tree(reports: list[Report], options: RenderOptions) -> ET.Element:
+    """The ``<testsuites>`` element of some reports."""
+    root = ET.Element("testsuites", name="gradcheck")
+    totals = dict(tests=0, failures=0, errors=0, skipped=0)
+    time = 0.0
+    for report in reports:
+        suite = _suite(report, options)
+        root.append(suite)
+        for key in totals:
+            totals[key] += int(suite.get(key))
+        time += report.duration_s
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("time", _seconds(time))
+    return root
+
+
+def _suite(report: Report, options: RenderOptions) -> ET.Element:
+    suite = ET.Element("testsuite", name=xml_text(report.submission))
+    props = ET.SubElement(suite, "properties")
+    for name, value in (("seed", report.seed), ("score", f"{report.score:g}"),
+                        ("max_score", f"{report.max_score:g}"), ("version", report.version)):
+        ET.SubElement(props, "property", name=name, value=xml_text(value))
+    counts = dict(tests=0, failures=0, errors=0, skipped=0)
+    base = _classname(report.submission)
+    for ex in report.exercises:
+        elements = [_exercise_case(report, ex, base, options)]
+        elements += [_case_case(ex, c, f"{base}.{ex.name}", options) for c in ex.cases]
+        for element in elements:
+            suite.append(element)
+            counts["tests"] += 1
+            kind = _outcome_element(element)
+            if kind is not None:
+                counts[{"failure": "failures", "error": "errors", "skipped": "skipped"}[kind]] += 1
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    suite.set("time", _seconds(report.duration_s))
+    if report.import_error:
+        ET.SubElement(suite, "system-err").text = xml_text(
+            f"could not import the submission: {report.import_error}")
+    return suite
+
+
+def _exercise_case(report: Report, ex: ExerciseResult, classname: str,
+                   options: RenderOptions) -> ET.Element:
+    element = ET.Element("testcase", classname=xml_text(classname), name=xml_text(ex.name),
+                         time=_seconds(sum(c.duration_s for c in ex.cases)))
+    if ex.line is not None:
+        element.set("file", xml_text(report.submission))
+        element.set("line", str(ex.line))
+    if ex.status in _EXERCISE_OUTCOME:
+        tag, kind = _EXERCISE_OUTCOME[ex.status]
+        first = next((d for d in ex.diagnoses if d.severity == "error"), None)
+        message = first.message if first else (ex.error or ex.status)
+        # The plain report of this exercise alone, headed by the submission and seed.
+        alone = dataclasses.replace(report, exercises=[ex])
+        _outcome(element, tag, first.id if first else kind, message,
+                 "\n".join(report_lines(alone, options)))
+    if ex.stdout:
+        ET.SubElement(element, "system-out").text = xml_text(ex.stdout)
+    return element
+
+
+def _case_case(ex: ExerciseResult, case: CaseResult, classname: str,
+               options: RenderOptions) -> ET.Element:
+    element = ET.Element("testcase", classname=xml_text(classname), name=xml_text(case.name),
+                         time=_seconds(case.duration_s))
+    if case.status not in _CASE_OUTCOME:
+        return element
+    tag, kind = _CASE_OUTCOME[case.status]
+    if tag == "skipped":
+        reason = ex.error or f"{ex.function} is not defined"
+        ET.SubElement(element, "skipped", message=xml_text(reason))
+        return element
+    secret = case.hidden and not options.show_hidden
+    first = next((d for d in case.diagnoses if d.severity == "error"), None)
+    if secret:
+        # A hidden case names its mistake (the exercise does too) but not its inputs or errors.
+        message = f"hidden case {case.status}" + (f": {first.message}" if first else "")
+    else:
+        message = first.message if first else (case.message or case.status)
+    # The plain detail of the exercise restricted to this one case.
+    only = dataclasses.replace(ex, cases=[case], diagnoses=list(case.diagnoses))
+    detail = exercise_detail(only, dataclasses.replace(options, verbose=True))
+    _outcome(element, tag, first.id if first else kind, message, "\n".join(detail))
+    return element
+
+
+def _outcome(element: ET.Element, tag: str, kind: str, message: str, text: str) -> None:
+    child = ET.SubElement(element, tag, type=xml_text(kind),
+                          message=xml_text(_first_line(message)))
+    child.text = xml_text(text)
+
+
+def _outcome_element(element: ET.Element) -> str | None:
+    for tag in ("failure", "error", "skipped"):
+        if element.find(tag) is not None:
+            return tag
+    return None
+
+
+def _classname(submission: str) -> str:
+    return submission[:-3] if submission.endswith(".py") else submission
+
+
+def _first_line(text: str) -> str:
+    text = str(text).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _seconds(t: float) -> str:
+    return f"{max(float(t), 0.0):.6f}"
+
+
+@register("junit", "JUnit XML for CI test reports (GitLab, Jenkins)")
+def write_junit(reports, stream, options) -> None:
+    root = junit_tree(reports, options)
+    ET.indent(root)
+    stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    stream.write(ET.tostring(root, encoding="unicode"))
+    stream.write("\n")

@@ -1,0 +1,64 @@
+"""The rich report shows what the plain one shows, with colour doing the marking."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from rich.console import Console
+
+from gradcheck_cli.report.diff import output_diff
+from gradcheck_cli.report.formats import RenderOptions
+from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
+from gradcheck_cli.report.rich_format import grid_table, heat_text, render
+
+TOL = (1e-5, 1e-8)
+
+
+def _report() -> Report:
+    big_expected = np.ones((20, 30))
+    big_got = big_expected.copy()
+    big_got[4, 7] = np.nan
+    case = CaseResult("worked-example", False, "failed",
+                      inputs={"x": np.arange(4.0).reshape(2, 2)}, dz=np.ones((20, 30)),
+                      expected=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
+                      numerical=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
+                      got=(np.array([[14.0, 24.0], [32.0, 46.0]]), big_got),
+                      output_names=("dx", "dy"), tolerance=TOL, message="dx: 1 of 4 differ")
+    ex = ExerciseResult("pair", "grad_pair", "A pair", "failed", 0.0, 1.0, cases=[case],
+                        diagnoses=[Diagnosis("scaled", "Your dx is 2 × the gradient of x.",
+                                             "Look for a term counted twice.")])
+    return Report("mine.py", 1, [ex])
+
+
+def test_rich_report_has_the_diagnosis_grid_heat_map_and_inputs():
+    console = Console(record=True, width=100, force_terminal=True, color_system="truecolor",
+                      file=io.StringIO())
+    render(_report(), console, RenderOptions(color=True))
+    text = console.export_text()
+    assert "scaled  Your dx is 2 × the gradient of x. → Look for a term counted twice." in text
+    assert "dx (a 2 × 2 matrix): 1 of 4 elements differ" in text
+    assert "dy (a 20 × 30 matrix): 1 of 600 elements differ (1 NaN or Inf)" in text
+    assert "N" in text and "NaN" in text and "[4, 7]" in text
+    assert "inputs: x  = a 2 × 2 matrix: [[0, 1], [2, 3]]" in text
+
+
+def test_differing_elements_are_red_and_expected_ones_green():
+    diff = output_diff("dx", np.array([[14.0, 24.0]]), np.array([[14.0, 20.0]]), None, TOL)
+    table = grid_table(diff.grid)
+    yours, expected = (list(col.cells)[0] for col in table.columns)
+    styles = {yours.plain[s.start:s.end].strip(): str(s.style) for s in yours.spans}
+    assert styles == {"24": "bold red"}
+    assert {str(s.style) for s in expected.spans} == {"green"}
+
+
+def test_heat_map_cells_are_coloured_by_level():
+    expected = np.ones((1, 20))
+    got = expected.copy()
+    got[0, 0] = 1.5                  # relative error 0.5
+    got[0, 1] = 30.0                 # 29: the top level
+    diff = output_diff("dw", got, expected, None, TOL)
+    text = heat_text(diff.heat)
+    colours = [str(s.style) for s in text.spans if text.plain[s.start:s.end] == "█"]
+    # The two wrong cells, then the nine levels of the legend.
+    assert colours[0] != colours[1] and colours[:2] == [colours[2 + 5], colours[2 + 8]]
