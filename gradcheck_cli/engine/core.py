@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import threading
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -22,22 +23,27 @@ from ..errors import OpError
 
 # ---------------------------------------------------------------------------- batching
 
-_BATCH_NDIM = 0
+class _BatchState(threading.local):
+    # Per thread: batch grading computes references in several threads at once.
+    ndim = 0
+
+
+_STATE = _BatchState()
 
 
 def batch_ndim() -> int:
     """How many leading axes are a batch of independent evaluations (0 outside ``batched``)."""
-    return _BATCH_NDIM
+    return _STATE.ndim
 
 
 def lead(x: np.ndarray) -> tuple[int, ...]:
     """The batch part of an array's shape."""
-    return x.shape[:_BATCH_NDIM]
+    return x.shape[:_STATE.ndim]
 
 
 def logical_shape(x: np.ndarray) -> tuple[int, ...]:
     """The shape an op sees, without the batch axes."""
-    return x.shape[_BATCH_NDIM:]
+    return x.shape[_STATE.ndim:]
 
 
 @contextlib.contextmanager
@@ -48,13 +54,12 @@ def batched(ndim: int = 1):
     axes, possibly of size 1 where it is shared; a plain array or number handed to an op is a
     constant of the function and gets size-1 batch axes.
     """
-    global _BATCH_NDIM
-    previous = _BATCH_NDIM
-    _BATCH_NDIM = ndim
+    previous = _STATE.ndim
+    _STATE.ndim = ndim
     try:
         yield
     finally:
-        _BATCH_NDIM = previous
+        _STATE.ndim = previous
 
 
 # ---------------------------------------------------------------------------- the registry
@@ -226,7 +231,7 @@ class Tensor:
 
 def _compare(ufunc, a, b) -> Tensor:
     arrays = [_as_input(a, ufunc.__name__, 0).data, _as_input(b, ufunc.__name__, 1).data]
-    if _BATCH_NDIM:
+    if _STATE.ndim:
         arrays = _align_batched(arrays)
     return Tensor(ufunc(*arrays))
 
@@ -286,16 +291,17 @@ def _as_input(x, op_name: str, position: int) -> Tensor:
     if isinstance(x, Tensor):
         return x
     arr = as_array(x, op_name, position)
-    if _BATCH_NDIM:
-        arr = arr.reshape((1,) * _BATCH_NDIM + arr.shape)
+    if _STATE.ndim:
+        arr = arr.reshape((1,) * _STATE.ndim + arr.shape)
     return Tensor(arr)
 
 
 def _align_batched(arrays: list[np.ndarray]) -> list[np.ndarray]:
     """Give batched inputs of an elementwise op the same logical rank, so batch axes line up."""
-    rank = max(a.ndim for a in arrays) - _BATCH_NDIM
-    return [a.reshape(a.shape[:_BATCH_NDIM] + (1,) * (rank - (a.ndim - _BATCH_NDIM))
-                      + a.shape[_BATCH_NDIM:]) if a.ndim - _BATCH_NDIM < rank else a
+    b = _STATE.ndim
+    rank = max(a.ndim for a in arrays) - b
+    return [a.reshape(a.shape[:b] + (1,) * (rank - (a.ndim - b)) + a.shape[b:])
+            if a.ndim - b < rank else a
             for a in arrays]
 
 
@@ -323,7 +329,7 @@ def apply(prim: Primitive, inputs: list, params: dict) -> Tensor:
             raise OpError(f"{prim.name}: expects {prim.arity} array input(s), got {len(inputs)}")
         parents = tuple(_as_input(x, prim.name, i) for i, x in enumerate(inputs))
         arrays = [p.data for p in parents]
-        if prim.elementwise and _BATCH_NDIM:
+        if prim.elementwise and _STATE.ndim:
             arrays = _align_batched(arrays)
         call = tuple(arrays)
     if parents:
@@ -338,7 +344,7 @@ def apply(prim: Primitive, inputs: list, params: dict) -> Tensor:
         raise OpError(f"{prim.name}: cannot apply to inputs of shape(s) {shapes}"
                       f"{_describe(params)}: {exc}") from None
     out = np.asarray(out)
-    if _BATCH_NDIM:
+    if _STATE.ndim:
         return Tensor(out)
     return Tensor(out, prim=prim, parents=parents, params=params)
 

@@ -112,3 +112,30 @@ def test_softmax_family_and_sigmoid_do_not_overflow():
     np.testing.assert_allclose(ops.logsumexp(x).data, 1001.0 + np.log(e.sum()), rtol=1e-15)
     assert np.isfinite(vjp(ops.log_softmax, (x,), np.ones(3))).all()
     np.testing.assert_array_equal(ops.sigmoid(np.array([-1000.0, 1000.0])).data, [0.0, 1.0])
+
+
+def test_batched_mode_belongs_to_one_thread():
+    """Batch grading computes references in threads; one thread's batch must not leak."""
+    import threading
+
+    from gradcheck_cli.engine import batched, ops, vjp
+    from gradcheck_cli.engine.core import Tensor
+
+    stop = threading.Event()
+
+    def batching():
+        while not stop.is_set():
+            with batched(1):
+                ops.sum(Tensor(np.ones((5, 3, 4))), axis=0)
+
+    worker = threading.Thread(target=batching)
+    worker.start()
+    try:
+        x = np.arange(12.0).reshape(3, 4)
+        for _ in range(300):
+            g = vjp(lambda a: ops.sum(ops.mul(a, a), axis=0), (x,), np.ones(4))
+            assert g.shape == (3, 4)
+            np.testing.assert_allclose(g, 2 * x)
+    finally:
+        stop.set()
+        worker.join()
