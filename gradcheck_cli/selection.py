@@ -9,15 +9,20 @@ from typing import Sequence
 from .errors import UsageError
 
 
-def select_exercises(path: Path | None, names: Sequence[str] | None) -> list:
-    """The exercises at ``path`` (default: the shipped catalog) named or grouped in ``names``."""
+def select_exercises(path: Path | None, names: Sequence[str] | None, *,
+                     check: bool = False) -> list:
+    """The exercises at ``path`` (default: the shipped catalog) named or grouped in ``names``.
+
+    The load-time checks (``check``) are ``gradcheck validate``'s job; grading still refuses a
+    case whose engine and finite-difference gradients disagree.
+    """
     from .spec import default_catalog_dir, load_exercises
 
     source = path if path is not None else default_catalog_dir()
     if path is not None and not Path(path).exists():
         raise UsageError(f"--exercises {path}: no such file or folder",
                          hint="pass a .yaml spec file or a folder of them")
-    exercises = load_exercises([source])
+    exercises = load_exercises([source], check=check)
     if not exercises:
         raise UsageError(f"no exercises found in {source}",
                          hint="a folder of exercises holds .yaml spec files")
