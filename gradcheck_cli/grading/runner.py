@@ -189,7 +189,7 @@ def _grade_case(worker, ex, prepared: PreparedCase, tol: Tolerance,
     outcome = worker.call(ex.function, call_args, n_results=len(ex.wrt))
     cr = CaseResult(name=case.name, hidden=case.hidden, status="passed",
                     size=int(sum(e.size for e in ref.expected)), inputs=dict(case.inputs),
-                    dz=case.dz, expected=ref.expected, numerical=ref.numerical,
+                    dz=case.dz, dz_name=ex.dz_name, expected=ref.expected, numerical=ref.numerical,
                     output_names=tuple(f"d{n}" for n in ex.wrt),
                     duration_s=outcome.duration_s, stdout=outcome.stdout or "",
                     tolerance=(tol.rtol, tol.atol))

@@ -48,6 +48,7 @@ class CaseResult:
     # Detail for the human reports (not all of it goes to JSON).
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
     dz: np.ndarray | None = None
+    dz_name: str = "dz"              # the spec's name for the upstream gradient
     expected: tuple[np.ndarray, ...] = ()
     numerical: tuple[np.ndarray, ...] = ()
     got: tuple[np.ndarray, ...] | None = None

@@ -102,7 +102,7 @@ def case_parts(case, budget: Budget) -> list:
     for diff in diffs:
         parts.extend(diff_parts(diff))
     if case.inputs and case.status in ("failed", "error"):
-        names = [*case.inputs, *(["dz"] if case.dz is not None else [])]
+        names = [*case.inputs, *([case.dz_name] if case.dz is not None else [])]
         values = [*case.inputs.values(), *([case.dz] if case.dz is not None else [])]
         pad = max(len(n) for n in names)
         for i, (name, value) in enumerate(zip(names, values)):
