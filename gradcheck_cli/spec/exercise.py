@@ -56,14 +56,17 @@ class Mistake:
     line: int | None = None
 
     def evaluate(self, case: Case) -> np.ndarray | None:
-        """The mistaken gradient on ``case``, or None where it cannot be computed (shapes)."""
+        """The mistaken gradient on ``case``, or None where it cannot be computed (shapes).
+
+        Its shape may differ from the input's: forgetting to sum a bias gradient over the batch
+        is a classic mistake of exactly that kind.
+        """
         env = {**case.inputs, self.dz_name: case.dz}
         try:
             value = self.gradient(**env)
         except OpError:
             return None
-        value = np.asarray(value, dtype=np.float64)
-        return value if value.shape == case.inputs[self.wrt].shape else None
+        return np.asarray(value, dtype=np.float64)
 
 
 @dataclass(frozen=True, eq=False)
@@ -422,11 +425,11 @@ def check_exercise(ex: Exercise) -> None:
             if value is None:
                 continue
             computed = True
-            differs = differs or not np.allclose(value, truth[position], rtol=_SAME_RTOL,
-                                                 atol=_SAME_ATOL)
+            differs = differs or value.shape != truth[position].shape or not np.allclose(
+                value, truth[position], rtol=_SAME_RTOL, atol=_SAME_ATOL)
         if not computed:
             raise SpecError(f"mistake '{mistake.id}': `{mistake.gradient.source}` cannot be "
-                            f"computed with the shape of '{mistake.wrt}' on any case",
+                            f"computed on any case",
                             file=ex.source_file, line=mistake.line,
                             hint="check the formula's shapes against a case's inputs")
         if not differs:
