@@ -210,7 +210,8 @@ class _Compiler:
             raise self.fail(f"unknown op '{name}'{guess}", node.func,
                             "the ops are " + ", ".join(sorted(self.ops)))
         fn = self.op(name, node, name)
-        args = [self.compile(a) for a in node.args]
+        args = [self.constant_tuple(a) if _all_constant(a) else self.compile(a)
+                for a in node.args]
         kwargs: dict[str, Any] = {}
         for keyword in node.keywords:
             if keyword.arg is None:
@@ -219,6 +220,11 @@ class _Compiler:
                 raise self.fail(f"the argument '{keyword.arg}' is not allowed", keyword.value)
             kwargs[keyword.arg] = self.keyword_value(keyword.value)
         return lambda env: fn(*[a(env) for a in args], **kwargs)
+
+    def constant_tuple(self, node: ast.Tuple | ast.List) -> Closure:
+        """A positional tuple of numbers, e.g. a shape: whole numbers stay integers."""
+        value = self.keyword_value(node)
+        return lambda env: value
 
     def keyword_value(self, node: ast.AST) -> Any:
         if isinstance(node, (ast.Tuple, ast.List)):
@@ -259,6 +265,14 @@ def _constant(node: ast.AST) -> Any:
             and type(node.operand.value) in (int, float)):
         return -node.operand.value if isinstance(node.op, ast.USub) else node.operand.value
     return _NOT_CONSTANT
+
+
+def _all_constant(node: ast.AST) -> bool:
+    """A tuple or list made only of numbers (a shape, axes, a pad width)."""
+    if not isinstance(node, (ast.Tuple, ast.List)) or not node.elts:
+        return False
+    return all(_all_constant(e) if isinstance(e, (ast.Tuple, ast.List))
+               else type(_constant(e)) in (int, float) for e in node.elts)
 
 
 def _number(value: Any) -> float | None:

@@ -128,3 +128,15 @@ def test_bad_signature(source):
     with pytest.raises(SpecError) as info:
         parse_signature(source, file="s.yaml", line=3)
     assert info.value.line == 3 and info.value.hint
+
+
+def test_a_positional_shape_tuple_keeps_whole_numbers():
+    """reshape(b, (1, -1, 1, 1)) reads like NumPy; the shape must not turn into floats."""
+    import numpy as np
+
+    from gradcheck_cli.spec import parse_expression
+
+    expr = parse_expression("reshape(b, (1, -1, 1, 1)) + x", ["b", "x"])
+    out = expr(b=np.arange(3.0), x=np.zeros((2, 3, 4, 5)))
+    assert out.shape == (2, 3, 4, 5)
+    np.testing.assert_array_equal(np.asarray(out)[1, :, 2, 3], [0.0, 1.0, 2.0])
