@@ -196,3 +196,18 @@ def test_each_classic_mistake_fails_and_is_named(exercises):
         assert result.status in ("failed", "error") and result.score == 0, result.name
         assert result.diagnoses[0].id == INTENDED[result.name], (
             result.name, [d.id for d in result.diagnoses])
+
+
+@pytest.mark.parametrize("name,ident", [("max_pool2d", "gradient_to_every_element"),
+                                        ("avg_pool2d", "missing_window_average")])
+def test_pool_mistakes_are_named_on_hidden_cases_of_even_size(name, ident):
+    """repeat() lets the spec spread dz over its windows whatever the hidden case's shape."""
+    (exercise,) = load_exercises([ROOT / "exercises" / f"{name}.yaml"])
+    even_hidden_seen = 0
+    for seed in range(6):
+        report = grade_submission(MISTAKES, [exercise], RunOptions(seed=seed))
+        for case in report.exercises[0].cases:
+            if case.hidden and all(n % 2 == 0 for n in case.inputs["x"].shape[-2:]):
+                even_hidden_seen += 1
+                assert case.diagnoses[0].id == ident
+    assert even_hidden_seen > 0

@@ -438,6 +438,27 @@ flip = primitive("flip", _flip,
                                       ((_any(rng, 2, 3, 4),), {"axis": (0, -1)})])
 
 
+def _repeat(x, repeats=1, axis=-1):
+    """Repeat each element ``repeats`` times along ``axis`` (np.repeat with a whole number)."""
+    if int(repeats) != repeats or repeats < 1:
+        raise OpError(f"repeat: repeats must be a whole number >= 1, got {repeats!r}")
+    return np.repeat(x, int(repeats), axis=axis)
+
+
+def _repeat_vjp(g, ans, x, repeats=1, axis=-1):
+    # Each element was copied ``repeats`` times in a row: its gradient sums its copies.
+    # (N, ..., L * r, ...) -> (N, ..., L, r, ...) -> (N, ..., L, ...); axis is negative here.
+    a = g.ndim + axis
+    shape = g.shape[:a] + (g.shape[a] // int(repeats), int(repeats)) + g.shape[a + 1:]
+    return g.reshape(shape).sum(axis=a + 1)
+
+
+repeat = primitive("repeat", _repeat, _repeat_vjp,
+                   samples=lambda rng: [((_any(rng, 3, 4),), {"repeats": 2, "axis": 0}),
+                                        ((_any(rng, 2, 3, 4),), {"repeats": 3, "axis": -1}),
+                                        ((_any(rng, 5),), {"repeats": 2})])
+
+
 def _pad_widths(pad_width, shape, op_name: str = "pad") -> tuple[tuple[int, int], ...]:
     """NumPy's pad_width (n, (before, after), or one pair per axis) as one pair per axis."""
     try:
