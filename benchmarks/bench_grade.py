@@ -56,6 +56,11 @@ def gradcheck(*args: str) -> list[str]:
     return [sys.executable, "-m", "gradcheck_cli", *args]
 
 
+def selection() -> list[str]:
+    """`-e NAME` for each of the four exercises: the catalog holds more."""
+    return [arg for name in EXERCISES for arg in ("-e", name)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="submissions to generate")
@@ -72,7 +77,7 @@ def main() -> None:
         book = Path(tmp) / "gradebook.csv"
 
         started = time.perf_counter()
-        done = subprocess.run(gradcheck("grade", str(folder), "--jobs", str(args.jobs),
+        done = subprocess.run(gradcheck("grade", str(folder), *selection(), "--jobs", str(args.jobs),
                                         "--seed", str(args.seed), "--gradebook", str(book)),
                               cwd=ROOT, capture_output=True, text=True)
         batch_s = time.perf_counter() - started
@@ -85,7 +90,7 @@ def main() -> None:
                      f"(expected {args.n} and {all_right})")
 
         sample = sorted(folder.glob("*.py"))[:args.loop_sample]
-        run = " ".join(shlex.quote(a) for a in gradcheck("run"))
+        run = " ".join(shlex.quote(a) for a in gradcheck("run", *selection()))
         loop = (f"for f in {' '.join(shlex.quote(str(p)) for p in sample)}; do "
                 f"{run} \"$f\" --seed {args.seed} --format json > /dev/null; done")
         started = time.perf_counter()

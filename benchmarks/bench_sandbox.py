@@ -1,4 +1,5 @@
-"""How fast the learner's worker is: start-up, call round trips, submissions per second.
+"""How fast the learner's worker is: start-up, call round trips, submissions per second,
+for a worker spawned as a fresh interpreter and for one forked from a fork server.
 
 Run from the repository root: ``python benchmarks/bench_sandbox.py [--submissions N]``.
 """
@@ -6,26 +7,31 @@ Run from the repository root: ``python benchmarks/bench_sandbox.py [--submission
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import statistics
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from gradcheck_cli.sandbox import SandboxOptions, Worker
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-SUBMISSION = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "correct.py"
+from gradcheck_cli.sandbox import ForkServer, SandboxOptions, Worker  # noqa: E402
+
+SUBMISSION = ROOT / "tests" / "submissions" / "correct.py"
 OPTIONS = SandboxOptions(timeout=10.0)
 CALLS_PER_SUBMISSION = 8          # about what the four worked exercises need
 
 
-def startup_seconds(repeats: int) -> list[float]:
+def startup_seconds(repeats: int, options: SandboxOptions = OPTIONS) -> list[float]:
     """Launch to imported, per worker."""
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        with Worker(SUBMISSION, OPTIONS) as w:
+        with Worker(SUBMISSION, options) as w:
             assert w.import_error is None
             times.append(time.perf_counter() - started)
     return times
@@ -42,17 +48,17 @@ def call_seconds(size: int, repeats: int) -> float:
         return (time.perf_counter() - started) / repeats
 
 
-def grade_one(_: int) -> None:
+def grade_one(options: SandboxOptions) -> None:
     x, dz = np.arange(3.0), np.ones(3)
-    with Worker(SUBMISSION, OPTIONS) as w:
+    with Worker(SUBMISSION, options) as w:
         for _ in range(CALLS_PER_SUBMISSION):
             assert w.call("grad_sigmoid", [("x", x), ("dz", dz)]).ok
 
 
-def submissions_per_second(count: int, jobs: int) -> float:
+def submissions_per_second(count: int, jobs: int, options: SandboxOptions = OPTIONS) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(grade_one, range(count)))
+        list(pool.map(grade_one, [options] * count))
     return count / (time.perf_counter() - started)
 
 
@@ -60,15 +66,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--submissions", type=int, default=40)
     args = parser.parse_args()
-    start = startup_seconds(10)
-    print(f"worker start-up (launch → imported): median {statistics.median(start) * 1e3:.0f} ms, "
-          f"max {max(start) * 1e3:.0f} ms")
     for size in (3, 10_000, 1_000_000):
         repeats = 2000 if size < 100_000 else 20
         print(f"call round trip, {size:>9} elements: {call_seconds(size, repeats) * 1e6:9.0f} µs")
-    for jobs in (1, 2):
-        rate = submissions_per_second(args.submissions, jobs)
-        print(f"submissions/s ({CALLS_PER_SUBMISSION} calls each, {jobs} job(s)): {rate:.1f}")
+    launches = [("spawned", OPTIONS)]
+    server = ForkServer().start() if ForkServer.supported() else None
+    if server is not None:
+        launches.append(("forked", dataclasses.replace(OPTIONS, fork_server=server)))
+    try:
+        for label, options in launches:
+            start = startup_seconds(10, options)
+            print(f"{label} worker start-up (launch → imported): median "
+                  f"{statistics.median(start) * 1e3:.1f} ms, max {max(start) * 1e3:.1f} ms")
+            for jobs in (1, 2):
+                rate = submissions_per_second(args.submissions, jobs, options)
+                print(f"{label}: submissions/s ({CALLS_PER_SUBMISSION} calls each, "
+                      f"{jobs} job(s)): {rate:.1f}")
+    finally:
+        if server is not None:
+            server.close()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ Names starting with ``.`` or ``__`` (``.git``, ``__pycache__``) are skipped. A l
 without a usable file still gets a gradebook row that says why, scored 0.
 
 Every submission is graded in its own worker process against cases and references computed
-once (``prepare``), so all learners get the same seed and the same cases. The threads here only
+once (``prepare``), so all learners get the same seed and the same cases. Where the system
+allows it, the workers are forked from one fork server started for the batch (NumPy imported
+once, never any learner code); elsewhere each is a fresh interpreter. The threads here only
 wait on those worker processes. A submission that makes the grader itself fail gets a row saying
 so and never stops the batch. Result files are written atomically: a per-submission JSON as
 soon as it is graded, the gradebook once the whole batch is done, so an interrupted batch
@@ -28,8 +30,9 @@ import json
 import os
 import re
 import traceback
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -178,7 +181,32 @@ def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options,
     """Grade every submission with the same cases; results in the order of ``submissions``."""
     from .grading.runner import prepare
 
-    prepared = prepare(exercises, options.seed)       # once, before any learner code runs
+    with _fork_server(len(submissions)) as server:    # gets ready while the cases are made
+        prepared = prepare(exercises, options.seed)   # once, before any learner code runs
+        return _grade_all(submissions, prepared, replace(options, fork_server=server),
+                          jobs=jobs, json_dir=json_dir, show_hidden=show_hidden,
+                          on_graded=on_graded)
+
+
+@contextmanager
+def _fork_server(count: int):
+    """A running fork server for a batch of ``count`` submissions, or None (spawn instead)."""
+    from .sandbox import ForkServer, SandboxError
+
+    if count < 2 or not ForkServer.supported():     # one worker: nothing to share
+        yield None
+        return
+    try:
+        server = ForkServer().start()
+    except (SandboxError, OSError):
+        yield None
+        return
+    with server:
+        yield server
+
+
+def _grade_all(submissions: Sequence[Submission], prepared: list, options, *, jobs,
+               json_dir, show_hidden, on_graded) -> list[Graded]:
     if json_dir is not None:
         json_dir.mkdir(parents=True, exist_ok=True)
     results: list[Graded | None] = [None] * len(submissions)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -30,6 +30,7 @@ class RunOptions:
     memory_mb: int = 1024
     show_hidden: bool = False
     forbidden_imports: tuple[str, ...] | None = None
+    fork_server: Any = None          # a running sandbox.ForkServer: workers are forked from it
 
 
 @dataclass
@@ -109,7 +110,8 @@ def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions)
                          hint="pass the path of a Python file that defines grad_* functions")
     started = time.perf_counter()
     sandbox_opts = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                                  forbidden_imports=_forbidden(exercises, options))
+                                  forbidden_imports=_forbidden(exercises, options),
+                                  fork_server=options.fork_server)
     with Worker(str(path), sandbox_opts) as worker:
         results = [_grade_exercise(worker, ex, cases, options) for ex, cases in get_prepared()]
         import_error = worker.import_error.message if worker.import_error else None

@@ -2,18 +2,23 @@
 
 ``Worker`` starts this file as a standalone script,
 ``python -I -B -u child.py REQUEST_FD RESPONSE_FD [NUMPY_DIR]``, so it never imports
-gradcheck_cli and needs nothing but NumPy. File descriptors 1 and 2 are the grader's capture
-pipe: whatever the learner prints goes there, never into the request/response channel.
+gradcheck_cli and needs nothing but NumPy. A fork server (``zygote.py``) loads it as a module
+instead and calls ``run_worker`` in each process it forks. File descriptors 1 and 2 are the
+grader's capture pipe: whatever the learner prints goes there, never into the request/response
+channel.
 
 The conversation, in frames of ``wire.py``::
 
     grader → worker   {"op": "init", "path", "timeout", "import_timeout", "memory_mb",
-                       "forbidden_imports"}
-    worker → grader   {"kind": "started", "pid", "limits"}
+                       "process_limit", "forbidden_imports"}
+    worker → grader   {"kind": "started", "pid", "limits", "confinement"}
     worker → grader   {"kind": "ready", "functions": {name: line}, "import_error": null | {...}}
     grader → worker   {"op": "call", "function", "names", "n_results"} + the argument arrays
     worker → grader   {"kind": "result", "status", "diagnosis", "message", "frames",
                        "mutated", "duration_s"} + the result arrays (their own dtypes)
+    grader → worker   {"op": "call_pair", "forward", "backward", "names", "n_results"}
+                      + the argument arrays and dz, last
+    worker → grader   a result as above: the forward's output, then the gradients
 
 The worker exits when the request pipe closes. Verdicts are never decided here: the worker
 only sends numbers back, and the grader compares them.
@@ -25,7 +30,9 @@ import sys
 if __name__ == "__main__" and len(sys.argv) > 3 and sys.argv[3] not in sys.path:
     sys.path.append(sys.argv[3])    # where the grader found NumPy (a user site, for example)
 
+import importlib.abc
 import importlib.util
+import linecache
 import reprlib
 import time
 import traceback
@@ -40,6 +47,7 @@ except ImportError:                 # not POSIX: no limits, the timeout still ho
 # Taken before any learner code runs: the learner may monkeypatch modules (NumPy included),
 # but cannot rebind these names.
 _asarray = np.asarray
+_array = np.array
 _perf_counter = time.perf_counter
 _getpid = os.getpid
 _exit = os._exit
@@ -55,17 +63,29 @@ NUMERIC_KINDS = frozenset("biufc")
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def _load_wire():
-    """The frame codec, loaded by path: this script's folder is not an importable package."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "wire.py")
-    spec = importlib.util.spec_from_file_location("_gradcheck_wire", path)
+def _load(file_name: str):
+    """A sibling module, loaded by path: this script's folder is not an importable package."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), file_name)
+    name = "_gradcheck_" + file_name[:-3]
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
 
-wire = _load_wire()
+wire = _load("wire.py")
+confine = _load("confine.py")
 _encode_parts, _decode = wire.encode_parts, wire.decode
+
+# Set by a fork server before it forks: the network it already cut for every worker, and that
+# the worker's parent is that server (whose death must end the worker).
+INHERITED_NETWORK = None
+INHERITED_PID_NAMESPACE = False
+FORKED = False
+PR_SET_PDEATHSIG = 1
 
 
 # ---------------------------------------------------------------------------- the channel
@@ -102,20 +122,45 @@ class Channel:
 # ---------------------------------------------------------------------------- limits
 
 
-def apply_limits(config: dict) -> list[str]:
-    """Resource limits for this process and its children; names what could be applied."""
+def apply_limits(config: dict) -> tuple[list[str], dict]:
+    """Resource limits and confinement for this process and its children.
+
+    Returns the names of the limits applied and the confinement as the report shows it:
+    network, user, process limit.
+    """
     applied = []
     if sys.platform.startswith("linux") and _become_subreaper():
         applied.append("subreaper")
-    if resource is None:
-        return applied
-    if _set_limit(resource.RLIMIT_CORE, 0, 0):
-        applied.append("no_core_dumps")
-    limit = _vm_bytes() + int(config["memory_mb"]) * 2**20
-    if _set_limit(resource.RLIMIT_AS, limit, limit):    # hard too: the learner cannot lift it
-        applied.append("address_space")
-    applied.append("cpu_time")
-    return applied
+    if resource is not None:
+        if _set_limit(resource.RLIMIT_CORE, 0, 0):
+            applied.append("no_core_dumps")
+        limit = _vm_bytes() + int(config["memory_mb"]) * 2**20
+        if _set_limit(resource.RLIMIT_AS, limit, limit):   # hard too: the learner cannot lift it
+            applied.append("address_space")
+        applied.append("cpu_time")
+    network = INHERITED_NETWORK
+    if network is None:
+        network, _ = confine.enter_namespaces()
+    user = confine.drop_privileges(os.getcwd(), _interpreter_paths())
+    if FORKED:
+        _die_with_parent()
+    processes = confine.limit_processes(int(config.get("process_limit", 64)))
+    return applied, {"network": network, "pid_namespace": INHERITED_PID_NAMESPACE,
+                     "process_limit": processes, **user}
+
+
+def _interpreter_paths() -> list[str]:
+    """What the learner's later imports read: the standard library and NumPy's site-packages."""
+    return [os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(np.__file__))]
+
+
+def _die_with_parent() -> None:
+    """A forked worker ends with its fork server (set after the user changed: that clears it)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def arm_cpu_limit(seconds: float) -> None:
@@ -197,6 +242,22 @@ class WrongType(Exception):
     """The learner returned something that is not array-like numbers."""
 
 
+class SubmissionLoader(importlib.abc.SourceLoader):
+    """Imports the submission from source read before the worker gave up its privileges."""
+
+    def __init__(self, path: str, source: bytes):
+        self.path = path
+        self.source = source
+
+    def get_filename(self, fullname: str) -> str:
+        return self.path
+
+    def get_data(self, path: str) -> bytes:
+        if path == self.path:
+            return self.source
+        raise OSError(f"the worker reads only the submission, not {path}")
+
+
 class Session:
     """One imported submission and the calls made into it."""
 
@@ -208,6 +269,20 @@ class Session:
         self.forbidden = tuple(config.get("forbidden_imports", ()))
         self.pid = _getpid()
         self.module = None
+        self.source: bytes | None = None
+        self.read_error: OSError | None = None
+
+    def read_source(self) -> None:
+        """Read the submission now, while the worker may still read the grader's files."""
+        try:
+            with open(self.path, "rb") as f:
+                self.source = f.read()
+        except OSError as exc:
+            self.read_error = exc
+            return
+        # Tracebacks show the learner's lines without reading the file again.
+        text = self.source.decode("utf-8", errors="replace")
+        linecache.cache[self.path] = (len(self.source), None, text.splitlines(True), self.path)
 
     # -- import
 
@@ -217,7 +292,10 @@ class Session:
         sys.argv = [self.path]
         arm_cpu_limit(2 * self.import_timeout + 1)
         try:
-            spec = importlib.util.spec_from_file_location(MODULE_NAME, self.path)
+            if self.read_error is not None:
+                raise self.read_error
+            loader = SubmissionLoader(self.path, self.source)
+            spec = importlib.util.spec_from_file_location(MODULE_NAME, self.path, loader=loader)
             module = importlib.util.module_from_spec(spec)
             _sys_modules[MODULE_NAME] = module    # dataclasses and the like look it up
             spec.loader.exec_module(module)
@@ -282,28 +360,76 @@ class Session:
 
     def call(self, header: dict, arrays: list) -> tuple[dict, list]:
         """Run one learner function on fresh copies; the reply header and the result arrays."""
-        name, names = header["function"], header["names"]
+        name = header["function"]
         n_results = int(header.get("n_results", 1))
+        func = self.function(name)
+        if func is None:
+            return self.missing(name)
+        stage = [name]
+        return self.run(header["names"], arrays, stage,
+                        lambda: to_arrays(func(*arrays), n_results, name))
+
+    def call_pair(self, header: dict, arrays: list) -> tuple[dict, list]:
+        """``out, cache = forward(*args)``, then ``backward(dz, cache)``: out and the gradients.
+
+        ``dz`` is the last array. The cache never leaves this process. ``n_results`` is the
+        number of gradients, or -1 for as many as ``backward`` returns (a tuple: one per
+        element; anything else: one).
+        """
+        forward_name, backward_name = header["forward"], header["backward"]
+        n_results = int(header.get("n_results", -1))
+        forward, backward = self.function(forward_name), self.function(backward_name)
+        for name, func in ((forward_name, forward), (backward_name, backward)):
+            if func is None and name is not None:     # no backward: the forward alone
+                return self.missing(name)
+        args, dz = (arrays[:-1], arrays[-1]) if backward_name is not None else (arrays, None)
+        stage = [forward_name]
+
+        def pair():
+            result = forward(*args)
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise WrongType(f"{forward_name} returned {describe(result)}; expected a "
+                                "pair (out, cache)")
+            out, cache = result
+            out = _array(to_array(out, f"the output that {forward_name} returned"))  # a copy
+            if backward is None:
+                return [out]
+            stage[0] = backward_name
+            return [out, *to_arrays(backward(dz, cache), n_results, backward_name)]
+
+        return self.run(header["names"], arrays, stage, pair)
+
+    def function(self, name: str):
+        """The submission's callable ``name``, or None."""
         func = vars(self.module).get(name) if self.module is not None else None
-        if func is None or not callable(func):
-            return {"status": "missing", "diagnosis": "missing_function",
-                    "message": f"{name} is not defined in the submission"}, []
+        return func if callable(func) else None
+
+    @staticmethod
+    def missing(name: str) -> tuple[dict, list]:
+        return {"status": "missing", "diagnosis": "missing_function",
+                "message": f"{name} is not defined in the submission"}, []
+
+    def run(self, names: list, arrays: list, stage: list, body) -> tuple[dict, list]:
+        """Run learner code (``body``) under the limits; the reply header and the arrays.
+
+        ``stage[0]`` names the learner function running, for messages.
+        """
         pristine = [(a.dtype.str, a.shape, a.tobytes()) for a in arrays]
         reply = {"status": "ok", "diagnosis": None, "message": "", "frames": []}
         values = []
         arm_cpu_limit(2 * self.timeout + 1)
         started = _perf_counter()
         try:
-            values = to_arrays(func(*arrays), n_results, name)
+            values = body()
         except WrongType as exc:
             reply = {"status": "error", "diagnosis": "wrong_type", "message": str(exc),
                      "frames": []}
         except MemoryError:
             reply = {"status": "memory_limit", "diagnosis": "memory_limit", "frames": [],
-                     "message": f"{name} needed more than {self.memory_mb} MB of memory"}
+                     "message": f"{stage[0]} needed more than {self.memory_mb} MB of memory"}
         except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
-            message = (f"{name} called sys.exit({exc.code!r})" if isinstance(exc, SystemExit)
-                       else describe_exception(exc))
+            message = (f"{stage[0]} called sys.exit({exc.code!r})"
+                       if isinstance(exc, SystemExit) else describe_exception(exc))
             reply = {"status": "error", "diagnosis": "exception", "message": message,
                      "frames": self.learner_frames(exc.__traceback__)}
         finally:
@@ -331,7 +457,16 @@ class Session:
 
 
 def to_arrays(result, n_results: int, name: str) -> list:
-    """The learner's result as ``n_results`` numeric arrays, or WrongType saying what it was."""
+    """The learner's result as ``n_results`` numeric arrays, or WrongType saying what it was.
+
+    ``n_results == -1`` takes what came: a tuple is one array per element, anything else one.
+    """
+    if n_results == -1:
+        if not isinstance(result, tuple):
+            return [to_array(result, f"{name} returned")]
+        if not result:
+            raise WrongType(f"{name} returned an empty tuple; expected the gradients")
+        return _each_array(result, name)
     if n_results == 1:
         return [to_array(result, f"{name} returned")]
     if not isinstance(result, (tuple, list)):
@@ -340,7 +475,12 @@ def to_arrays(result, n_results: int, name: str) -> list:
     if len(result) != n_results:
         raise WrongType(f"{name} returned {len(result)} values; expected {n_results}, "
                         "one gradient per input")
-    return [to_array(value, f"value {i + 1} of {n_results} that {name} returned")
+    return _each_array(result, name)
+
+
+def _each_array(result, name: str) -> list:
+    n = len(result)
+    return [to_array(value, f"value {i + 1} of {n} that {name} returned")
             for i, value in enumerate(result)]
 
 
@@ -412,23 +552,34 @@ def flush_stdio() -> None:
 
 def serve(channel: Channel, config: dict) -> None:
     """Import the submission, say what it defines, then answer calls until the grader hangs up."""
-    channel.send({"kind": "started", "pid": _getpid(), "limits": apply_limits(config)})
     session = Session(config)
+    session.read_source()
+    limits, confinement = apply_limits(config)
+    channel.send({"kind": "started", "pid": _getpid(), "limits": limits,
+                  "confinement": confinement})
     failure = session.import_submission()
     functions = session.functions() if failure is None else {}
     channel.send({"kind": "ready", "functions": functions, "import_error": failure})
+    operations = {"call": session.call, "call_pair": session.call_pair}
     while True:
         header, arrays = channel.receive()
-        if header.get("op") != "call":
+        operation = operations.get(header.get("op"))
+        if operation is None:
             _exit(0)
-        reply, values = session.call(header, arrays)
+        reply, values = operation(header, arrays)
         channel.send({"kind": "result", **reply}, values)
 
 
-def main(argv: list[str]) -> None:
-    channel = Channel(int(argv[1]), int(argv[2]))
+def run_worker(request_fd: int, response_fd: int) -> None:
+    """Be a worker on these pipes: wait for the grader's init, then serve; never returns."""
+    channel = Channel(request_fd, response_fd)
     config, _ = channel.receive()
     serve(channel, config)
+    _exit(0)
+
+
+def main(argv: list[str]) -> None:
+    run_worker(int(argv[1]), int(argv[2]))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""How a learner's worker is limited: time per call, memory, refused imports, captured output."""
+"""How a learner's worker is limited: time per call, memory, processes, refused imports,
+captured output; and where it comes from (a fork server, or a fresh interpreter)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from .forkserver import ForkServer
 
 # Libraries that would compute the gradient for the learner.
 DEFAULT_FORBIDDEN_IMPORTS = ("autograd", "jax", "mygrad", "tensorflow", "tinygrad", "torch")
@@ -21,6 +26,9 @@ class SandboxOptions:
     ``import_timeout`` (default: the call timeout, at least 10 s). ``memory_mb`` is what the
     learner's code may allocate on top of the worker's own interpreter and NumPy.
     ``capture_limit`` caps the bytes of printed output kept per call (and for the import).
+    ``process_limit`` is how many processes (and threads) the learner's code may start, where
+    the system enforces it (see ``confine.limit_processes``). With a running ``fork_server``
+    the worker is forked from it instead of started afresh: the same worker, sooner.
     """
 
     timeout: float = 10.0
@@ -29,6 +37,8 @@ class SandboxOptions:
     capture_limit: int = 65536
     import_timeout: float | None = None
     startup_timeout: float = 60.0
+    process_limit: int = 64
+    fork_server: ForkServer | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))
@@ -36,6 +46,8 @@ class SandboxOptions:
                                    f"not {self.timeout}", "--timeout")
         _require(self.memory_mb >= 16, f"the memory limit must be at least 16 MB, "
                                        f"not {self.memory_mb}", "--memory")
+        _require(self.process_limit >= 1, f"the process limit must be at least 1, "
+                                          f"not {self.process_limit}", None)
         _require(self.capture_limit >= 0, "the capture limit cannot be negative", None)
         _require(self.import_timeout is None or self.import_timeout > 0,
                  f"the import timeout must be positive, not {self.import_timeout}", None)

@@ -17,6 +17,7 @@ from ..errors import GradcheckError
 from . import wire
 from .channel import Capture, Pipes
 from .options import SandboxOptions
+from .tree import kill_tree
 
 CHILD_SCRIPT = Path(__file__).with_name("child.py")
 # Isolated (no user site, no PYTHON* variables, no script folder on sys.path), no .pyc files
@@ -31,13 +32,18 @@ class SandboxError(GradcheckError):
 
 
 class WorkerProcess:
-    """A running worker: its process, its pipes and its private working directory."""
+    """A running worker: its pipes and its private working directory.
 
-    def __init__(self, popen: subprocess.Popen, pipes: Pipes, workdir: str):
-        self.popen = popen
+    How it was started (``spawn``, or forked by a ``ForkServer``) decides how its exit is seen
+    and how it is killed: the subclasses.
+    """
+
+    launch = "spawn"
+
+    def __init__(self, pid: int, pipes: Pipes, workdir: str):
+        self.pid = pid
         self.pipes = pipes
         self.workdir = workdir
-        self.limits: list[str] = []
         self._ended = False
 
     @property
@@ -46,10 +52,35 @@ class WorkerProcess:
         return self.pipes.capture
 
     def exit_status(self, grace: float = 1.0) -> int | None:
-        """How the process ended, like ``Popen.returncode``, or None if it is still running.
+        """How the process ended, like ``Popen.returncode``, or None if it is still running."""
+        raise NotImplementedError
 
-        The process is not reaped, so its pid stays reserved until ``end`` has killed what
-        it may have left behind.
+    def end(self) -> None:
+        """Kill the worker and all its descendants, keep their last output, free everything."""
+        if self._ended:
+            return
+        self._ended = True
+        self._kill()
+        self.pipes.drain_output()
+        self.pipes.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _kill(self) -> None:
+        """Kill the process tree and wait (a little) for the worker to be gone."""
+        raise NotImplementedError
+
+
+class SpawnedProcess(WorkerProcess):
+    """A worker started as a fresh interpreter, a child of the grader."""
+
+    def __init__(self, popen: subprocess.Popen, pipes: Pipes, workdir: str):
+        super().__init__(popen.pid, pipes, workdir)
+        self.popen = popen
+
+    def exit_status(self, grace: float = 1.0) -> int | None:
+        """The exit status, seen without reaping the process.
+
+        Unreaped, its pid stays reserved until ``end`` has killed what it may have left behind.
         """
         deadline = time.monotonic() + grace
         while True:
@@ -58,60 +89,80 @@ class WorkerProcess:
                 return status
             time.sleep(0.005)
 
-    def end(self) -> None:
-        """Kill the worker and all its descendants, keep their last output, free everything."""
-        if self._ended:
-            return
-        self._ended = True
+    def _kill(self) -> None:
         if self.popen.returncode is None:        # not reaped: the pid still names our worker
             kill_tree(self.popen.pid)
         try:
             self.popen.wait(timeout=5.0)
         except subprocess.TimeoutExpired:        # stuck in the kernel; the OS finishes it
             pass
-        self.pipes.drain_output()
-        self.pipes.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def spawn(path: str, options: SandboxOptions) -> WorkerProcess:
-    """Start a worker for the submission at absolute ``path``; it begins importing at once."""
-    if os.name != "posix" or not sys.executable:
-        raise SandboxError("gradcheck runs learner code in a worker process, which needs a "
-                           "POSIX system (Linux or macOS) and a known Python executable")
-    workdir = tempfile.mkdtemp(prefix="gradcheck-worker-")
+def open_pipes(options: SandboxOptions) -> tuple[Pipes, tuple[int, int, int]]:
+    """The grader's ends of a new worker's pipes, and the worker's ends (request, response,
+    output) for the caller to hand over and then close."""
     request_r, request_w = os.pipe()
     response_r, response_w = os.pipe()
     output_r, output_w = os.pipe()
     for fd in (request_w, response_r):
         _widen_pipe(fd)
-    numpy_dir = os.path.dirname(os.path.dirname(np.__file__))
+    max_payload = (options.memory_mb + 512) * 2**20
+    pipes = Pipes(request_w, response_r, output_r, Capture(options.capture_limit), max_payload)
+    return pipes, (request_r, response_w, output_w)
+
+
+def send_init(process: WorkerProcess, path: str, options: SandboxOptions) -> WorkerProcess:
+    """Tell a new worker which submission to import and under which limits."""
+    init = {"op": "init", "path": path, "timeout": options.timeout,
+            "import_timeout": options.effective_import_timeout,
+            "memory_mb": options.memory_mb, "process_limit": options.process_limit,
+            "forbidden_imports": list(options.refused_imports)}
+    try:
+        process.pipes.send(wire.encode_parts(init), time.monotonic() + options.startup_timeout)
+    except Exception:
+        process.end()
+        raise
+    return process
+
+
+def launch(path: str, options: SandboxOptions) -> WorkerProcess:
+    """A worker for the submission at absolute ``path``, from the options' fork server when it
+    has a running one, else spawned; it begins importing at once."""
+    server = options.fork_server
+    if server is not None and server.running:
+        try:
+            return server.launch(path, options)
+        except SandboxError:                    # the server died: this worker is spawned
+            pass
+    return spawn(path, options)
+
+
+def spawn(path: str, options: SandboxOptions) -> WorkerProcess:
+    """Start a fresh interpreter as the worker for the submission at absolute ``path``."""
+    if os.name != "posix" or not sys.executable:
+        raise SandboxError("gradcheck runs learner code in a worker process, which needs a "
+                           "POSIX system (Linux or macOS) and a known Python executable")
+    workdir = tempfile.mkdtemp(prefix="gradcheck-worker-")
+    pipes, (request_r, response_w, output_w) = open_pipes(options)
     command = [sys.executable, *PYTHON_FLAGS, str(CHILD_SCRIPT), str(request_r),
-               str(response_w), numpy_dir]
+               str(response_w), numpy_dir()]
     try:
         popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output_w,
                                  stderr=output_w, pass_fds=(request_r, response_w),
                                  cwd=workdir, env=worker_env(workdir), start_new_session=True)
     except OSError as exc:
-        for fd in (request_w, response_r, output_r):
-            os.close(fd)
+        pipes.close()
         shutil.rmtree(workdir, ignore_errors=True)
         raise SandboxError(f"could not start the worker process: {exc}") from None
     finally:
         for fd in (request_r, response_w, output_w):
             os.close(fd)
-    max_payload = (options.memory_mb + 512) * 2**20
-    pipes = Pipes(request_w, response_r, output_r, Capture(options.capture_limit), max_payload)
-    process = WorkerProcess(popen, pipes, workdir)
-    init = {"op": "init", "path": path, "timeout": options.timeout,
-            "import_timeout": options.effective_import_timeout,
-            "memory_mb": options.memory_mb, "forbidden_imports": list(options.refused_imports)}
-    try:
-        pipes.send(wire.encode_parts(init), time.monotonic() + options.startup_timeout)
-    except Exception:
-        process.end()
-        raise
-    return process
+    return send_init(SpawnedProcess(popen, pipes, workdir), path, options)
+
+
+def numpy_dir() -> str:
+    """Where the grader found NumPy: the worker looks there too (a user site, for example)."""
+    return os.path.dirname(os.path.dirname(np.__file__))
 
 
 def worker_env(workdir: str) -> dict[str, str]:
@@ -143,72 +194,6 @@ def _widen_pipe(fd: int) -> None:
         import fcntl
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
     except (ImportError, AttributeError, OSError):
-        pass
-
-
-# ---------------------------------------------------------------------------- killing
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL a worker and its descendants, even those that left its process group.
-
-    Everything is stopped first so that nothing can fork while the tree is being walked.
-    The worker is a child subreaper (on Linux), so orphaned grandchildren are still found
-    under it.
-    """
-    _signal_group(pid, signal.SIGSTOP)
-    _signal(pid, signal.SIGSTOP)
-    stopped = {pid}
-    for _ in range(20):
-        new = _descendants(stopped) - stopped
-        if not new:
-            break
-        for child in new:
-            _signal(child, signal.SIGSTOP)
-        stopped |= new
-    for member in stopped:
-        _signal(member, signal.SIGKILL)
-    _signal_group(pid, signal.SIGKILL)
-
-
-def _descendants(roots: set[int]) -> set[int]:
-    """Pids below ``roots`` in the process tree, read from /proc (empty where there is none)."""
-    children: dict[int, list[int]] = {}
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return set()
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                stat = f.read()
-            ppid = int(stat[stat.rindex(b")") + 2:].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-        children.setdefault(ppid, []).append(int(entry))
-    found: set[int] = set()
-    todo = list(roots)
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
         pass
 
 

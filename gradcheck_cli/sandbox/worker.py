@@ -20,7 +20,7 @@ from ..errors import UsageError
 from . import wire
 from .channel import Closed, TimedOut
 from .options import SandboxOptions
-from .process import SandboxError, WorkerProcess, describe_exit, spawn
+from .process import SandboxError, WorkerProcess, describe_exit, launch
 from .results import STATUSES, CallResult, Frame, ImportFailure
 
 _CPU_LIMIT = -getattr(signal, "SIGXCPU", 24)       # the backstop fired: a timeout, really
@@ -38,7 +38,8 @@ class Worker:
     ``start()`` (or entering the ``with`` block) launches the process, which imports the
     submission while the caller does other work; ``import_error``, ``functions`` and
     ``import_stdout`` wait for that import. After a call times out, crashes or runs out of
-    memory, the next call gets a fresh process that imports the submission again.
+    memory, the next call gets a fresh process that imports the submission again. With a
+    ``fork_server`` in the options, each process is forked from it instead of spawned.
     """
 
     def __init__(self, path: str | Path, options: SandboxOptions | None = None):
@@ -57,6 +58,8 @@ class Worker:
         self._functions: dict[str, int | None] = {}
         self._import_stdout = ""
         self._limits: list[str] = []
+        self._confinement: dict[str, Any] = {}
+        self._launched_by = ""
         self._closed = False
 
     def __enter__(self) -> "Worker":
@@ -104,11 +107,29 @@ class Worker:
         self._ensure_imported()
         return self._import_stdout
 
+    @property
+    def pid(self) -> int | None:
+        """The current worker process's id (as the grader sees it), or None."""
+        return self._process.pid if self._process is not None else None
+
     def describe(self) -> dict[str, Any]:
-        """The sandbox's settings and what it did, as plain data for reports."""
+        """The sandbox's settings and what it did, as plain data for reports.
+
+        ``network`` is "cut" or "not cut: <reason>"; ``process_limit`` the RLIMIT_NPROC set,
+        or why none; ``uid`` and ``user`` whom the learner's code ran as; ``launch`` "fork"
+        (from a fork server) or "spawn" (a fresh interpreter). Waits for the worker to start.
+        """
+        if not self._closed:
+            self._ensure_imported()
         opts = self.options
-        return {"isolation": "process", "timeout_s": opts.timeout,
+        confinement = self._confinement
+        return {"isolation": "process", "launch": self._launched_by or "spawn",
+                "timeout_s": opts.timeout,
                 "import_timeout_s": opts.effective_import_timeout, "memory_mb": opts.memory_mb,
+                "network": confinement.get("network", "not cut: the worker did not start"),
+                "pid_namespace": bool(confinement.get("pid_namespace")),
+                "process_limit": confinement.get("process_limit", opts.process_limit),
+                "uid": confinement.get("uid"), "user": confinement.get("user"),
                 "forbidden_imports": list(opts.refused_imports),
                 "capture_limit": opts.capture_limit, "limits": list(self._limits),
                 "restarts": self.restarts}
@@ -121,17 +142,54 @@ class Worker:
 
         ``args`` are positional, in signature order: ``(name, array)`` pairs, a mapping, or
         bare arrays. A function expected to return several gradients gets ``n_results > 1``.
+        This is also the simple style of a backward function, ``grad_f(*args, dz)``: pass dz
+        as the last argument.
         """
+        names, arrays = _arguments(args)
+        header = {"op": "call", "function": function, "names": names,
+                  "n_results": int(n_results)}
+        return self._request(function, (function,), header, names, arrays, int(n_results))
+
+    def call_pair(self, forward: str, backward: str | None,
+                  args: Mapping[str, Any] | Iterable, dz,
+                  n_grads: int | None = None) -> CallResult:
+        """A CS231n-style layer: ``out, cache = forward(*args)``, then ``backward(dz, cache)``.
+
+        Both run in the worker, one after the other, and the cache never leaves it. The
+        result's ``values`` are ``(out, *grads)``: the forward's output, then the gradients
+        ``backward`` returned, in its order. ``n_grads`` is how many gradients to expect;
+        None takes what comes (a tuple: one gradient per element; anything else: one).
+        ``mutated`` may name ``dz`` as well as the arguments. With ``backward=None`` only the
+        forward runs and ``values`` is ``(out,)`` (the output's shape is what dz must have).
+        """
+        names, arrays = _arguments(args)
+        if backward is None:
+            header = {"op": "call_pair", "forward": forward, "backward": None, "names": names,
+                      "n_results": 0}
+            return self._request(forward, (forward,), header, names, arrays, 1)
+        dz_name, dz_array = _arguments([("dz", dz)])
+        n_results = -1 if n_grads is None else int(n_grads)
+        header = {"op": "call_pair", "forward": forward, "backward": backward,
+                  "names": names + dz_name, "n_results": n_results}
+        expected = None if n_grads is None else 1 + int(n_grads)
+        return self._request(f"{forward}/{backward}", (forward, backward), header,
+                             names + dz_name, arrays + dz_array, expected)
+
+    # -- internals
+
+    def _request(self, label: str, functions: tuple[str, ...], header: dict, names: list[str],
+                 arrays: list, n_values: int | None) -> CallResult:
+        """Send one call request and turn whatever happens into a CallResult."""
         if self._closed:
             raise RuntimeError("this Worker is closed")
-        names, arrays = _arguments(args)
         failure = self.import_error
         if failure is not None:
             return CallResult("error", diagnosis="import_error", message=failure.message,
                               frames=failure.frames)
-        if function not in self._functions:
-            return CallResult("missing", diagnosis="missing_function",
-                              message=f"{function} is not defined in {self.path}")
+        for function in functions:
+            if function not in self._functions:
+                return CallResult("missing", diagnosis="missing_function",
+                                  message=f"{function} is not defined in {self.path}")
         process = self._process
         if process is None:
             failure = self._relaunch()
@@ -139,26 +197,24 @@ class Worker:
                 return CallResult("error", diagnosis="import_error", message=failure.message,
                                   frames=failure.frames, stdout=failure.stdout)
             process = self._process
-        request = wire.encode_parts({"op": "call", "function": function, "names": names,
-                                     "n_results": int(n_results)}, arrays)
+        request = wire.encode_parts(header, arrays)
         started = time.monotonic()
         try:
             process.pipes.send(request, started + self.options.timeout)
-            header, values = process.pipes.receive(started + self.options.timeout)
+            reply, values = process.pipes.receive(started + self.options.timeout)
         except TimedOut:
             self._discard()
             return CallResult("timeout", diagnosis="timeout", stdout=process.capture.take(),
-                              message=f"{function} did not return within "
+                              message=f"{label} did not return within "
                                       f"{self.options.timeout:g} s",
                               duration_s=time.monotonic() - started)
         except (Closed, wire.WireError) as exc:
-            return self._died_during(function, process, started, exc)
-        return self._result(header, values, names, int(n_results), process.capture.take())
-
-    # -- internals
+            return self._died_during(label, process, started, exc)
+        return self._result(reply, values, names, n_values, process.capture.take())
 
     def _launch(self) -> WorkerProcess:
-        process = spawn(self._abs_path, self.options)
+        process = launch(self._abs_path, self.options)
+        self._launched_by = process.launch
         self._process = process
         self._finalizer = weakref.finalize(self, process.end)
         return process
@@ -193,6 +249,7 @@ class Worker:
                                f"{type(exc).__name__}); it printed:\n"
                                f"{process.capture.take()}") from None
         self._limits = [str(x) for x in started.get("limits", ())]
+        self._confinement = dict(started.get("confinement") or {})
         try:
             ready, _ = process.pipes.receive(time.monotonic() + opts.effective_import_timeout)
         except TimedOut:
@@ -248,10 +305,11 @@ class Worker:
         return CallResult("crashed", diagnosis="crashed", stdout=stdout, duration_s=duration,
                           message=f"{function} crashed: {cause}")
 
-    def _result(self, header: dict, values: list, names: list[str], n_results: int,
+    def _result(self, header: dict, values: list, names: list[str], n_values: int | None,
                 stdout: str) -> CallResult:
         status = header.get("status")
-        if status not in STATUSES or (status == "ok" and len(values) != n_results):
+        wrong_count = n_values is not None and len(values) != n_values
+        if status not in STATUSES or (status == "ok" and (wrong_count or not values)):
             self._discard()
             return CallResult("crashed", diagnosis="crashed", stdout=stdout,
                               message="the worker sent a malformed reply")

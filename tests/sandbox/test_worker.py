@@ -12,7 +12,8 @@ import pytest
 from gradcheck_cli.errors import UsageError
 from gradcheck_cli.sandbox import CallResult, SandboxOptions, Worker
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="the worker needs a POSIX system")
+pytestmark = [pytest.mark.skipif(os.name != "posix", reason="the worker needs a POSIX system"),
+              pytest.mark.usefixtures("launch")]      # each test: spawned, then forked
 
 SUBMISSIONS = Path(__file__).resolve().parent.parent / "submissions"
 OPTIONS = SandboxOptions(timeout=5.0, import_timeout=5.0)
@@ -42,31 +43,6 @@ def sigmoid_call(worker: Worker, function: str = "grad_sigmoid") -> CallResult:
 def assert_sigmoid_ok(result: CallResult) -> None:
     assert result.status == "ok", result.message
     np.testing.assert_allclose(result.values[0], SIGMOID_GRAD, atol=1e-6)
-
-
-def alive(pid: int) -> bool:
-    """True if the process runs (a zombie waiting to be reaped does not count)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return True
-    return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
-
-
-def wait_dead(pids, seconds: float = 2.0) -> list[int]:
-    """The pids still alive after waiting up to ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while True:
-        living = [p for p in pids if alive(p)]
-        if not living or time.monotonic() > deadline:
-            return living
-        time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------- working code
@@ -322,22 +298,23 @@ def test_forbidden_module_imported_inside_a_function_fails_that_call():
 # ---------------------------------------------------------------------------- processes
 
 
-def test_processes_the_learner_starts_die_with_the_worker():
+def test_processes_the_learner_starts_die_with_the_worker(watch):
     with Worker(submission("spawns"), OPTIONS) as w:
         result = sigmoid_call(w, "grad_spawn")
         assert result.status == "ok", result.message
-        pids = [int(p) for p in result.values[0]]
-        assert all(alive(p) for p in pids)
-    assert wait_dead(pids) == []
+        # plain, escaped (own session) and orphaned (its parent exited) sleepers
+        assert len(watch(w).look()) >= 3
+    # the watch fixture checks that they all died with the worker
 
 
-def test_processes_the_learner_starts_die_when_the_call_times_out():
+def test_processes_the_learner_starts_die_when_the_call_times_out(watch):
     with Worker(submission("spawns"), SandboxOptions(timeout=1.5)) as w:
+        assert w.import_error is None
+        watcher = watch(w)
         result = sigmoid_call(w, "grad_spawn_then_loop")
         assert result.status == "timeout"
-        pids = [int(p) for p in result.stdout.split()]
-        assert len(pids) == 4
-        assert wait_dead(pids) == []
+        assert len(result.stdout.split()) == 4          # it printed its pids, then looped
+        assert len(watcher.seen) >= 3
 
 
 # ---------------------------------------------------------------------------- misuse

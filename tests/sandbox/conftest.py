@@ -1,0 +1,110 @@
+"""Every worker test runs twice: with a freshly spawned worker and with one forked from a
+fork server (where the system has one), since both must behave the same."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from gradcheck_cli.sandbox import ForkServer, process, worker
+from gradcheck_cli.sandbox.tree import descendants
+
+LAUNCHES = ["spawn", "fork"]
+
+
+@pytest.fixture(scope="session")
+def fork_server():
+    """One fork server for the whole session, as a batch would have."""
+    if not ForkServer.supported():
+        pytest.skip("no fork server on this system")
+    with ForkServer() as server:
+        yield server
+
+
+@pytest.fixture(params=LAUNCHES)
+def launch(request, monkeypatch) -> str:
+    """How the tests' workers start: "spawn" or "fork" (from the session's fork server)."""
+    if request.param == "fork":
+        server = request.getfixturevalue("fork_server")
+        monkeypatch.setattr(worker, "launch", lambda path, options: process.launch(
+            path, dataclasses.replace(options, fork_server=server)))
+    return request.param
+
+
+# ---------------------------------------------------------------------------- processes
+
+
+def alive(pid: int) -> bool:
+    """True if the process runs (a zombie waiting to be reaped does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def wait_dead(pids, seconds: float = 3.0) -> list[int]:
+    """The pids still alive after waiting up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        living = [p for p in pids if alive(p)]
+        if not living or time.monotonic() > deadline:
+            return living
+        time.sleep(0.02)
+
+
+class Watcher(threading.Thread):
+    """Collects the pids below a worker (whichever process it has now) while the test runs:
+    what the learner starts dies with the worker, so it must be seen before."""
+
+    def __init__(self, worker):
+        super().__init__(daemon=True)
+        self.worker = worker
+        self.seen: set[int] = set()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.01):
+            self.look()
+
+    def look(self) -> set[int]:
+        """Record (and return) the pids below the worker now."""
+        pid = self.worker.pid
+        found = descendants({pid}) if pid is not None else set()
+        self.seen |= found
+        return found
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join()
+
+
+@pytest.fixture
+def watch():
+    """``watch(worker)`` records every process below the worker while the test runs; when
+    the test is over (the worker closed), every one of them must be gone."""
+    watchers: list[Watcher] = []
+
+    def start(worker) -> Watcher:
+        watcher = Watcher(worker)
+        watcher.start()
+        watchers.append(watcher)
+        return watcher
+
+    yield start
+    seen: set[int] = set()
+    for watcher in watchers:
+        watcher.stop()
+        seen |= watcher.seen
+    assert wait_dead(seen) == [], "processes the learner started outlived its worker"
