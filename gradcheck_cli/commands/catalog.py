@@ -39,11 +39,12 @@ def list_(
         sys.stdout.write("\n")
         return
     if fmt is ListFormat.plain:
-        widths = {k: max([len(k)] + [len(str(r[k] or "")) for r in rows]) for k in rows[0]}
         keys = ("name", "function", "points", "group", "title")
+        cells = [{k: _cell(r[k]) for k in keys} for r in rows]
+        widths = {k: max([len(k)] + [len(c[k]) for c in cells]) for k in keys}
         typer.echo("  ".join(k.ljust(widths[k]) for k in keys).rstrip())
-        for r in rows:
-            typer.echo("  ".join(str(r[k] or "").ljust(widths[k]) for k in keys).rstrip())
+        for c in cells:
+            typer.echo("  ".join(c[k].ljust(widths[k]) for k in keys).rstrip())
         return
     from rich.console import Console
     from rich.table import Table
@@ -52,14 +53,22 @@ def list_(
     for col in ("name", "function", "points", "group", "title"):
         table.add_column(col, justify="right" if col == "points" else "left")
     for r in rows:
-        table.add_row(r["name"], r["function"], f"{r['points']:g}", r["group"] or "", r["title"])
+        table.add_row(r["name"], r["function"], _cell(r["points"]), _cell(r["group"]), r["title"])
     Console().print(table)
+
+
+def _cell(value) -> str:
+    """A table cell: 3 points rather than 3.0, nothing for a missing group."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return "" if value is None else str(value)
 
 
 @app.command()
 def show(
     name: str = typer.Argument(..., help="The exercise to describe."),
     exercises: Optional[Path] = ExercisesPathOpt,
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of a visible case's random inputs."),
 ) -> None:
     """Describe an exercise: its text, signature, visible case and hints (never hidden cases)."""
     from ..authoring import describe_exercise
@@ -69,7 +78,7 @@ def show(
     if not chosen:
         raise UsageError(f"{name!r} is a group, not an exercise",
                          hint=f"see `gradcheck list --group {name}`")
-    markdown = describe_exercise(chosen[0])
+    markdown = describe_exercise(chosen[0], seed=seed)
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown
@@ -98,18 +107,20 @@ def validate(
     solution: Optional[Path] = typer.Option(None, "--solution", "-s", metavar="FILE.py",
                                             help="A reference solution that must pass every "
                                                  "exercise validated."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random cases checked."),
+    seed: int = typer.Option(0, "--seed", min=0, help="The first seed of the random cases "
+                                                      "checked (the next two are checked too)."),
 ) -> None:
-    """Check exercise specs before learners see them; exit 0 if all are sound, 2 if not."""
+    """Check exercise specs before learners see them; exit 0 if all are sound, 2 if not.
+
+    Every problem of every file is listed as FILE:LINE: error|warning: message → fix.
+    """
     from ..authoring import validate_paths
 
-    problems, checked = validate_paths(paths or [], solution=solution, seed=seed)
-    for problem in problems:
-        typer.echo(str(problem), err=True)
-    if problems:
-        typer.echo(f"{len(problems)} problem(s) in {checked} exercise(s)", err=True)
-        raise typer.Exit(2)
-    typer.echo(f"ok: {checked} exercise(s) valid")
+    result = validate_paths(paths or [], solution=solution, seed=seed)
+    for problem in result.problems:
+        typer.echo(str(problem))
+    typer.echo(result.summary())
+    raise typer.Exit(0 if result.ok else 2)
 
 
 @app.command()

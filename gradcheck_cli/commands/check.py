@@ -1,0 +1,67 @@
+"""`gradcheck check`: an ad hoc check of any NumPy layer's backward, outside the exercises."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..cli import FormatOpt, MemoryOpt, OutputFormat, OutputOpt, TimeoutOpt, VerboseOpt, _emit, app
+
+
+class Style(str, Enum):
+    auto = "auto"
+    simple = "simple"
+    pair = "pair"
+
+
+_HELP = "\n\n".join([
+    "Check the backward of your own NumPy layer against finite differences of its forward.",
+    "Give the forward's inputs in order with their shapes, e.g. `--input x=4,5 --input w=5,3 "
+    "--input b=3`; they are filled with random normal numbers from --seed. Two styles: simple, "
+    "`backward(*inputs, dz)` returns the gradient of each --wrt input (default: all, in order); "
+    "pair (CS231n), `forward(*inputs)` returns `(out, cache)` and `backward(dout, cache)` a "
+    "gradient for every input. The style is found from what the forward returns, or set with "
+    "--style.",
+    "Your code runs in a separate, limited process. Exit code: 0 every gradient is right, 1 "
+    "one is not (or your code failed), 2 the check could not run.",
+])
+
+
+@app.command(help=_HELP)
+def check(
+    file: Path = typer.Argument(..., metavar="FILE.py", help="The file with your layer."),
+    forward: str = typer.Option(..., "--forward", metavar="NAME", help="The forward function."),
+    backward: str = typer.Option(..., "--backward", metavar="NAME",
+                                 help="The backward function."),
+    input: List[str] = typer.Option([], "--input", "-i", metavar="NAME=SHAPE",
+                                    help="An input of the forward and its shape, e.g. x=4,5 "
+                                         "(repeat, in the forward's order)."),
+    wrt: Optional[List[str]] = typer.Option(None, "--wrt", metavar="NAME",
+                                            help="Check the gradient of this input only "
+                                                 "(repeatable; default: every input)."),
+    style: Style = typer.Option(Style.auto, "--style", case_sensitive=False,
+                                help="simple: backward(*inputs, dz); pair: forward returns "
+                                     "(out, cache), backward(dout, cache)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random inputs and dz."),
+    rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0,
+                                         help="Relative tolerance (default: as exercises, 1e-4)."),
+    atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
+                                         help="Absolute tolerance (default: as exercises, 1e-6)."),
+    format: Optional[OutputFormat] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    timeout: float = TimeoutOpt,
+    memory: int = MemoryOpt,
+    verbose: bool = VerboseOpt,
+) -> None:
+    from ..check import CheckOptions, check_file, parse_input
+
+    inputs = [parse_input(text) for text in input]
+    tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
+    options = CheckOptions(seed=seed, style=style.value, timeout=timeout, memory_mb=memory,
+                           **tolerance)
+    report = check_file(file, forward, backward, inputs, wrt or None, options)
+    _emit([report], format, output, verbose=verbose, show_hidden=True)
+    raise typer.Exit(0 if report.passed else 1)
