@@ -1,0 +1,31 @@
+"""The README's Python example runs and says what it claims."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def test_python_api_example_runs_as_written():
+    text = README.read_text()
+    section = text[text.index("## Python API"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own documentation, not a spec
+    result = namespace["result"]
+    assert result.passed is False
+    assert [d.id for d in result.diagnoses] == ["sign_flipped"]
+    grad = namespace["vjp"](namespace["ops"].softmax, (namespace["x"],), namespace["dz"])
+    np.testing.assert_allclose(grad, [-0.141817, -0.140770, 0.282587], atol=5e-7)
+
+
+def test_quickstart_is_exactly_two_commands():
+    text = README.read_text()
+    block = re.search(r"## Quickstart\n\n```bash\n(.*?)```", text, re.S).group(1)
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert commands == ["pip install . && gradcheck run examples/solutions.py",
+                        "pip install -e '.[test]' && pytest"]
