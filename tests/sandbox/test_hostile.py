@@ -150,9 +150,8 @@ def test_no_connection_leaves_a_worker_whose_network_is_cut():
             assert_still_graded(w)
 
 
+@pytest.mark.parametrize("launch", ["fork"], indirect=True)   # the target is the fork server
 def test_the_fork_server_survives_a_worker_that_tries_to_kill_it(launch, fork_server):
-    if launch != "fork":
-        pytest.skip("the attack's target is the fork server")
     if not (fork_server.pid_namespace or os.geteuid() == 0):
         pytest.skip("neither a PID namespace nor another user shields the server here")
     with Worker(hostile("kill_grader"), OPTIONS) as w:
