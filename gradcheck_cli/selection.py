@@ -18,10 +18,13 @@ def select_exercises(path: Path | None, names: Sequence[str] | None, *,
     """
     from .spec import default_catalog_dir, load_exercises
 
-    source = path if path is not None else default_catalog_dir()
-    if path is not None and not Path(path).exists():
+    source = Path(path) if path is not None else default_catalog_dir()
+    if path is not None and not source.exists():
         raise UsageError(f"--exercises {path}: no such file or folder",
                          hint="pass a .yaml spec file or a folder of them")
+    named = _load_by_file_name(source, names, check) if names else None
+    if named is not None:
+        return named
     exercises = load_exercises([source], check=check)
     if not exercises:
         raise UsageError(f"no exercises found in {source}",
@@ -31,12 +34,36 @@ def select_exercises(path: Path | None, names: Sequence[str] | None, *,
     chosen, known = [], {e.name for e in exercises}
     groups = {g for e in exercises for g in _groups(e)}
     for name in names:
-        matches = [e for e in exercises if e.name == name or name in _groups(e)]
+        # An exercise's own name wins over a group or tag of the same name.
+        matches = ([e for e in exercises if e.name == name]
+                   or [e for e in exercises if name in _groups(e)])
         if not matches:
             close = difflib.get_close_matches(name, sorted(known | groups), n=3)
             hint = f"did you mean {', '.join(close)}?" if close else "see `gradcheck list`"
             raise UsageError(f"unknown exercise or group {name!r}", hint=hint)
         chosen.extend(e for e in matches if e not in chosen)
+    return chosen
+
+
+def _load_by_file_name(folder: Path, names: Sequence[str], check: bool) -> list | None:
+    """Just the named exercises when each has its own NAME.yaml (the catalog's convention).
+
+    Loading a whole catalog to pick four exercises is most of a run's start-up; None means
+    "load everything" (a group, or a file that does not follow the convention).
+    """
+    from .spec import load_exercise
+
+    if not folder.is_dir():
+        return None
+    chosen = []
+    for name in dict.fromkeys(names):
+        file = folder / f"{name}.yaml"
+        if not file.is_file():
+            return None
+        exercise = load_exercise(file, check=check)
+        if exercise.name != name:
+            return None
+        chosen.append(exercise)
     return chosen
 
 
