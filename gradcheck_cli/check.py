@@ -89,8 +89,10 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
     from .grading.diagnoses import Evidence, Failure, describe_failure, diagnose, rank
     from .numerical import numerical_vjp
 
-    args = tuple(np.asarray(a, dtype=np.float64) for a in
-                 (args if isinstance(args, (tuple, list)) else (args,)))
+    from .engine.core import as_array
+
+    args = tuple(as_array(a, "check_vjp", i).astype(np.float64, copy=False) for i, a in
+                 enumerate(args if isinstance(args, (tuple, list)) else (args,)))
     single = isinstance(wrt, (int, np.integer)) and not isinstance(wrt, bool)
     idx = (int(wrt),) if single else tuple(int(i) for i in wrt)
     for i in idx:

@@ -57,9 +57,9 @@ FormatOpt = typer.Option(None, "--format", "-f", case_sensitive=False,
                          help="Output format (default: rich on a terminal, plain otherwise).")
 OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE",
                          help="Write the report to FILE (atomically) instead of stdout.")
-TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, metavar="SECONDS",
+TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, max=86400, metavar="SECONDS",
                           help="Seconds allowed per call of a learner's function.")
-MemoryOpt = typer.Option(1024, "--memory", min=16, metavar="MB",
+MemoryOpt = typer.Option(1024, "--memory", min=16, max=1048576, metavar="MB",
                          help="Memory limit of the learner's process, in MB.")
 SeedOpt = typer.Option(None, "--seed", min=0, help="Seed of the random cases (default: a new one, printed).")
 VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show every failing case and more elements.")

@@ -33,6 +33,8 @@ _HELP = "\n\n".join([
 @app.command(help=_HELP)
 def check(
     file: Path = typer.Argument(..., metavar="FILE.py", help="The file with your layer."),
+    shapes: Optional[List[str]] = typer.Argument(None, metavar="[NAME=SHAPE]...",
+                                                 help="The inputs, as with --input."),
     forward: str = typer.Option(..., "--forward", metavar="NAME", help="The forward function."),
     backward: str = typer.Option(..., "--backward", metavar="NAME",
                                  help="The backward function."),
@@ -58,7 +60,7 @@ def check(
 ) -> None:
     from ..check import CheckOptions, check_file, parse_input
 
-    inputs = [parse_input(text) for text in input]
+    inputs = [parse_input(text) for text in [*(shapes or []), *input]]
     tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
     options = CheckOptions(seed=seed, style=style.value, timeout=timeout, memory_mb=memory,
                            **tolerance)

@@ -105,6 +105,9 @@ def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions)
     from ..sandbox import SandboxOptions, Worker
 
     path = Path(path)
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder, not a submission file",
+                         hint="pass the .py file itself, or grade a folder with `gradcheck grade`")
     if not path.is_file():
         raise UsageError(f"submission file not found: {path}",
                          hint="pass the path of a Python file that defines grad_* functions")
