@@ -81,12 +81,17 @@ def run(
     show_hidden: bool = ShowHiddenOpt,
 ) -> None:
     """Check the grad_* functions of one file against the exercises."""
-    from .grading.runner import RunOptions, grade_submission
+    from .grading.runner import RunOptions, grade_submission, start_worker
     from .selection import select_exercises
 
-    chosen = select_exercises(exercises, exercise)
     options = RunOptions(seed=_seed(seed), timeout=timeout, memory_mb=memory)
-    report = grade_submission(submission, chosen, options)
+    worker = start_worker(submission, options)   # imports the submission meanwhile
+    try:
+        chosen = select_exercises(exercises, exercise)
+        report = grade_submission(submission, chosen, options, worker=worker)
+    finally:
+        if worker is not None:
+            worker.close()
     _emit([report], format, output, verbose=verbose, show_hidden=show_hidden)
     raise typer.Exit(0 if report.passed else 1)
 

@@ -90,10 +90,39 @@ def prepare(exercises: Sequence, seed: int) -> list[tuple[object, list[PreparedC
     return prepared
 
 
-def grade_submission(path: str | Path, exercises: Sequence, options: RunOptions) -> Report:
-    """Grade one submission file against the exercises; never raises for learner mistakes."""
+def grade_submission(path: str | Path, exercises: Sequence, options: RunOptions, *,
+                     worker=None) -> Report:
+    """Grade one submission file against the exercises; never raises for learner mistakes.
+
+    ``worker`` may be one from ``start_worker``, already importing the submission; it is used
+    if its limits fit these exercises.
+    """
     # The worker starts importing the submission while the references are computed.
-    return _grade(path, list(exercises), lambda: prepare(exercises, options.seed), options)
+    return _grade(path, list(exercises), lambda: prepare(exercises, options.seed), options,
+                  worker)
+
+
+def start_worker(path: str | Path, options: RunOptions):
+    """A worker for ``path`` started now, before the exercises are loaded (None if no file).
+
+    Its start-up (a Python process importing NumPy and the submission) then overlaps the
+    grader's own; it assumes the default forbidden imports and is replaced if they differ.
+    """
+    from ..sandbox import Worker
+
+    if not Path(path).is_file():
+        return None
+    from ..spec.schema import DEFAULT_FORBIDDEN_IMPORTS
+
+    forbidden = options.forbidden_imports or tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
+    return Worker(str(path), _sandbox_options(options, forbidden)).start()
+
+
+def _sandbox_options(options: RunOptions, forbidden: tuple[str, ...]):
+    from ..sandbox import SandboxOptions
+
+    return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
+                          forbidden_imports=forbidden, fork_server=options.fork_server)
 
 
 def grade_prepared(path: str | Path, prepared: list, options: RunOptions) -> Report:
@@ -101,8 +130,9 @@ def grade_prepared(path: str | Path, prepared: list, options: RunOptions) -> Rep
     return _grade(path, [ex for ex, _ in prepared], lambda: prepared, options)
 
 
-def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions) -> Report:
-    from ..sandbox import SandboxOptions, Worker
+def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions,
+           early=None) -> Report:
+    from ..sandbox import Worker
 
     path = Path(path)
     if path.is_dir():
@@ -112,10 +142,11 @@ def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions)
         raise UsageError(f"submission file not found: {path}",
                          hint="pass the path of a Python file that defines grad_* functions")
     started = time.perf_counter()
-    sandbox_opts = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                                  forbidden_imports=_forbidden(exercises, options),
-                                  fork_server=options.fork_server)
-    with Worker(str(path), sandbox_opts) as worker:
+    sandbox_opts = _sandbox_options(options, _forbidden(exercises, options))
+    if early is not None and early.options != sandbox_opts:
+        early.close()                    # started with other limits than these exercises need
+        early = None
+    with (early or Worker(str(path), sandbox_opts)) as worker:
         results = [_grade_exercise(worker, ex, cases, options) for ex, cases in get_prepared()]
         import_error = worker.import_error.message if worker.import_error else None
         sandbox = getattr(worker, "describe", lambda: {})()
