@@ -159,4 +159,13 @@ def write_plain(reports, stream, options) -> None:
     for i, report in enumerate(reports):
         if i:
             stream.write("\n")
-        stream.write("\n".join(report_lines(report, options)) + "\n")
+        stream.write(printable("\n".join(report_lines(report, options))) + "\n")
+
+
+# Learner text (messages, source lines, output) can hold terminal escapes or binary junk.
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (but newlines and tabs) spelled as \\xNN escapes."""
+    return text.translate(_CONTROL)

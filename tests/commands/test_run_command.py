@@ -73,3 +73,12 @@ def test_output_is_written_whole_and_readable(tmp_path):
     assert json.loads(target.read_text())["passed"] is True
     assert target.stat().st_mode & 0o044          # not private to the grader
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]
+
+
+def test_a_binary_submission_is_an_import_error_and_no_escape_reaches_the_terminal(tmp_path):
+    junk = tmp_path / "junk.py"
+    junk.write_bytes(b"\x1b[2J\x1b]0;owned\x07" + bytes(range(256)) * 2)
+    done = gradcheck("run", str(junk), "-e", "sigmoid", "--seed", "1", "--format", "plain")
+    assert done.returncode == 1
+    assert "ERROR" in done.stdout and "import" in done.stdout
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\x00" not in done.stdout
