@@ -329,3 +329,15 @@ def _short(x: float) -> str:
         return f"{x:.2g}"
     mantissa, exponent = f"{x:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
+
+
+def input_rows(case, budget: "Budget") -> list[tuple[str, str, str]]:
+    """(label, padded name, value in words) for a failing case's inputs and dz, to reproduce it."""
+    if not case.inputs or case.status not in ("failed", "error"):
+        return []
+    pairs = list(case.inputs.items())
+    if case.dz is not None:
+        pairs.append((case.dz_name, case.dz))
+    pad = max(len(name) for name, _ in pairs)
+    return [("inputs: " if i == 0 else " " * 8, f"{name:<{pad}}",
+             describe_array(value, budget.input_chars)) for i, (name, value) in enumerate(pairs)]

@@ -7,8 +7,8 @@ more of each array.
 
 from __future__ import annotations
 
-from .diff import (Budget, OutputDiff, case_diffs, describe_array, fmt, index_str,
-                   level_char, level_legend, nothing_per_case)
+from .diff import (Budget, OutputDiff, case_diffs, fmt, index_str, input_rows, level_char,
+                   level_legend, nothing_per_case)
 from .formats import register
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
@@ -80,13 +80,8 @@ def case_lines(case, budget: Budget) -> list[str]:
             out.append(f"    {frame['source'].strip()}")
     for diff in diffs:
         out.extend(diff_lines(diff))
-    if case.inputs and case.status in ("failed", "error"):
-        names = [*case.inputs, *([case.dz_name] if case.dz is not None else [])]
-        values = [*case.inputs.values(), *([case.dz] if case.dz is not None else [])]
-        pad = max(len(n) for n in names)
-        for i, (name, value) in enumerate(zip(names, values)):
-            label = "inputs: " if i == 0 else " " * 8
-            out.append(f"{label}{name:<{pad}} = {describe_array(value, budget.input_chars)}")
+    for label, name, text in input_rows(case, budget):
+        out.append(f"{label}{name} = {text}")
     return out
 
 

@@ -6,8 +6,8 @@ the expected ones in green, the heat map's cells coloured by relative error.
 
 from __future__ import annotations
 
-from .diff import (INF, NAN, Budget, OutputDiff, case_diffs, describe_array, fmt,
-                   index_str, level_legend, nothing_per_case)
+from .diff import (INF, NAN, Budget, OutputDiff, case_diffs, fmt, index_str, input_rows,
+                   level_legend, nothing_per_case)
 from .formats import register
 
 STYLE = {"passed": ("✔ PASS", "bold green"), "failed": ("✘ FAIL", "bold red"),
@@ -101,17 +101,11 @@ def case_parts(case, budget: Budget) -> list:
             parts.append(Text(f"    {frame['source'].strip()}", "bold red"))
     for diff in diffs:
         parts.extend(diff_parts(diff))
-    if case.inputs and case.status in ("failed", "error"):
-        names = [*case.inputs, *([case.dz_name] if case.dz is not None else [])]
-        values = [*case.inputs.values(), *([case.dz] if case.dz is not None else [])]
-        pad = max(len(n) for n in names)
-        for i, (name, value) in enumerate(zip(names, values)):
-            label = "inputs: " if i == 0 else " " * 8
-            line = Text.assemble((label, "dim"), (f"{name:<{pad}}", "bold"),
-                                 (f" = {describe_array(value, budget.input_chars)}", "dim"))
-            # One line per input, cut at the panel's edge (--verbose shows more).
-            line.no_wrap, line.overflow = not budget.wrap_inputs, "ellipsis"
-            parts.append(line)
+    for label, name, text in input_rows(case, budget):
+        line = Text.assemble((label, "dim"), (name, "bold"), (f" = {text}", "dim"))
+        # One line per input, cut at the panel's edge (--verbose shows more).
+        line.no_wrap, line.overflow = not budget.wrap_inputs, "ellipsis"
+        parts.append(line)
     return parts
 
 
