@@ -14,7 +14,7 @@ from typing import List, Optional
 import typer
 
 from . import __version__
-from .errors import GradcheckError, UsageError
+from .errors import GradcheckError
 
 app = typer.Typer(
     name="gradcheck",

@@ -154,8 +154,7 @@ def primitive(name: str, forward: Callable, *vjps: Callable | None, holomorphic:
 class Tensor:
     """An array with its place in the recorded graph."""
 
-    __slots__ = ("data", "prim", "parents", "params", "requires_grad", "_variadic_count",
-                 "__weakref__")
+    __slots__ = ("data", "prim", "parents", "params", "requires_grad", "__weakref__")
     __array_priority__ = 100.0
 
     def __init__(self, data, *, prim: Primitive | None = None, parents: tuple = (),
@@ -165,7 +164,6 @@ class Tensor:
         self.parents = parents
         self.params = params or {}
         self.requires_grad = requires_grad or any(p.requires_grad for p in parents)
-        self._variadic_count = None
 
     # -- array-like surface
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -41,16 +41,11 @@ class Reference:
     numerical: tuple[np.ndarray, ...]
     kinks: tuple[str, ...] = ()      # non-smooth ops whose kink the inputs sit on
 
-    @property
-    def at_kink(self) -> bool:
-        return bool(self.kinks)
-
 
 @dataclass
 class PreparedCase:
     case: object
     reference: Reference
-    args: list = field(default_factory=list)
 
 
 def reference_for(exercise, case) -> Reference:
