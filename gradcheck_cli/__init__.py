@@ -21,6 +21,6 @@ def __getattr__(name: str):
         from .numerical import numerical_vjp
         return numerical_vjp
     if name == "check_vjp":
-        from .check import check_vjp
+        from .checking import check_vjp
         return check_vjp
     raise AttributeError(f"module 'gradcheck_cli' has no attribute {name!r}")

@@ -58,7 +58,7 @@ def check(
     memory: int = MemoryOpt,
     verbose: bool = VerboseOpt,
 ) -> None:
-    from ..check import CheckOptions, check_file, parse_input
+    from ..checking import CheckOptions, check_file, parse_input
 
     inputs = [parse_input(text) for text in [*(shapes or []), *input]]
     tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -42,6 +43,11 @@ def allowed_error(expected: np.ndarray, tol: Tolerance) -> np.ndarray:
     mag = np.abs(expected)
     scale = float(mag.max()) if mag.size else 0.0
     return tol.atol + tol.rtol * np.maximum(mag, SCALE_FLOOR * scale)
+
+
+def closeness(tol: Tolerance) -> Callable[[np.ndarray, np.ndarray], bool]:
+    """``close(yours, reference)``: True when ``yours`` passes against ``reference`` at ``tol``."""
+    return lambda got, expected: compare(np.asarray(got), expected, tol).passed
 
 
 def compare(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison:

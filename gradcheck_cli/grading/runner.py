@@ -12,7 +12,7 @@ import numpy as np
 from ..errors import SpecError, UsageError
 from ..report.model import CaseResult, ExerciseResult, Report
 from .alternatives import FD_STEP, Alternatives
-from .compare import Tolerance, compare
+from .compare import Tolerance, closeness, compare
 from .diagnoses import (Evidence, ExerciseEvidence, Failure, describe_failure, diagnose,
                         diagnose_exercise, rank)
 
@@ -206,7 +206,7 @@ def _grade_exercise(worker, ex, cases: list[PreparedCase], options: RunOptions) 
         c.score = c.max_score if c.status == "passed" else 0.0
     # Some mistakes only show across cases (an answer that ignores its inputs).
     across = diagnose_exercise(ExerciseEvidence(ex.function, result.cases,
-                                                lambda a, b: compare(a, b, tol).passed))
+                                                closeness(tol)))
     result.diagnoses = rank([*across, *(d for c in result.cases for d in c.diagnoses)])
     errors = [c.message for c in result.cases if c.status in ("error", "timeout") and c.message]
     result.error = errors[0] if errors else None
@@ -254,7 +254,7 @@ def _grade_case(worker, ex, prepared: PreparedCase, tol: Tolerance,
     for k in failing:
         found += diagnose(Evidence(
             got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
-            close=lambda a, b: compare(a, b, tol).passed, alternatives=alternatives, output=k,
+            close=closeness(tol), alternatives=alternatives, output=k,
             input_name=ex.wrt[k], function=ex.function, tolerance=tol, kinks=ref.kinks))
     cr.diagnoses = rank(found) + warnings
     return cr

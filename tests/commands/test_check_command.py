@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradcheck_cli.check import CheckOptions, check_file, parse_input
+from gradcheck_cli.checking import CheckOptions, check_file, parse_input
 from gradcheck_cli.errors import UsageError
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="the worker needs a POSIX system")

@@ -3,7 +3,8 @@
 Worked-example gradients come from the seed articles (the lecture's f = (x + y) max(y, z) at
 x=1, y=2, z=0; the chain-rule example at x=-3, y=2, z=5) or from hand / plain-NumPy arithmetic
 on the literal inputs, independently of the engine. Learner files are real NumPy code:
-examples/solutions.py (right), examples/mistakes.py and tests/catalog_a_submissions/
+examples/solutions.py (right), examples/mistakes.py and tests/fixtures/submissions/
+seed_and_activation/
 (one classic mistake per function).
 """
 
@@ -18,8 +19,8 @@ from gradcheck_cli.engine import vjp
 from gradcheck_cli.grading.runner import RunOptions, grade_submission
 from gradcheck_cli.spec import default_catalog_dir, load_exercises
 
-ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = ROOT / "tests" / "catalog_a_submissions"
+ROOT = Path(__file__).resolve().parents[2]
+SUBMISSIONS = ROOT / "tests" / "fixtures" / "submissions" / "seed_and_activation"
 
 GROUPS = {
     "linear_regression": "seed-001",

@@ -17,7 +17,7 @@ from gradcheck_cli.grading.compare import Tolerance, compare
 from gradcheck_cli.grading.runner import RunOptions, grade_submission
 from gradcheck_cli.spec import load_exercises
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = ROOT / "examples" / "solutions.py"
 MISTAKES = ROOT / "examples" / "mistakes.py"
 

@@ -1,0 +1,26 @@
+"""What ``check_file`` checks and how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..spec.schema import DEFAULT_ATOL, DEFAULT_RTOL
+
+STYLES = ("auto", "simple", "pair")
+
+# `gradcheck check` calls the learner's forward twice per perturbed input: past this many
+# numbers a check takes minutes, and a gradient bug shows on small shapes just as well.
+MAX_CHECK_ELEMENTS = 20_000
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What ``check_file`` checks and how: the style, the seed, the tolerance, the sandbox."""
+
+    seed: int = 0
+    style: str = "auto"
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    timeout: float = 10.0
+    memory_mb: int = 1024
+    max_elements: int = MAX_CHECK_ELEMENTS
