@@ -13,7 +13,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import OpError
 from ..grading.compare import Comparison, Tolerance, closeness, compare
 from ..report.model import Diagnosis
 from ..spec.schema import DEFAULT_ATOL, DEFAULT_RTOL
@@ -76,15 +75,11 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
     from ..grading.diagnoses import Evidence, Failure, describe_failure, diagnose, rank
     from ..numerical import numerical_vjp
 
-    from ..engine.core import as_array
+    from ..engine.core import as_array, normalize_wrt
 
     args = tuple(as_array(a, "check_vjp", i).astype(np.float64, copy=False) for i, a in
                  enumerate(args if isinstance(args, (tuple, list)) else (args,)))
-    single = isinstance(wrt, (int, np.integer)) and not isinstance(wrt, bool)
-    idx = (int(wrt),) if single else tuple(int(i) for i in wrt)
-    for i in idx:
-        if not 0 <= i < len(args):
-            raise OpError(f"check_vjp: wrt={i} is out of range for {len(args)} argument(s)")
+    idx, _ = normalize_wrt(wrt, len(args), "check_vjp")
     names = _parameter_names(f, len(args))
     engine = _written_with_ops(f, args, idx)
     if dz is None:

@@ -6,8 +6,8 @@ those is one more pass through the engine; ``Alternatives`` computes each on fir
 remembers it (or the error it raised), so a passing case costs nothing and a failing one pays
 only for what its detectors ask.
 
-This module also knows where the engine's ops have kinks (relu at 0, ties in a max), so that a
-case whose inputs sit on one can be flagged as one where finite differences are unreliable.
+It also lists the kinks (relu at 0, ties in a max) a case's inputs sit on, so that the case can
+be flagged as one where finite differences are unreliable.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+from ..engine.kinks import KINK_DISTANCE, find_kinks, near
 
 
 class _Failed:
@@ -120,7 +122,7 @@ class Alternatives:
     def kinks_within(self, distance: float) -> tuple[str, ...]:
         """The kinks that some input is within ``distance`` (relative) of."""
         declared = tuple(f"an input at {v:g}" for v in self.kink_values
-                         if any(_near(a - v, a, distance) for a in self.args))
+                         if any(near(a - v, a, distance) for a in self.args))
         return declared + find_kinks(self.forward_fn, self.args, distance)
 
     @_lazy
@@ -154,73 +156,8 @@ class Alternatives:
 
 
 # ---------------------------------------------------------------------------- kinks
-# Where an op is not differentiable, the engine picks a convention (relu'(0) = 0, ties split
-# evenly) and central finite differences straddle the kink and average both sides. A case whose
-# inputs sit on a kink (within KINK_DISTANCE, relative to the input's scale) is flagged; when
-# finite differences disagree with the engine, a wider distance (their step, FD_STEP) explains it.
+# Each op declares its own kink (``kink=`` on its primitive); ``find_kinks`` walks them. When
+# finite differences disagree with the engine, a wider distance (their step, FD_STEP) than
+# sitting on the kink (KINK_DISTANCE) explains it.
 
-KINK_DISTANCE = 1e-6
 FD_STEP = 2e-2
-
-
-def _gap(x: np.ndarray, axis=None, kind: str = "max") -> np.ndarray:
-    """How far the extreme value along ``axis`` is from the runner-up (0: a tie)."""
-    x = np.asarray(x, dtype=np.float64)
-    if axis is None:
-        flat = x.reshape(1, -1)
-    else:
-        axes = tuple(int(a) % x.ndim for a in np.atleast_1d(axis))
-        # (..., reduced axes) -> (kept elements, reduced elements)
-        moved = np.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
-        flat = moved.reshape(-1, int(np.prod([x.shape[a] for a in axes])))
-    if flat.shape[-1] < 2:
-        return np.full(flat.shape[0], np.inf)
-    ordered = np.sort(flat, axis=-1)
-    return ordered[:, -1] - ordered[:, -2] if kind == "max" else ordered[:, 1] - ordered[:, 0]
-
-
-@dataclass(frozen=True)
-class Kink:
-    """Where an op is not differentiable: its name in words and the distance to it."""
-
-    where: str
-    distance: Callable[..., np.ndarray]     # (inputs..., **params) -> distance per element
-
-
-# op name -> its kink. An op missing here is smooth, or its kink cannot be told from its inputs.
-KINKS: dict[str, Kink] = {
-    "relu": Kink("relu at 0", lambda x, **p: x),
-    "leaky_relu": Kink("leaky_relu at 0", lambda x, **p: x),
-    "abs": Kink("abs at 0", lambda x, **p: x),
-    "maximum": Kink("maximum with ties", lambda x, y, **p: np.subtract(x, y)),
-    "minimum": Kink("minimum with ties", lambda x, y, **p: np.subtract(x, y)),
-    "max": Kink("max with ties", lambda x, axis=None, **p: _gap(x, axis, "max")),
-    "min": Kink("min with ties", lambda x, axis=None, **p: _gap(x, axis, "min")),
-}
-
-
-def _near(values: np.ndarray, scale_of: np.ndarray, distance: float = KINK_DISTANCE) -> bool:
-    scale = max(1.0, float(np.max(np.abs(scale_of), initial=0.0)))
-    return bool(np.any(np.abs(values) <= distance * scale))
-
-
-def find_kinks(forward_fn: Callable, args: Sequence[np.ndarray],
-               distance: float = KINK_DISTANCE) -> tuple[str, ...]:
-    """The kinks of non-smooth ops that the forward's inputs sit on (empty when smooth)."""
-    from ..engine.core import topological_order, trace
-
-    out, _ = trace(forward_fn, tuple(args), tuple(range(len(args))))
-    found: list[str] = []
-    for node in topological_order(out):
-        kink = KINKS.get(node.prim.name) if node.prim is not None else None
-        if kink is None or kink.where in found:
-            continue
-        inputs = [p.data for p in node.parents]
-        params = {k: v for k, v in node.params.items() if not k.startswith("_")}
-        try:
-            hit = _near(kink.distance(*inputs, **params), inputs[0], distance)
-        except Exception:  # noqa: BLE001 - parameters it cannot read: it cannot tell, so no
-            hit = False
-        if hit:
-            found.append(kink.where)
-    return tuple(found)
