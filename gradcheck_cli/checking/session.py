@@ -7,7 +7,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import OpError
+from ..errors import GradcheckError, OpError
+from ..grading.diagnoses import EvidenceUnavailable
 from ..grading.compare import Tolerance, closeness, compare
 from ..report.model import CaseResult, ExerciseResult
 from .options import CheckOptions
@@ -240,7 +241,7 @@ class FileAlternatives:
     def ones_upstream(self) -> tuple[np.ndarray, ...]:
         """Each checked gradient as it would be with dz all ones."""
         if self._ones is None:
-            self._ones = self.session.numerical(np.ones_like(self.dz), self.session.wrt)
+            self._ones = self._numerical(np.ones_like(self.dz), self.session.wrt)
         return self._ones
 
     def other_inputs(self, output: int) -> dict[str, np.ndarray]:
@@ -248,8 +249,15 @@ class FileAlternatives:
         own = self.session.wrt[output]
         missing = [n for n in self.names if n not in self.known]
         if missing:
-            self.known.update(zip(missing, self.session.numerical(self.dz, missing)))
+            self.known.update(zip(missing, self._numerical(self.dz, missing)))
         return {n: self.known[n] for n in self.names if n != own}
+
+    def _numerical(self, dz: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, ...]:
+        try:
+            return self.session.numerical(dz, names)
+        except (LearnerFailed, GradcheckError) as exc:
+            # The learner's forward failed on these inputs: the detector asking does not apply.
+            raise EvidenceUnavailable(str(exc)) from exc
 
     def mistakes(self, output: int) -> list:
         """No authored mistakes outside an exercise."""

@@ -18,6 +18,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..engine.kinks import KINK_DISTANCE, find_kinks, near
+from ..errors import GradcheckError
+from ..spec import Case, Exercise, Mistake
+from .diagnoses.registry import EvidenceUnavailable
 
 
 class _Failed:
@@ -36,11 +39,14 @@ def _lazy(fn):
         if value is None:
             try:
                 value = fn(self)
-            except Exception as exc:  # noqa: BLE001 - the detector that asked will be skipped
+            except Exception as exc:  # noqa: BLE001 - remembered, raised to each detector asking
                 value = _Failed(exc)
             self.__dict__[attr] = value
         if isinstance(value, _Failed):
-            raise value.exc
+            if isinstance(value.exc, GradcheckError):
+                # The engine cannot evaluate this on the case: the detector does not apply.
+                raise EvidenceUnavailable(str(value.exc)) from value.exc
+            raise value.exc                  # a bug: the report shows it
         return value
 
     get.__doc__ = fn.__doc__
@@ -54,12 +60,13 @@ def _array(value) -> np.ndarray:
 
 @dataclass(frozen=True)
 class MistakeGradient:
-    """An authored mistake and what its gradient comes to on one case."""
+    """An authored mistake and what its gradient comes to on one case (or why it failed)."""
 
     id: str
     message: str | None
     hint: str | None
-    value: np.ndarray
+    value: np.ndarray | None
+    error: Exception | None = None       # the formula raised: a bug, reported as such
 
 
 class Alternatives:
@@ -67,7 +74,7 @@ class Alternatives:
 
     def __init__(self, forward_fn: Callable, names: Sequence[str], args: Sequence[np.ndarray],
                  dz: np.ndarray, wrt: Sequence[int], *, dz_name: str = "dz",
-                 mistakes: Sequence = (), kink_values: Sequence[float] = ()):
+                 mistakes: Sequence[Mistake] = (), kink_values: Sequence[float] = ()):
         self.forward_fn = forward_fn
         self.names = tuple(names)
         self.args = tuple(np.asarray(a, dtype=np.float64) for a in args)
@@ -78,13 +85,12 @@ class Alternatives:
         self.kink_values = tuple(kink_values)
 
     @classmethod
-    def for_case(cls, exercise, case) -> "Alternatives":
+    def for_case(cls, exercise: Exercise, case: Case) -> "Alternatives":
         """The alternatives of one case of an exercise spec."""
         return cls(exercise.forward_fn, exercise.params,
                    [case.inputs[name] for name in exercise.params], case.dz,
-                   exercise.wrt_indices, dz_name=getattr(exercise, "dz_name", "dz"),
-                   mistakes=getattr(exercise, "mistakes", ()) or (),
-                   kink_values=getattr(getattr(exercise, "kinks", None), "at", ()) or ())
+                   exercise.wrt_indices, dz_name=exercise.dz_name, mistakes=exercise.mistakes,
+                   kink_values=exercise.kinks.at)
 
     def _vjp(self, dz: np.ndarray, wrt: Sequence[int]) -> tuple[np.ndarray, ...]:
         from ..engine import vjp
@@ -126,33 +132,25 @@ class Alternatives:
         return declared + find_kinks(self.forward_fn, self.args, distance)
 
     @_lazy
-    def _mistakes(self) -> tuple[tuple[object, object], ...]:
+    def _mistakes(self) -> tuple[tuple[str, MistakeGradient], ...]:
         env = dict(zip(self.names, self.args))
         env[self.dz_name] = self.dz
         found = []
         for mistake in self.mistake_specs:
-            if getattr(mistake, "gradient", None) is None:
-                continue
             try:
-                found.append((mistake, mistake.gradient(**env)))
-            except Exception:  # noqa: BLE001 - one broken mistake must not hide the others
+                value, error = _array(mistake.gradient(**env)), None
+            except GradcheckError:   # shapes that do not fit this case: the mistake cannot apply
                 continue
+            except Exception as exc:  # noqa: BLE001 - one broken mistake must not hide the others
+                value, error = None, exc
+            found.append((mistake.wrt, MistakeGradient(mistake.id, mistake.message, mistake.hint,
+                                                       value, error)))
         return tuple(found)
 
     def mistakes(self, output: int) -> list[MistakeGradient]:
         """The authored mistakes that apply to output ``output``, with their gradients."""
         own = self.names[self.wrt[output]]
-        out = []
-        for mistake, value in self._mistakes:
-            target = getattr(mistake, "wrt", None)
-            if target is not None and target != own:
-                continue
-            # A mistake of a function with several outputs may give one value per output.
-            if isinstance(value, (tuple, list)) and len(value) == len(self.wrt) and target is None:
-                value = value[output]
-            out.append(MistakeGradient(mistake.id, getattr(mistake, "message", None),
-                                       getattr(mistake, "hint", None), _array(value)))
-        return out
+        return [m for wrt, m in self._mistakes if wrt == own]
 
 
 # ---------------------------------------------------------------------------- kinks

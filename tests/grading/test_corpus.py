@@ -58,6 +58,8 @@ def test_wrong_file_gets_its_mistake_named_first(graded, path):
     assert result.name == exercise
     assert [d.id for d in result.diagnoses][:1] == [ident], result.diagnoses
     assert result.diagnoses[0].message and result.diagnoses[0].hint
+    every = [*result.diagnoses, *(d for case in result.cases for d in case.diagnoses)]
+    assert not [d for d in every if d.id == "internal_error"], "a detector raised"
     if ident == "mutated_input":
         assert result.status == "passed"
     else:

@@ -7,7 +7,9 @@ alternatives, so a wrong engine would show up as a missed diagnosis.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,7 +20,12 @@ from gradcheck_cli.grading.compare import Tolerance, compare
 from gradcheck_cli.grading.diagnoses import (DETECTORS, Detector, Evidence, ExerciseEvidence,
                                              Failure, describe_failure, diagnose,
                                              diagnose_exercise, rank)
+from gradcheck_cli.grading.runner import RunOptions, grade_submission
+from gradcheck_cli.report import formats
 from gradcheck_cli.report.model import CaseResult, Diagnosis
+from gradcheck_cli.selection import select_exercises
+
+ROOT = Path(__file__).resolve().parents[2]
 
 TOL = Tolerance(rtol=1e-4, atol=1e-6)
 RNG = np.random.default_rng(7)
@@ -132,13 +139,22 @@ def test_a_case_at_a_kink_is_flagged_as_info():
     assert kink and kink[0].severity == "info" and "relu at 0" in kink[0].message
 
 
-def test_authored_mistake_is_most_specific():
+def test_authored_mistake_is_most_specific_and_a_broken_one_hides_no_other():
     used_s = FakeMistake("used_function_not_derivative",
                          lambda x, y, dz: ops.mul(ops.mul(dz, y), ops.sigmoid(x)))
     broken = FakeMistake("broken", lambda x, y, dz: 1 / 0)
     found = diagnose(evidence(DZ * Y * S, mistakes=[broken, used_s]))
     assert found[0].id == "used_function_not_derivative"
     assert (found[0].message, found[0].hint) == ("authored message", "authored hint")
+    # The formula that raised is a bug, shown last: it names the mistake and the error.
+    assert found[-1].id == "internal_error" and found[-1].severity == "warning"
+    assert "mistake 'broken': ZeroDivisionError" in found[-1].message
+
+
+def test_an_authored_mistake_whose_shapes_do_not_fit_the_case_is_no_error():
+    # An OpError from the engine means the mistake cannot apply here: nothing to report.
+    misfit = FakeMistake("misfit", lambda x, y, dz: ops.matmul(x, y))
+    assert ids(diagnose(evidence(-DX, mistakes=[misfit]))) == ["sign_flipped"]
 
 
 def test_authored_mistake_for_another_input_is_ignored():
@@ -146,12 +162,49 @@ def test_authored_mistake_for_another_input_is_ignored():
     assert "other" not in ids(diagnose(evidence(-DX, mistakes=[other])))
 
 
-def test_a_broken_detector_is_skipped(monkeypatch):
-    def explode(ev):
-        raise RuntimeError("detector bug")
+def explode(evidence):
+    raise RuntimeError("detector bug")
 
+
+def test_a_broken_detector_is_a_line_in_the_report_not_silence(monkeypatch):
     monkeypatch.setitem(DETECTORS, "broken", Detector("broken", "output", explode, 1000))
-    assert ids(diagnose(evidence(-DX))) == ["sign_flipped"]
+    found = diagnose(evidence(-DX))
+    # The learner's mistake still comes first; the bug is shown after it, as in pytest.
+    assert ids(found) == ["sign_flipped", "internal_error"]
+    assert found[1].message == "internal error in detector broken: RuntimeError: detector bug"
+    assert found[1].severity == "warning" and "bug in gradcheck" in found[1].hint
+
+
+def test_every_broken_detector_gets_its_own_line(monkeypatch):
+    monkeypatch.setitem(DETECTORS, "broken", Detector("broken", "output", explode, 1000))
+    monkeypatch.setitem(DETECTORS, "also_broken", Detector("also_broken", "output", explode, 1))
+    found = [d.message for d in diagnose(evidence(-DX)) if d.id == "internal_error"]
+    assert len(found) == 2 and any("also_broken" in m for m in found)
+
+
+def test_a_broken_exercise_level_detector_is_shown(monkeypatch):
+    monkeypatch.setitem(DETECTORS, "broken", Detector("broken", "exercise", explode, 1000))
+    found = exercise([case("a", False, "failed", [1, 2], [2, 4], [1, 2])])
+    assert ids(found) == ["internal_error"] and "detector broken" in found[0].message
+
+
+def test_a_broken_wording_keeps_the_workers_message_and_says_why(monkeypatch):
+    monkeypatch.setitem(DETECTORS, "timeout", Detector("timeout", "reported", explode, 96))
+    d = describe_failure(Failure("timeout", "grad_f", "grad_f did not return within 1 s"))
+    assert (d.id, d.message) == ("timeout", "grad_f did not return within 1 s")
+    assert "internal error in detector timeout: RuntimeError: detector bug" in d.hint
+
+
+def test_a_broken_detector_is_visible_in_the_graded_report(monkeypatch):
+    monkeypatch.setitem(DETECTORS, "broken", Detector("broken", "output", explode, 1000))
+    [sigmoid] = select_exercises(None, ["sigmoid"])
+    report = grade_submission(ROOT / "tests" / "submissions" / "wrong" / "sign_flipped.py",
+                              [sigmoid], RunOptions(seed=1))
+    out = io.StringIO()
+    formats.get("plain").write([report], out, formats.RenderOptions())
+    assert "internal_error: internal error in detector broken: RuntimeError" in out.getvalue()
+    first = report.to_json()["exercises"][0]
+    assert [d["id"] for d in first["diagnoses"]] == ["sign_flipped", "internal_error"]
 
 
 def test_detectors_without_engine_alternatives_still_work():

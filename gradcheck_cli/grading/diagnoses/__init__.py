@@ -1,0 +1,18 @@
+"""Diagnoses: small units that name a learner's mistake, registered in one table.
+
+``registry.py`` holds the table and runs it; the detectors register themselves by level:
+``output.py`` (one output of one failing case), ``across_cases.py`` (every case of an
+exercise), ``failures.py`` (the wording of what the worker saw). Adding a diagnosis is one
+decorated function in one of them; ``wording.py`` puts numbers and shapes into words.
+"""
+
+from . import across_cases, failures, output  # noqa: F401 - each registers its detectors
+from .registry import (AUTHORED_SPECIFICITY, DETECTORS, INTERNAL_ERROR, AlternativeAnswers,
+                       Detector, Evidence, EvidenceUnavailable, ExerciseEvidence, Failure,
+                       describe_failure, detector, diagnose, diagnose_exercise,
+                       exercise_detector, internal_error, rank, reported)
+
+__all__ = ["AUTHORED_SPECIFICITY", "DETECTORS", "INTERNAL_ERROR", "AlternativeAnswers",
+           "Detector", "Evidence", "EvidenceUnavailable", "ExerciseEvidence", "Failure",
+           "describe_failure", "detector", "diagnose", "diagnose_exercise", "exercise_detector",
+           "internal_error", "rank", "reported"]

@@ -1,0 +1,74 @@
+"""The wording of failures the worker or the runner reported: these units only say what
+happened and what to do about it."""
+
+from __future__ import annotations
+
+from ...report.model import Diagnosis
+from .registry import Failure, reported
+from .wording import _where
+
+@reported("import_error", specificity=99)
+def _import_error(f: Failure):
+    # The whole message (a syntax error with its caret) is the report's; this is its summary.
+    summary = f.message.strip().splitlines()[0] if f.message.strip() else "it raised"
+    return Diagnosis("import_error", f"Your file could not be imported: {summary}",
+                     "Fix the error above and run again: gradcheck imports your file once, so "
+                     "nothing in it can be graded until it imports (top-level code runs too).")
+
+
+@reported("missing_function", specificity=98)
+def _missing_function(f: Failure):
+    return Diagnosis("missing_function", f"{f.function} is not defined in your file.",
+                     f"Define {f.signature or f.function} at the top level of your file (check "
+                     "the spelling; `gradcheck show` prints the exercise).")
+
+
+@reported("exception", specificity=97)
+def _exception(f: Failure):
+    where = _where(f.frames)
+    return Diagnosis("exception", f"{f.function} raised {f.message}{where}",
+                     "Read the traceback: its last frame is the line of your code that "
+                     "raised. The report shows the case's inputs, to try them by hand.")
+
+
+@reported("wrong_type", specificity=96)
+def _wrong_type(f: Failure):
+    return Diagnosis("wrong_type", f.message or f"{f.function} returned something that is not "
+                     "an array of numbers.",
+                     f"Return a NumPy array of floats shaped like the input from {f.function} "
+                     "(check for a missing return statement, which gives None).")
+
+
+@reported("timeout", specificity=96)
+def _timeout(f: Failure):
+    limit = f" within {f.timeout:g} s" if f.timeout else " within the time limit"
+    return Diagnosis("timeout", f"{f.function} did not return{limit}.",
+                     "Look for a loop that never ends, or vectorise with NumPy instead of "
+                     "looping over every element (the hidden cases may be larger). "
+                     "--timeout sets the limit.")
+
+
+@reported("memory_limit", specificity=96)
+def _memory_limit(f: Failure):
+    limit = f" ({f.memory_mb} MB)" if f.memory_mb else ""
+    return Diagnosis("memory_limit", f"{f.function} used more memory than allowed{limit}.",
+                     "Avoid building huge intermediate arrays (a full Jacobian, an outer "
+                     "product of large inputs); a VJP never needs more memory than its inputs. "
+                     "--memory sets the limit.")
+
+
+@reported("crashed", specificity=96)
+def _crashed(f: Failure):
+    return Diagnosis("crashed", f.message or f"The process running {f.function} died.",
+                     "Something ended the process itself: os._exit, sys.exit in a thread, a "
+                     "signal, or a crash in native code. Return a value instead.")
+
+
+@reported("mutated_input", specificity=5)
+def _mutated_input(f: Failure):
+    name = f.argument or "an argument"
+    return Diagnosis("mutated_input",
+                     f"{f.function} changed its input {name} in place (grading used an "
+                     "untouched copy).",
+                     f"Work on a copy ({name} = {name}.copy()) or build new arrays: the caller "
+                     "of a backward function still needs its inputs.", severity="warning")
