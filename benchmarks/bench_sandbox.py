@@ -7,7 +7,6 @@ Run from the repository root: ``python benchmarks/bench_sandbox.py [--submission
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import statistics
 import sys
 import time
@@ -26,12 +25,12 @@ OPTIONS = SandboxOptions(timeout=10.0)
 CALLS_PER_SUBMISSION = 8          # about what the four worked exercises need
 
 
-def startup_seconds(repeats: int, options: SandboxOptions = OPTIONS) -> list[float]:
-    """Launch to imported, per worker."""
+def startup_seconds(repeats: int, server: ForkServer | None = None) -> list[float]:
+    """Launch to imported, per worker (forked by ``server`` if given)."""
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        with Worker(SUBMISSION, options) as w:
+        with Worker(SUBMISSION, OPTIONS, fork_server=server) as w:
             assert w.import_error is None
             times.append(time.perf_counter() - started)
     return times
@@ -48,17 +47,17 @@ def call_seconds(size: int, repeats: int) -> float:
         return (time.perf_counter() - started) / repeats
 
 
-def grade_one(options: SandboxOptions) -> None:
+def grade_one(server: ForkServer | None) -> None:
     x, dz = np.arange(3.0), np.ones(3)
-    with Worker(SUBMISSION, options) as w:
+    with Worker(SUBMISSION, OPTIONS, fork_server=server) as w:
         for _ in range(CALLS_PER_SUBMISSION):
             assert w.call("grad_sigmoid", [("x", x), ("dz", dz)]).ok
 
 
-def submissions_per_second(count: int, jobs: int, options: SandboxOptions = OPTIONS) -> float:
+def submissions_per_second(count: int, jobs: int, server: ForkServer | None = None) -> float:
     started = time.perf_counter()
     with ThreadPoolExecutor(jobs) as pool:
-        list(pool.map(grade_one, [options] * count))
+        list(pool.map(grade_one, [server] * count))
     return count / (time.perf_counter() - started)
 
 
@@ -69,17 +68,15 @@ def main() -> None:
     for size in (3, 10_000, 1_000_000):
         repeats = 2000 if size < 100_000 else 20
         print(f"call round trip, {size:>9} elements: {call_seconds(size, repeats) * 1e6:9.0f} µs")
-    launches = [("spawned", OPTIONS)]
     server = ForkServer().start() if ForkServer.supported() else None
-    if server is not None:
-        launches.append(("forked", dataclasses.replace(OPTIONS, fork_server=server)))
+    launches = [("spawned", None)] + ([("forked", server)] if server is not None else [])
     try:
-        for label, options in launches:
-            start = startup_seconds(10, options)
+        for label, fork_server in launches:
+            start = startup_seconds(10, fork_server)
             print(f"{label} worker start-up (launch → imported): median "
                   f"{statistics.median(start) * 1e3:.1f} ms, max {max(start) * 1e3:.1f} ms")
             for jobs in (1, 2):
-                rate = submissions_per_second(args.submissions, jobs, options)
+                rate = submissions_per_second(args.submissions, jobs, fork_server)
                 print(f"{label}: submissions/s ({CALLS_PER_SUBMISSION} calls each, "
                       f"{jobs} job(s)): {rate:.1f}")
     finally:

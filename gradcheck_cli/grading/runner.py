@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -15,6 +15,9 @@ from .alternatives import FD_STEP, Alternatives
 from .compare import Tolerance, closeness, compare
 from .diagnoses import (Evidence, ExerciseEvidence, Failure, describe_failure, diagnose,
                         diagnose_exercise, rank)
+
+if TYPE_CHECKING:
+    from ..sandbox import ForkServer
 
 # A learner's failure that is not a wrong answer, by worker status.
 _CALL_FAILURES = {"error": "error", "timeout": "timeout", "crashed": "error",
@@ -30,7 +33,7 @@ class RunOptions:
     memory_mb: int = 1024
     show_hidden: bool = False
     forbidden_imports: tuple[str, ...] | None = None
-    fork_server: Any = None          # a running sandbox.ForkServer: workers are forked from it
+    fork_server: ForkServer | None = None    # if running, workers are forked from it
 
 
 @dataclass
@@ -107,17 +110,18 @@ def start_worker(path: str | Path, options: RunOptions):
 
     if not Path(path).is_file():
         return None
-    from ..spec.schema import DEFAULT_FORBIDDEN_IMPORTS
+    from ..sandbox import DEFAULT_FORBIDDEN_IMPORTS
 
     forbidden = options.forbidden_imports or tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
-    return Worker(str(path), _sandbox_options(options, forbidden)).start()
+    return Worker(str(path), _sandbox_options(options, forbidden),
+                  fork_server=options.fork_server).start()
 
 
 def _sandbox_options(options: RunOptions, forbidden: tuple[str, ...]):
     from ..sandbox import SandboxOptions
 
     return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                          forbidden_imports=forbidden, fork_server=options.fork_server)
+                          forbidden_imports=forbidden)
 
 
 def grade_prepared(path: str | Path, prepared: list, options: RunOptions) -> Report:
@@ -141,7 +145,7 @@ def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions,
     if early is not None and early.options != sandbox_opts:
         early.close()                    # started with other limits than these exercises need
         early = None
-    with (early or Worker(str(path), sandbox_opts)) as worker:
+    with (early or Worker(str(path), sandbox_opts, fork_server=options.fork_server)) as worker:
         results = [_grade_exercise(worker, ex, cases, options) for ex, cases in get_prepared()]
         import_error = worker.import_error.message if worker.import_error else None
         sandbox = getattr(worker, "describe", lambda: {})()

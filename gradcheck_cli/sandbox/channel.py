@@ -12,7 +12,7 @@ import os
 import selectors
 import time
 
-from . import wire
+from .inside import wire
 
 READ_CHUNK = 1 << 20
 # Most bytes one drain reads: a process the learner left running may never stop printing.

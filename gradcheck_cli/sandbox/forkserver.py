@@ -1,13 +1,13 @@
 """``ForkServer``: start the worker's interpreter and NumPy once, fork a worker per submission.
 
 A fresh worker costs an interpreter start and a NumPy import (tens of milliseconds of CPU);
-a fork of a process that has both costs about a millisecond. The server (``zygote.py``) never
-runs learner code: each forked process becomes a worker exactly like a spawned one, with the
-same limits, and is driven through the same ``Worker`` API::
+a fork of a process that has both costs about a millisecond. The server
+(``inside/forkserver_main.py``) never runs learner code: each forked process becomes a worker
+exactly like a spawned one, with the same limits, and is driven through the same ``Worker``
+API::
 
     with ForkServer() as server:
-        options = SandboxOptions(timeout=5.0, fork_server=server)
-        with Worker("alice.py", options) as worker:
+        with Worker("alice.py", SandboxOptions(timeout=5.0), fork_server=server) as worker:
             ...
 
 Linux only (``ForkServer.supported()``); elsewhere, and if the server dies, workers are
@@ -33,12 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from .channel import Pipes
+from .inside.tree import kill_tree
 from .options import SandboxOptions
-from .process import (PYTHON_FLAGS, SandboxError, WorkerProcess, numpy_dir, open_pipes,
-                      send_init, worker_env)
-from .tree import kill_tree
+from .process import SandboxError, WorkerProcess, inside_command, open_pipes, send_init, worker_env
 
-ZYGOTE_SCRIPT = Path(__file__).with_name("zygote.py")
 _MAX_MESSAGE = 1 << 16
 _KILL_WAIT = 5.0
 
@@ -112,8 +110,7 @@ class ForkServer:
             raise SandboxError("a fork server needs Linux; workers are started one by one")
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         workdir = tempfile.mkdtemp(prefix="gradcheck-forkserver-")
-        command = [sys.executable, *PYTHON_FLAGS, str(ZYGOTE_SCRIPT), str(theirs.fileno()),
-                   numpy_dir()]
+        command = inside_command("forkserver", str(theirs.fileno()))
         try:
             with open(os.path.join(workdir, "server.log"), "wb") as log:
                 popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,

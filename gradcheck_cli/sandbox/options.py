@@ -1,18 +1,20 @@
 """How a learner's worker is limited: time per call, memory, processes, refused imports,
-captured output; and where it comes from (a fork server, or a fresh interpreter)."""
+captured output. Also the one list of imports refused by default, in every command and every
+exercise that does not name its own."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from ..errors import UsageError
 
-if TYPE_CHECKING:
-    from .forkserver import ForkServer
-
-# Libraries that would compute the gradient for the learner.
-DEFAULT_FORBIDDEN_IMPORTS = ("autograd", "jax", "mygrad", "tensorflow", "tinygrad", "torch")
+# Modules that compute gradients for the learner (or are this grader): importing one of them in
+# a submission defeats the exercise. The default of `run`, `grade`, `check` and of an exercise
+# file's `forbidden_imports`.
+DEFAULT_FORBIDDEN_IMPORTS = (
+    "autograd", "chainer", "gradcheck_cli", "jax", "jaxlib", "keras", "micrograd", "mxnet",
+    "mygrad", "numdifftools", "paddle", "pytensor", "tensorflow", "theano", "tinygrad", "torch",
+)
 
 # Refused whatever the exercise says: the grader's own engine knows every answer.
 ALWAYS_FORBIDDEN_IMPORTS = ("gradcheck_cli",)
@@ -27,8 +29,8 @@ class SandboxOptions:
     learner's code may allocate on top of the worker's own interpreter and NumPy.
     ``capture_limit`` caps the bytes of printed output kept per call (and for the import).
     ``process_limit`` is how many processes (and threads) the learner's code may start, where
-    the system enforces it (see ``confine.limit_processes``). With a running ``fork_server``
-    the worker is forked from it instead of started afresh: the same worker, sooner.
+    the system enforces it (see ``inside/confine.limit_processes``). Plain values only: a
+    fork server, if any, is handed to ``Worker`` beside these options.
     """
 
     timeout: float = 10.0
@@ -38,7 +40,6 @@ class SandboxOptions:
     import_timeout: float | None = None
     startup_timeout: float = 60.0
     process_limit: int = 64
-    fork_server: ForkServer | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))

@@ -10,16 +10,21 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import GradcheckError
-from . import wire
 from .channel import Capture, Pipes
+from .inside import wire
+from .inside.tree import kill_tree
 from .options import SandboxOptions
-from .tree import kill_tree
 
-CHILD_SCRIPT = Path(__file__).with_name("child.py")
+if TYPE_CHECKING:
+    from .forkserver import ForkServer
+
+# The script every process that runs learner code starts from (a worker, a fork server).
+START_SCRIPT = Path(__file__).parent / "inside" / "start.py"
 # Isolated (no user site, no PYTHON* variables, no script folder on sys.path), no .pyc files
 # next to the learner's file, unbuffered output so nothing printed before a crash is lost.
 PYTHON_FLAGS = ("-I", "-B", "-u", "-X", "utf8")
@@ -125,13 +130,13 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions) -> Wor
     return process
 
 
-def launch(path: str, options: SandboxOptions) -> WorkerProcess:
-    """A worker for the submission at absolute ``path``, from the options' fork server when it
-    has a running one, else spawned; it begins importing at once."""
-    server = options.fork_server
-    if server is not None and server.running:
+def launch(path: str, options: SandboxOptions,
+           fork_server: ForkServer | None = None) -> WorkerProcess:
+    """A worker for the submission at absolute ``path``, forked by ``fork_server`` when it is
+    running, else spawned; it begins importing at once."""
+    if fork_server is not None and fork_server.running:
         try:
-            return server.launch(path, options)
+            return fork_server.launch(path, options)
         except SandboxError:                    # the server died: this worker is spawned
             pass
     return spawn(path, options)
@@ -144,8 +149,7 @@ def spawn(path: str, options: SandboxOptions) -> WorkerProcess:
                            "POSIX system (Linux or macOS) and a known Python executable")
     workdir = tempfile.mkdtemp(prefix="gradcheck-worker-")
     pipes, (request_r, response_w, output_w) = open_pipes(options)
-    command = [sys.executable, *PYTHON_FLAGS, str(CHILD_SCRIPT), str(request_r),
-               str(response_w), numpy_dir()]
+    command = inside_command("worker", str(request_r), str(response_w))
     try:
         popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output_w,
                                  stderr=output_w, pass_fds=(request_r, response_w),
@@ -160,9 +164,14 @@ def spawn(path: str, options: SandboxOptions) -> WorkerProcess:
     return send_init(SpawnedProcess(popen, pipes, workdir), path, options)
 
 
-def numpy_dir() -> str:
-    """Where the grader found NumPy: the worker looks there too (a user site, for example)."""
-    return os.path.dirname(os.path.dirname(np.__file__))
+def inside_command(role: str, *args: str) -> list[str]:
+    """The command line that starts ``inside/start.py`` as ``role`` (worker, forkserver).
+
+    The last argument is where the grader found NumPy: the process looks there too (a user
+    site, for example).
+    """
+    numpy_dir = os.path.dirname(os.path.dirname(np.__file__))
+    return [sys.executable, *PYTHON_FLAGS, str(START_SCRIPT), role, *args, numpy_dir]
 
 
 def worker_env(workdir: str) -> dict[str, str]:

@@ -12,16 +12,19 @@ import time
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 from ..errors import UsageError
-from . import wire
 from .channel import Closed, TimedOut
+from .inside import wire
 from .options import SandboxOptions
 from .process import SandboxError, WorkerProcess, describe_exit, launch
 from .results import STATUSES, CallResult, Frame, ImportFailure
+
+if TYPE_CHECKING:
+    from .forkserver import ForkServer
 
 _CPU_LIMIT = -getattr(signal, "SIGXCPU", 24)       # the backstop fired: a timeout, really
 _IMPORT_HINTS = {
@@ -39,12 +42,15 @@ class Worker:
     submission while the caller does other work; ``import_error``, ``functions`` and
     ``import_stdout`` wait for that import. After a call times out, crashes or runs out of
     memory, the next call gets a fresh process that imports the submission again. With a
-    ``fork_server`` in the options, each process is forked from it instead of spawned.
+    running ``fork_server``, each process is forked from it instead of spawned: the same
+    worker, sooner.
     """
 
-    def __init__(self, path: str | Path, options: SandboxOptions | None = None):
+    def __init__(self, path: str | Path, options: SandboxOptions | None = None, *,
+                 fork_server: ForkServer | None = None):
         self.path = str(path)
         self.options = options or SandboxOptions()
+        self.fork_server = fork_server
         file = Path(path)
         if not file.is_file():
             raise UsageError(f"submission file not found: {path}",
@@ -213,7 +219,7 @@ class Worker:
         return self._result(reply, values, names, n_values, process.capture.take())
 
     def _launch(self) -> WorkerProcess:
-        process = launch(self._abs_path, self.options)
+        process = launch(self._abs_path, self.options, self.fork_server)
         self._launched_by = process.launch
         self._process = process
         self._finalizer = weakref.finalize(self, process.end)

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from ..errors import SpecError
+from ..sandbox.options import DEFAULT_FORBIDDEN_IMPORTS
 from .distributions import DISTRIBUTIONS, parameter_names
 from .yamlload import YMap, YSeq
 
@@ -26,13 +27,6 @@ MODULE = "^[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*$"
 SHAPE_ENTRY = "^([0-9]+[.][.][0-9]+|[A-Za-z_][A-Za-z0-9_]*)$"
 
 SCORING_MODES = ("partial", "all-or-nothing")
-
-# Modules that compute gradients for the learner (or are this grader): importing one of them in
-# a submission defeats the exercise.
-DEFAULT_FORBIDDEN_IMPORTS = (
-    "autograd", "chainer", "gradcheck_cli", "jax", "jaxlib", "keras", "micrograd", "mxnet",
-    "mygrad", "numdifftools", "paddle", "pytensor", "tensorflow", "theano", "tinygrad", "torch",
-)
 
 # Tolerance defaults. The grader lets an element through when
 #     |got - want| <= atol + rtol * max(|want|, 1% of the largest |want| in the case)

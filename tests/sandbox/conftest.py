@@ -3,7 +3,6 @@ fork server (where the system has one), since both must behave the same."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 import time
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gradcheck_cli.sandbox import ForkServer, process, worker
-from gradcheck_cli.sandbox.tree import descendants
+from gradcheck_cli.sandbox.inside.tree import descendants
 
 LAUNCHES = ["spawn", "fork"]
 
@@ -31,8 +30,8 @@ def launch(request, monkeypatch) -> str:
     """How the tests' workers start: "spawn" or "fork" (from the session's fork server)."""
     if request.param == "fork":
         server = request.getfixturevalue("fork_server")
-        monkeypatch.setattr(worker, "launch", lambda path, options: process.launch(
-            path, dataclasses.replace(options, fork_server=server)))
+        monkeypatch.setattr(worker, "launch", lambda path, options, fork_server=None:
+                            process.launch(path, options, server))
     return request.param
 
 

@@ -61,7 +61,7 @@ def test_a_batch_grades_the_same_forked_as_spawned(monkeypatch):
 
 def test_closing_the_server_kills_every_worker_and_what_they_started(watch):
     server = ForkServer().start()
-    worker = Worker(SUBMISSIONS / "spawns.py", SandboxOptions(timeout=5.0, fork_server=server))
+    worker = Worker(SUBMISSIONS / "spawns.py", SandboxOptions(timeout=5.0), fork_server=server)
     assert worker.call("grad_spawn", [X, DZ]).status == "ok"
     assert len(watch(worker).look()) >= 3
     server.close()
@@ -71,8 +71,8 @@ def test_closing_the_server_kills_every_worker_and_what_they_started(watch):
 
 def test_workers_die_with_a_killed_server_and_later_ones_are_spawned(watch):
     server = ForkServer().start()
-    options = SandboxOptions(timeout=5.0, fork_server=server)
-    with Worker(SUBMISSIONS / "spawns.py", options) as worker:
+    with Worker(SUBMISSIONS / "spawns.py", SandboxOptions(timeout=5.0),
+                fork_server=server) as worker:
         assert worker.call("grad_spawn", [X, DZ]).status == "ok"
         assert len(watch(worker).look()) >= 3
         os.kill(server.pid, signal.SIGKILL)

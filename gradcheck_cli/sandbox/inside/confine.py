@@ -7,7 +7,7 @@
 - ``limit_processes``: RLIMIT_NPROC, which the kernel counts per real user and never applies to
   root: hence the drop.
 
-Loaded by path in the worker and the fork server (like ``wire.py``): the standard library only.
+Runs in the worker and the fork server (see ``__init__.py``): the standard library only.
 Every step reports what it did as plain data for the report's ``sandbox`` section; none of them
 fails the worker.
 """

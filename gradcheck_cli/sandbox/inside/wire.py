@@ -5,8 +5,8 @@ the arrays' bytes in C order, each starting at a multiple of ``ALIGN`` bytes, de
 ``header["arrays"]`` as ``[{"dtype": "<f8", "shape": [2, 3]}, ...]``. Nothing is ever
 pickled, so a frame can carry numbers and nothing else.
 
-This module is shared by the grader and the worker process. The worker loads it by path, so
-it imports nothing but the standard library and NumPy.
+This module is shared by the grader and the worker process, which runs outside the package,
+so it imports nothing but the standard library and NumPy.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from gradcheck_cli.sandbox import wire
+from gradcheck_cli.sandbox.inside import wire
 from gradcheck_cli.sandbox.channel import Capture
 
 

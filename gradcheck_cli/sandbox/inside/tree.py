@@ -1,7 +1,7 @@
 """Ending a process together with every process below it, and finding a process's children.
 
-Shared by the grader and the fork server, which loads it by path: it imports nothing but the
-standard library.
+Shared by the grader and the fork server, which runs outside the package: it imports nothing
+but the standard library.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""The fork server: imports NumPy and the worker's code once, then forks a worker per request.
+"""The fork server: NumPy and the worker's code imported once, then a worker forked per request.
 
-``ForkServer`` starts this file as a standalone script,
-``python -I -B -u zygote.py SOCKET_FD NUMPY_DIR``. It never imports a submission: each process
-it forks becomes a worker exactly as ``child.py`` would (limits, user, import guard, the
-submission, calls), on pipes the grader created and passed over the socket.
+``ForkServer`` (the grader's handle, ``sandbox/forkserver.py``) starts it as
+``python -I -B -u start.py forkserver SOCKET_FD NUMPY_DIR``. It never imports a submission:
+each process it forks becomes a worker exactly as a spawned one would (``serve.run_worker``:
+limits, user, import guard, the submission, calls), on pipes the grader created and passed
+over the socket.
 
 Messages on the socket (SOCK_SEQPACKET, one JSON object each)::
 
@@ -21,40 +22,20 @@ included). The namespace's first process, forked before any worker, only reaps: 
 left behind are adopted by it (or by this server, without a PID namespace) and killed here.
 """
 
-import os
-import sys
-
-if __name__ == "__main__" and len(sys.argv) > 2 and sys.argv[2] not in sys.path:
-    sys.path.append(sys.argv[2])    # where the grader found NumPy
-
-import importlib.util
 import json
+import os
 import select
 import signal
 import socket
 
+from . import confine, limits, tree
+from .limits import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
+from .serve import run_worker
+
 MAX_MESSAGE = 1 << 16
-PR_SET_PDEATHSIG = 1
-PR_SET_CHILD_SUBREAPER = 36
 
 
-def _load(file_name: str):
-    """A sibling module, loaded by path (this folder is not an importable package here)."""
-    name = "_gradcheck_" + file_name[:-3]
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), file_name)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-child = _load("child.py")           # NumPy, the codec and the worker's code, imported once
-tree = _load("tree.py")
-confine = child.confine
-
-
-class Zygote:
+class Server:
     """The server's state: its socket, its live workers, the namespace's reaper."""
 
     def __init__(self, sock: socket.socket):
@@ -68,10 +49,10 @@ class Zygote:
     def start(self) -> None:
         """Enter the namespaces, start the reaper, say ready."""
         network, pid_namespace = confine.enter_namespaces(pid_namespace=True)
-        child.INHERITED_NETWORK = network
-        child.INHERITED_PID_NAMESPACE = pid_namespace
-        child.FORKED = True
-        _prctl(PR_SET_CHILD_SUBREAPER, 1)   # orphans come here when there is no reaper
+        limits.INHERITED_NETWORK = network
+        limits.INHERITED_PID_NAMESPACE = pid_namespace
+        limits.FORKED = True
+        prctl(PR_SET_CHILD_SUBREAPER, 1)    # orphans come here when there is no reaper
         if pid_namespace:
             self.reaper = self._fork_reaper()
         for fd in (self.wake_r, self.wake_w):
@@ -86,7 +67,7 @@ class Zygote:
         if pid == 0:
             try:
                 self._close_server_fds()
-                _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # the server's death ends the namespace
+                prctl(PR_SET_PDEATHSIG, signal.SIGKILL)   # the server's death ends the namespace
                 reap_forever()
             finally:
                 os._exit(0)
@@ -156,7 +137,7 @@ class Zygote:
     def become_worker(self, request: dict, request_fd: int, response_fd: int,
                       output_fd: int) -> None:
         """In the forked process: the grader's pipes, its own session, directory and
-        environment; then the worker's life (``child.run_worker``), which ends in ``_exit``."""
+        environment; then the worker's life (``serve.run_worker``), which ends in ``_exit``."""
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         self._close_server_fds()
@@ -171,7 +152,7 @@ class Zygote:
         os.chdir(str(request["workdir"]))
         os.environ.clear()
         os.environ.update(env)
-        child.run_worker(request_fd, response_fd)
+        run_worker(request_fd, response_fd)
 
     def _close_server_fds(self) -> None:
         self.sock.close()
@@ -235,13 +216,6 @@ def reap_forever() -> None:
         signal.sigwait({signal.SIGCHLD})
 
 
-def _prctl(option: int, value: int) -> bool:
-    c = confine.libc()
-    if c is None or not sys.platform.startswith("linux"):
-        return False
-    return c.prctl(option, value, 0, 0, 0) == 0
-
-
 def _drain(fd: int) -> None:
     try:
         while os.read(fd, 4096):
@@ -250,15 +224,11 @@ def _drain(fd: int) -> None:
         pass
 
 
-def main(argv: list[str]) -> None:
-    sock = socket.socket(fileno=int(argv[1]))
-    zygote = Zygote(sock)
-    zygote.start()
+def main(args: list[str]) -> None:
+    """``SOCKET_FD [NUMPY_DIR]``, as ``start.py forkserver`` passes them."""
+    server = Server(socket.socket(fileno=int(args[0])))
+    server.start()
     try:
-        zygote.serve()
+        server.serve()
     finally:
-        zygote.shutdown()
-
-
-if __name__ == "__main__":
-    main(sys.argv)
+        server.shutdown()

@@ -1,0 +1,242 @@
+"""Serving a call: run one learner function on fresh arrays and send back only numbers.
+
+Verdicts are never decided here: the grader compares what comes back.
+"""
+
+import os
+import reprlib
+import sys
+import time
+import traceback
+
+import numpy as np
+
+from .limits import arm_cpu_limit
+
+# Taken before any learner code runs: the learner may monkeypatch modules (NumPy included),
+# but cannot rebind these names.
+_asarray = np.asarray
+_array = np.array
+_perf_counter = time.perf_counter
+_getpid = os.getpid
+_exit = os._exit
+_extract_tb = traceback.extract_tb
+
+MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
+MAX_FRAMES = 40
+NUMERIC_KINDS = frozenset("biufc")
+
+
+class WrongType(Exception):
+    """The learner returned something that is not array-like numbers."""
+
+
+class Calls:
+    """The calls made into one imported submission (``submission.Submission``)."""
+
+    def __init__(self, submission, timeout: float, memory_mb: int):
+        self.submission = submission
+        self.path = submission.path
+        self.timeout = timeout
+        self.memory_mb = memory_mb
+        self.pid = _getpid()
+
+    def call(self, header: dict, arrays: list) -> tuple[dict, list]:
+        """Run one learner function on fresh copies; the reply header and the result arrays."""
+        name = header["function"]
+        n_results = int(header.get("n_results", 1))
+        func = self.function(name)
+        if func is None:
+            return self.missing(name)
+        stage = [name]
+        return self.run(header["names"], arrays, stage,
+                        lambda: to_arrays(func(*arrays), n_results, name))
+
+    def call_pair(self, header: dict, arrays: list) -> tuple[dict, list]:
+        """``out, cache = forward(*args)``, then ``backward(dz, cache)``: out and the gradients.
+
+        ``dz`` is the last array. The cache never leaves this process. ``n_results`` is the
+        number of gradients, or -1 for as many as ``backward`` returns (a tuple: one per
+        element; anything else: one).
+        """
+        forward_name, backward_name = header["forward"], header["backward"]
+        n_results = int(header.get("n_results", -1))
+        forward, backward = self.function(forward_name), self.function(backward_name)
+        for name, func in ((forward_name, forward), (backward_name, backward)):
+            if func is None and name is not None:     # no backward: the forward alone
+                return self.missing(name)
+        args, dz = (arrays[:-1], arrays[-1]) if backward_name is not None else (arrays, None)
+        stage = [forward_name]
+
+        def pair():
+            result = forward(*args)
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise WrongType(f"{forward_name} returned {describe(result)}; expected a "
+                                "pair (out, cache)")
+            out, cache = result
+            out = _array(to_array(out, f"the output that {forward_name} returned"))  # a copy
+            if backward is None:
+                return [out]
+            stage[0] = backward_name
+            return [out, *to_arrays(backward(dz, cache), n_results, backward_name)]
+
+        return self.run(header["names"], arrays, stage, pair)
+
+    def function(self, name: str):
+        """The submission's callable ``name``, or None."""
+        module = self.submission.module
+        func = vars(module).get(name) if module is not None else None
+        return func if callable(func) else None
+
+    @staticmethod
+    def missing(name: str) -> tuple[dict, list]:
+        return {"status": "missing", "diagnosis": "missing_function",
+                "message": f"{name} is not defined in the submission"}, []
+
+    def run(self, names: list, arrays: list, stage: list, body) -> tuple[dict, list]:
+        """Run learner code (``body``) under the limits; the reply header and the arrays.
+
+        ``stage[0]`` names the learner function running, for messages.
+        """
+        pristine = [(a.dtype.str, a.shape, a.tobytes()) for a in arrays]
+        reply = {"status": "ok", "diagnosis": None, "message": "", "frames": []}
+        values = []
+        arm_cpu_limit(2 * self.timeout + 1)
+        started = _perf_counter()
+        try:
+            values = body()
+        except WrongType as exc:
+            reply = {"status": "error", "diagnosis": "wrong_type", "message": str(exc),
+                     "frames": []}
+        except MemoryError:
+            reply = {"status": "memory_limit", "diagnosis": "memory_limit", "frames": [],
+                     "message": f"{stage[0]} needed more than {self.memory_mb} MB of memory"}
+        except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
+            message = (f"{stage[0]} called sys.exit({exc.code!r})"
+                       if isinstance(exc, SystemExit) else describe_exception(exc))
+            reply = {"status": "error", "diagnosis": "exception", "message": message,
+                     "frames": learner_frames(self.path, exc.__traceback__)}
+        finally:
+            duration = _perf_counter() - started
+            guard_fork(self.pid)
+            flush_stdio()
+        reply["duration_s"] = duration
+        reply["mutated"] = [n for n, a, (dtype, shape, data) in zip(names, arrays, pristine)
+                            if a.dtype.str != dtype or a.shape != shape or a.tobytes() != data]
+        return reply, values
+
+
+# ---------------------------------------------------------------------------- results
+
+
+def to_arrays(result, n_results: int, name: str) -> list:
+    """The learner's result as ``n_results`` numeric arrays, or WrongType saying what it was.
+
+    ``n_results == -1`` takes what came: a tuple is one array per element, anything else one.
+    """
+    if n_results == -1:
+        if not isinstance(result, tuple):
+            return [to_array(result, f"{name} returned")]
+        if not result:
+            raise WrongType(f"{name} returned an empty tuple; expected the gradients")
+        return _each_array(result, name)
+    if n_results == 1:
+        return [to_array(result, f"{name} returned")]
+    if not isinstance(result, (tuple, list)):
+        raise WrongType(f"{name} returned {describe(result)}; expected a tuple of {n_results} "
+                        "arrays, one gradient per input")
+    if len(result) != n_results:
+        raise WrongType(f"{name} returned {len(result)} values; expected {n_results}, "
+                        "one gradient per input")
+    return _each_array(result, name)
+
+
+def _each_array(result, name: str) -> list:
+    n = len(result)
+    return [to_array(value, f"value {i + 1} of {n} that {name} returned")
+            for i, value in enumerate(result)]
+
+
+def to_array(value, what: str):
+    """One returned value as a numeric array (its own dtype kept)."""
+    if value is None:
+        raise WrongType(f"{what} None, not an array (is a `return` statement missing?)")
+    if isinstance(value, (str, bytes)):
+        raise WrongType(f"{what} {describe(value)}, not an array of numbers")
+    try:
+        arr = _asarray(value)
+    except MemoryError:
+        raise
+    except BaseException as exc:       # noqa: BLE001 - ragged lists, tensors that need grad, ...
+        text = describe_exception(exc)
+        if "inhomogeneous" in text:
+            raise WrongType(f"{what} {describe(value)}: a ragged list (rows of different "
+                            f"lengths), not an array. NumPy says: {text}") from None
+        raise WrongType(f"{what} {describe(value)}, which NumPy cannot turn into an array: "
+                        f"{text}") from None
+    if arr.dtype.kind not in NUMERIC_KINDS:
+        raise WrongType(f"{what} {describe(value)}, not an array of numbers "
+                        f"(NumPy sees dtype {arr.dtype})")
+    return arr
+
+
+# ---------------------------------------------------------------------------- describing
+
+
+_short = reprlib.Repr()
+_short.maxlist = _short.maxtuple = 6
+_short.maxstring = _short.maxother = 60
+_short.maxlevel = 3
+
+
+def describe(value) -> str:
+    """`a list ([[1.0, 2.0], [3.0]])`: the type and a short repr of a learner's value."""
+    kind = type(value).__name__
+    if kind == "ndarray":
+        kind = f"ndarray of dtype {value.dtype}"
+    try:
+        text = _short.repr(value)
+    except BaseException:              # noqa: BLE001 - a learner's __repr__ may raise
+        text = "<unprintable>"
+    article = "an" if kind[:1].lower() in "aeiou" or kind.startswith("ndarray") else "a"
+    return f"{article} {kind} ({text})"
+
+
+def describe_exception(exc: BaseException) -> str:
+    """`ValueError: shapes (3,) and (2,) not aligned`, capped."""
+    kind = type(exc).__name__
+    try:
+        text = str(exc)
+    except BaseException:              # noqa: BLE001 - a learner's __str__ may raise
+        text = "<unprintable exception>"
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + f"… ({len(text) - MAX_MESSAGE} characters more)"
+    return f"{kind}: {text}" if text else kind
+
+
+def learner_frames(path: str, tb) -> list[dict]:
+    """The traceback frames in the submission file, oldest first: none of the machinery's."""
+    try:
+        frames = [f for f in _extract_tb(tb) if f.filename == path]
+    except BaseException:              # noqa: BLE001 - unreadable source: no frames, no crash
+        return []
+    return [{"file": f.filename, "line": f.lineno, "function": f.name, "source": f.line or ""}
+            for f in frames[-MAX_FRAMES:]]
+
+
+# ---------------------------------------------------------------------------- after learner code
+
+
+def guard_fork(pid: int) -> None:
+    """A process the learner forked (``pid`` is the worker's) must not return into its loop."""
+    if _getpid() != pid:
+        _exit(0)
+
+
+def flush_stdio() -> None:
+    """Push what the learner printed into the capture pipe before the reply goes out."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:          # noqa: BLE001 - closed or replaced by the learner
+            pass

@@ -1,0 +1,104 @@
+"""Resource limits and confinement of a worker process, applied before the learner's code runs.
+
+A fork server sets ``INHERITED_NETWORK``, ``INHERITED_PID_NAMESPACE`` and ``FORKED`` before it
+forks: the network it already cut for every worker, and that a worker's parent is that server
+(whose death must end the worker).
+"""
+
+import os
+import sys
+
+import numpy as np
+
+from . import confine
+
+try:
+    import resource
+except ImportError:                 # not POSIX: no limits, the timeout still holds
+    resource = None
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+
+INHERITED_NETWORK = None
+INHERITED_PID_NAMESPACE = False
+FORKED = False
+
+
+def apply_limits(config: dict) -> tuple[list[str], dict]:
+    """Resource limits and confinement for this process and its children.
+
+    Returns the names of the limits applied and the confinement as the report shows it:
+    network, user, process limit.
+    """
+    applied = []
+    if sys.platform.startswith("linux") and prctl(PR_SET_CHILD_SUBREAPER, 1):
+        # Orphans of the learner's processes re-parent to the worker: the grader finds them.
+        applied.append("subreaper")
+    if resource is not None:
+        if _set_limit(resource.RLIMIT_CORE, 0, 0):
+            applied.append("no_core_dumps")
+        limit = _vm_bytes() + int(config["memory_mb"]) * 2**20
+        if _set_limit(resource.RLIMIT_AS, limit, limit):   # hard too: the learner cannot lift it
+            applied.append("address_space")
+        applied.append("cpu_time")
+    network = INHERITED_NETWORK
+    if network is None:
+        network, _ = confine.enter_namespaces()
+    user = confine.drop_privileges(os.getcwd(), _interpreter_paths())
+    if FORKED:
+        # A forked worker ends with its fork server (set after the user changed: that clears it).
+        prctl(PR_SET_PDEATHSIG, 9)
+    processes = confine.limit_processes(int(config.get("process_limit", 64)))
+    return applied, {"network": network, "pid_namespace": INHERITED_PID_NAMESPACE,
+                     "process_limit": processes, **user}
+
+
+def prctl(option: int, value: int) -> bool:
+    """Set one of Linux's per-process flags; False where that is not possible."""
+    c = confine.libc()
+    if c is None or not sys.platform.startswith("linux"):
+        return False
+    try:
+        return c.prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def arm_cpu_limit(seconds: float) -> None:
+    """Let the next piece of learner code use ``seconds`` of CPU time, then SIGXCPU.
+
+    A backstop for a worker whose grader is gone; the grader's wall-clock timeout comes first.
+    """
+    if resource is None:
+        return
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    _set_limit(resource.RLIMIT_CPU, soft, None)
+
+
+def _interpreter_paths() -> list[str]:
+    """What the learner's later imports read: the standard library and NumPy's site-packages."""
+    return [os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(np.__file__))]
+
+
+def _set_limit(which, soft, hard) -> bool:
+    try:
+        _, current_hard = resource.getrlimit(which)
+        if hard is None:
+            hard = current_hard
+        if current_hard != resource.RLIM_INFINITY:
+            soft, hard = min(soft, current_hard), min(hard, current_hard)
+        resource.setrlimit(which, (soft, hard))
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def _vm_bytes() -> int:
+    """This process's address space now (interpreter + NumPy), which the limit comes on top of."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 512 * 2**20

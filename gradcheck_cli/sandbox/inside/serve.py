@@ -1,0 +1,98 @@
+"""A worker's life: import one submission, then serve call requests until the grader hangs up.
+
+``start.py worker`` runs ``main`` in a fresh interpreter; the fork server calls
+``run_worker`` in each process it forks. File descriptors 1 and 2 are the grader's capture
+pipe: whatever the learner prints goes there, never into the request/response channel.
+
+The conversation, in frames of ``wire.py``::
+
+    grader → worker   {"op": "init", "path", "timeout", "import_timeout", "memory_mb",
+                       "process_limit", "forbidden_imports"}
+    worker → grader   {"kind": "started", "pid", "limits", "confinement"}
+    worker → grader   {"kind": "ready", "functions": {name: line}, "import_error": null | {...}}
+    grader → worker   {"op": "call", "function", "names", "n_results"} + the argument arrays
+    worker → grader   {"kind": "result", "status", "diagnosis", "message", "frames",
+                       "mutated", "duration_s"} + the result arrays (their own dtypes)
+    grader → worker   {"op": "call_pair", "forward", "backward", "names", "n_results"}
+                      + the argument arrays and dz, last
+    worker → grader   a result as above: the forward's output, then the gradients
+
+The worker exits when the request pipe closes. Verdicts are never decided here: the worker
+only sends numbers back, and the grader compares them.
+"""
+
+import os
+
+from . import wire
+from .calls import Calls
+from .limits import apply_limits
+from .submission import Submission
+
+# Taken before any learner code runs (see calls.py).
+_getpid = os.getpid
+_exit = os._exit
+_readv = os.readv
+_write = os.write
+_encode_parts, _decode = wire.encode_parts, wire.decode
+
+
+class Channel:
+    """Blocking frame I/O on the two private pipes."""
+
+    def __init__(self, request_fd: int, response_fd: int):
+        self.request_fd = request_fd
+        self.response_fd = response_fd
+        self.reader = wire.FrameReader(max_payload=1 << 40)
+        for fd in (request_fd, response_fd):
+            os.set_inheritable(fd, False)   # the learner's subprocesses do not get them
+
+    def receive(self):
+        """The next request: (header, fresh arrays). Exits when the grader hangs up."""
+        while True:
+            n = _readv(self.request_fd, [self.reader.buffer()])
+            if not n:                   # the grader hung up: nothing left to do
+                _exit(0)
+            frame = self.reader.advance(n)
+            if frame is not None:
+                return _decode(*frame, copy=False)
+
+    def send(self, header: dict, arrays=()) -> None:
+        """Write one reply frame, whole."""
+        for part in _encode_parts(header, arrays):
+            data = memoryview(part)
+            while data:
+                data = data[_write(self.response_fd, data):]
+
+
+def serve(channel: Channel, config: dict) -> None:
+    """Import the submission, say what it defines, then answer calls until the grader hangs up."""
+    submission = Submission(config)
+    submission.read_source()
+    limits, confinement = apply_limits(config)
+    channel.send({"kind": "started", "pid": _getpid(), "limits": limits,
+                  "confinement": confinement})
+    failure = submission.import_module()
+    functions = submission.functions() if failure is None else {}
+    channel.send({"kind": "ready", "functions": functions, "import_error": failure})
+    calls = Calls(submission, float(config["timeout"]), int(config["memory_mb"]))
+    operations = {"call": calls.call, "call_pair": calls.call_pair}
+    while True:
+        header, arrays = channel.receive()
+        operation = operations.get(header.get("op"))
+        if operation is None:
+            _exit(0)
+        reply, values = operation(header, arrays)
+        channel.send({"kind": "result", **reply}, values)
+
+
+def run_worker(request_fd: int, response_fd: int) -> None:
+    """Be a worker on these pipes: wait for the grader's init, then serve; never returns."""
+    channel = Channel(request_fd, response_fd)
+    config, _ = channel.receive()
+    serve(channel, config)
+    _exit(0)
+
+
+def main(args: list[str]) -> None:
+    """``REQUEST_FD RESPONSE_FD [NUMPY_DIR]``, as ``start.py worker`` passes them."""
+    run_worker(int(args[0]), int(args[1]))

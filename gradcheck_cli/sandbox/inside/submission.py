@@ -1,0 +1,153 @@
+"""Importing the learner's file in the worker, with the exercise's refused imports in place."""
+
+import importlib.abc
+import importlib.util
+import linecache
+import os
+import sys
+
+from .calls import describe_exception, flush_stdio, guard_fork, learner_frames
+from .limits import arm_cpu_limit
+
+# Taken before any learner code runs (see calls.py).
+_getpid = os.getpid
+_sys_modules = sys.modules
+
+MODULE_NAME = "submission"
+
+
+class ForbiddenImportError(ImportError):
+    """The learner imported a module the exercise refuses."""
+
+
+class RefuseImports:
+    """A meta-path finder that refuses whole top-level packages."""
+
+    def __init__(self, names):
+        self.names = frozenset(names)
+
+    def find_spec(self, fullname, path=None, target=None):
+        top = fullname.partition(".")[0]
+        if top in self.names:
+            raise ForbiddenImportError(
+                f"gradcheck: importing '{top}' is not allowed in this exercise", name=fullname)
+        return None
+
+    def install(self) -> None:
+        """Forget refused modules already imported, then refuse them from now on."""
+        for name in list(_sys_modules):
+            if name.partition(".")[0] in self.names:
+                del _sys_modules[name]
+        sys.meta_path.insert(0, self)
+
+
+class SubmissionLoader(importlib.abc.SourceLoader):
+    """Imports the submission from source read before the worker gave up its privileges."""
+
+    def __init__(self, path: str, source: bytes):
+        self.path = path
+        self.source = source
+
+    def get_filename(self, fullname: str) -> str:
+        return self.path
+
+    def get_data(self, path: str) -> bytes:
+        if path == self.path:
+            return self.source
+        raise OSError(f"the worker reads only the submission, not {path}")
+
+
+class Submission:
+    """The learner's file: read while the worker may, then imported under the limits."""
+
+    def __init__(self, config: dict):
+        self.path = config["path"]
+        self.import_timeout = float(config["import_timeout"])
+        self.memory_mb = int(config["memory_mb"])
+        self.forbidden = tuple(config.get("forbidden_imports", ()))
+        self.pid = _getpid()
+        self.module = None
+        self.source: bytes | None = None
+        self.read_error: OSError | None = None
+
+    def read_source(self) -> None:
+        """Read the submission now, while the worker may still read the grader's files."""
+        try:
+            with open(self.path, "rb") as f:
+                self.source = f.read()
+        except OSError as exc:
+            self.read_error = exc
+            return
+        # Tracebacks show the learner's lines without reading the file again.
+        text = self.source.decode("utf-8", errors="replace")
+        linecache.cache[self.path] = (len(self.source), None, text.splitlines(True), self.path)
+
+    def import_module(self) -> dict | None:
+        """Import the learner's file; the failure, described, or None."""
+        RefuseImports(self.forbidden).install()
+        sys.argv = [self.path]
+        arm_cpu_limit(2 * self.import_timeout + 1)
+        try:
+            if self.read_error is not None:
+                raise self.read_error
+            loader = SubmissionLoader(self.path, self.source)
+            spec = importlib.util.spec_from_file_location(MODULE_NAME, self.path, loader=loader)
+            module = importlib.util.module_from_spec(spec)
+            _sys_modules[MODULE_NAME] = module    # dataclasses and the like look it up
+            spec.loader.exec_module(module)
+        except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
+            return self.import_failure(exc)
+        finally:
+            guard_fork(self.pid)
+            flush_stdio()
+        self.module = module
+        return None
+
+    def import_failure(self, exc: BaseException) -> dict:
+        """Kind, summary, frames and hint of an exception raised while importing."""
+        frames = learner_frames(self.path, exc.__traceback__)
+        hint = None
+        if isinstance(exc, SyntaxError) and exc.filename == self.path:
+            kind, summary = "syntax_error", f"{type(exc).__name__}: {exc.msg}"
+            frames = [{"file": self.path, "line": exc.lineno or 0, "function": "<module>",
+                       "source": (exc.text or "").rstrip("\n"), "column": exc.offset}]
+        elif isinstance(exc, ForbiddenImportError):
+            kind, summary = "forbidden_import", str(exc)
+            hint = "Write the gradient with NumPy only; this exercise refuses that library."
+        elif isinstance(exc, SystemExit):
+            kind = "exit"
+            summary = f"the submission called sys.exit({exc.code!r}) while being imported"
+            hint = ("Move script code (tests, prints, exit) under "
+                    "`if __name__ == \"__main__\":`; gradcheck imports the file as a module.")
+        elif isinstance(exc, MemoryError):
+            kind = "memory_limit"
+            summary = f"MemoryError: importing the submission needed more than {self.memory_mb} MB"
+        else:
+            kind, summary = "exception", describe_exception(exc)
+        return {"kind": kind, "summary": summary, "frames": frames, "hint": hint}
+
+    def functions(self) -> dict:
+        """Top-level callables of the submission and the line each is defined on (or None)."""
+        out = {}
+        for name, obj in list(vars(self.module).items()):
+            try:
+                if name.startswith("__") or not callable(obj):
+                    continue
+                out[str(name)] = self.definition_line(obj)
+            except BaseException:      # noqa: BLE001 - a learner object's attributes misbehaved
+                continue
+        return out
+
+    def definition_line(self, obj) -> int | None:
+        """The first line of ``obj``'s definition in the submission (its decorator's, if any)."""
+        for _ in range(8):             # through functools.wraps, partial and bound methods
+            inner = getattr(obj, "__wrapped__", None)   # the decorated function, not its wrapper
+            if inner is None:
+                code = getattr(obj, "__code__", None)
+                if code is not None:
+                    return code.co_firstlineno if code.co_filename == self.path else None
+                inner = getattr(obj, "__func__", None) or getattr(obj, "func", None)
+            if inner is None:
+                return None
+            obj = inner
+        return None
