@@ -1,0 +1,101 @@
+"""Shared fixtures. ``parse_html``: a small DOM over the standard library's HTML parser, for tests
+that read HTML as a browser would (by elements and attributes), never by searching its text."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+
+
+class Node:
+    """An element of a parsed HTML document: tag, attributes, children, text."""
+
+    def __init__(self, tag: str, attrs: dict, parent: "Node | None" = None):
+        self.tag, self.attrs, self.parent = tag, attrs, parent
+        self.children: list = []          # Nodes and strings
+
+    def __repr__(self) -> str:
+        return f"<{self.tag} {self.attrs}>"
+
+    @property
+    def classes(self) -> set[str]:
+        return set((self.attrs.get("class") or "").split())
+
+    def text(self) -> str:
+        """The text inside, whitespace collapsed (elements apart, as a browser lays them out)."""
+        parts: list[str] = []
+
+        def walk(node):
+            for child in node.children:
+                if isinstance(child, str):
+                    parts.append(child)
+                elif child.tag not in ("script", "style"):
+                    walk(child)
+        walk(self)
+        return " ".join(" ".join(parts).split())
+
+    def iter(self):
+        """This element and every element inside it, in document order."""
+        yield self
+        for child in self.children:
+            if isinstance(child, Node):
+                yield from child.iter()
+
+    def find_all(self, tag: str | None = None, cls: str | None = None, **attrs) -> list["Node"]:
+        """Elements by tag, class and attribute values (``data_id="x"`` is ``data-id``)."""
+        wanted = {k.replace("_", "-"): v for k, v in attrs.items()}
+        return [n for n in self.iter()
+                if (tag is None or n.tag == tag) and (cls is None or cls in n.classes)
+                and all(n.attrs.get(k) == v for k, v in wanted.items())]
+
+    def find(self, tag: str | None = None, cls: str | None = None, **attrs) -> "Node":
+        found = self.find_all(tag, cls, **attrs)
+        assert found, f"no {tag or ''}.{cls or ''} {attrs} in the document"
+        return found[0]
+
+    def by_id(self, ident: str) -> "Node":
+        return self.find(id=ident)
+
+
+class _Builder(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.current = self.root
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, {k: (v if v is not None else "") for k, v in attrs}, self.current)
+        self.current.children.append(node)
+        if tag not in VOID:
+            self.current = node
+
+    def handle_startendtag(self, tag, attrs):
+        self.current.children.append(Node(tag, {k: v or "" for k, v in attrs}, self.current))
+
+    def handle_endtag(self, tag):
+        node = self.current
+        while node is not None and node.tag != tag:
+            node = node.parent
+        assert node is not None, f"</{tag}> closes nothing"
+        self.current = node.parent
+
+    def handle_data(self, data):
+        self.current.children.append(data)
+
+
+def parse_document(text: str) -> Node:
+    """``text`` parsed by the standard library's HTML parser into a tree of ``Node``."""
+    builder = _Builder()
+    builder.feed(text)
+    builder.close()
+    return builder.root
+
+
+@pytest.fixture(scope="session")
+def parse_html():
+    """``parse_html(text)``: the document's root ``Node``."""
+    return parse_document

@@ -1,0 +1,131 @@
+"""--format html: the rich report's content as a web page, read back with an HTML parser."""
+
+from __future__ import annotations
+
+import io
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradcheck_cli.grading.runner import RunOptions, grade_submission
+from gradcheck_cli.report import plain
+from gradcheck_cli.report.formats import RenderOptions
+from gradcheck_cli.report.html import write_html
+from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
+from gradcheck_cli.selection import select_exercises
+
+ROOT = Path(__file__).resolve().parents[2]
+TOL = (1e-5, 1e-8)
+
+
+def _html(reports, **options) -> str:
+    out = io.StringIO()
+    write_html(reports, out, RenderOptions(**options))
+    return out.getvalue()
+
+
+def _report(message: str = "dx: 1 of 4 differ") -> Report:
+    big_expected = np.ones((20, 30))
+    big_got = big_expected.copy()
+    big_got[4, 7] = np.nan
+    case = CaseResult("worked-example", False, "failed",
+                      inputs={"x": np.arange(4.0).reshape(2, 2)}, dz=np.ones((20, 30)),
+                      expected=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
+                      numerical=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
+                      got=(np.array([[14.0, 24.0], [32.0, 46.0]]), big_got),
+                      output_names=("dx", "dy"), tolerance=TOL, message=message)
+    ex = ExerciseResult("pair", "grad_pair", "A pair", "failed", 0.0, 1.0, cases=[case],
+                        diagnoses=[Diagnosis("scaled", "Your dx is 2 × the gradient of x.",
+                                             "Look for a term counted twice.")])
+    return Report("mine.py", 1, [ex])
+
+
+def test_the_page_shows_diagnosis_grid_heat_map_worst_elements_and_inputs(parse_html):
+    doc = parse_html(_html([_report()]))
+    section = doc.find("section", cls="gc-exercise")
+    diagnosis = section.find("li", cls="sev-error")
+    assert diagnosis.find("code", cls="did").text() == "scaled"
+    assert diagnosis.find("span", cls="hint").text() == "→ Look for a term counted twice."
+    grid = section.find("table", cls="grid")
+    assert [td.text() for td in grid.find_all("td", cls="bad")] == ["*24"]
+    assert [td.text() for td in grid.find_all("td", cls="exp")] == ["14", "20", "32", "46"]
+    heat = section.find("table", cls="heat")
+    rows = heat.find_all("tr")
+    # 20 rows do not fit the default budget of 12: a cell stands for 2 × 1 elements.
+    assert len(rows) == 10 and {len(r.find_all("td")) for r in rows} == {30}
+    assert "a cell is the worst of a 2 × 1 block" in heat.parent.text()
+    nan_cell = rows[2].find_all("td")[7]
+    assert "lN" in nan_cell.classes and nan_cell.text() == "N"
+    assert sum("lN" in td.classes for td in heat.find_all("td")) == 1
+    worst = section.find("table", cls="worst").find("tbody").find("tr")
+    assert [td.text() for td in worst.find_all("td")][:3] == ["[4, 7]", "nan", "1"]
+    x = section.find("table", cls="inputs").find("tr")
+    assert x.find("th").text() == "x" and x.find_all("td")[-1].text() == \
+        "a 2 × 2 matrix: [[0, 1], [2, 3]]"
+    assert doc.find("p", cls="score").text() == "Score 0/1 — 1 failed"
+
+
+def test_learner_text_is_text_not_markup(parse_html):
+    report = _report()
+    report.exercises[0].diagnoses[0].message = '<img src=x onerror="alert(1)">\x1b[31m'
+    report.exercises[0].status = "error"
+    report.exercises[0].cases[0].got = None
+    report.exercises[0].cases[0].message = "</pre><script>alert(2)</script>"
+    doc = parse_html(_html([report]))
+    assert not doc.find_all("img") and not doc.find_all("script")
+    assert '<img src=x onerror="alert(1)">\\x1b[31m' in doc.find("li", cls="sev-error").text()
+    assert "</pre><script>alert(2)</script>" in doc.find("div", cls="case").text()
+    csp = doc.find("meta", http_equiv="Content-Security-Policy").attrs["content"]
+    assert "default-src 'none'" in csp and "script-src" not in csp     # no script may run
+
+
+def test_several_reports_get_ids_of_their_own(parse_html):
+    doc = parse_html(_html([_report(), _report()]))
+    ids = [n.attrs["id"] for n in doc.iter() if "id" in n.attrs]
+    assert len(ids) == len(set(ids)) == 4
+    assert {a.attrs["href"][1:] for a in doc.find_all("a")} <= set(ids)
+
+
+# The real reports of the plain snapshots: every word of the plain report is on the page.
+REAL = {
+    "sigmoid_used_function": ("wrong/used_function_not_derivative.py", ["sigmoid"], {}),
+    "matmul_transposed": ("wrong/transposed.py", ["matmul"], {}),
+    "softmax_exception": ("wrong/exception.py", ["softmax"], {}),
+    "import_error": ("wrong/import_error.py", ["sigmoid", "softmax"], {}),
+    "conv2d_scaled_verbose": ("wrong/scaled.py", ["conv2d"], {"verbose": True,
+                                                              "show_hidden": True}),
+    "all_passed_with_warnings": ("right/inplace_mutation.py", ["matmul", "sigmoid"], {}),
+}
+
+
+def _grade(name: str) -> tuple[Report, dict]:
+    path, names, options = REAL[name]
+    report = grade_submission(ROOT / "tests" / "submissions" / path,
+                              select_exercises(None, names), RunOptions(seed=3))
+    return report, options
+
+
+@pytest.fixture(scope="module")
+def real_reports():
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return dict(zip(REAL, pool.map(_grade, REAL)))
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s|*'\"()+:,]+", text) if w]
+
+
+@pytest.mark.parametrize("name", sorted(REAL))
+def test_the_page_says_what_the_plain_report_says(real_reports, parse_html, name):
+    report, options = real_reports[name]
+    lines = plain.report_lines(report, RenderOptions(**options))
+    # The plain heat map is drawn in characters; the page draws it in colours.
+    in_box = [line for line in lines if re.fullmatch(r"\s*[|+].*[|+]\s*", line)]
+    legend = [line for line in lines if "<1e-4" in line]
+    words = _words("\n".join(l for l in lines if l not in in_box and l not in legend))
+    page = parse_html(_html([report], **options)).find("body").text()
+    on_page = set(_words(page))
+    assert [w for w in words if w not in on_page] == []
