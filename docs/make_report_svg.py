@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))       # this checkout's gradcheck, installed or no
 
 from gradcheck_cli.grading.runner import RunOptions, grade_submission  # noqa: E402
 from gradcheck_cli.report.formats import RenderOptions  # noqa: E402
-from gradcheck_cli.report.rich_format import render  # noqa: E402
+from gradcheck_cli.report.formats.rich import render  # noqa: E402
 from gradcheck_cli.selection import select_exercises  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "report.svg"

@@ -6,7 +6,8 @@ that ``gradcheck --help`` starts fast.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from .version import __version__
+
 __all__ = ["ops", "vjp", "numerical_vjp", "check_vjp", "__version__"]
 
 

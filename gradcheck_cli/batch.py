@@ -257,7 +257,7 @@ def exit_code(results: Sequence[Graded]) -> int:
 
 def write_report_json(folder: Path, graded: Graded, show_hidden: bool = False) -> Path:
     """The JSON result (CONTRACTS §4) of one graded submission, written atomically."""
-    from .report.json_format import report_json
+    from .report.formats.json import report_json
 
     target = folder / f"{graded.submission.key}.json"
     doc = report_json(graded.report, show_hidden)

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from .errors import UsageError
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which exercises to grade: those at ``path`` (default: the catalog) named in ``names``.
+
+    No names means every exercise; a name is an exercise or a group.
+    """
+
+    path: Path | None = None
+    names: tuple[str, ...] = ()
+
+    def load(self) -> list:
+        """The selected exercises, loaded."""
+        return select_exercises(self.path, self.names or None)
 
 
 def select_exercises(path: Path | None, names: Sequence[str] | None, *,

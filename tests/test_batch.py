@@ -292,7 +292,7 @@ def test_real_batch_grades_every_submission_despite_broken_ones(real_batch):
 
 def test_the_same_seed_grades_the_same_way_in_a_batch_and_alone(real_batch):
     from gradcheck_cli.grading.runner import grade_submission
-    from gradcheck_cli.report.json_format import report_json
+    from gradcheck_cli.report.formats.json import report_json
 
     folder, exercises, results = real_batch
     mistakes = next(g for g in results if g.submission.key == "d_mistakes")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report.diff import fmt
+from ..report.numbers import fmt
 from ..spec import Case, Exercise
 from .problems import plural
 

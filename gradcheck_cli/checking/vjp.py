@@ -41,7 +41,7 @@ class CheckResult:
 
     def __str__(self) -> str:
         from ..report.diff import output_diff
-        from ..report.plain import diagnosis_line, diff_lines
+        from ..report.formats.plain import diagnosis_line, diff_lines
 
         lines = ["check_vjp: " + ("passed" if self.passed else "FAILED")]
         for name, got, expected, numerical, cmp in zip(self.names, self.got, self.expected,

@@ -88,6 +88,20 @@ def prepare(exercises: Sequence, seed: int) -> list[tuple[object, list[PreparedC
     return prepared
 
 
+def run_submission(path: str | Path, selection, options: RunOptions) -> Report:
+    """Grade one submission against the exercises that ``selection.load()`` returns.
+
+    The learner's worker is started first, so its start-up (a Python process importing NumPy
+    and the submission) overlaps the loading of the exercises and the computing of references.
+    """
+    worker = start_worker(path, options)
+    try:
+        return grade_submission(path, selection.load(), options, worker=worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
 def grade_submission(path: str | Path, exercises: Sequence, options: RunOptions, *,
                      worker=None) -> Report:
     """Grade one submission file against the exercises; never raises for learner mistakes.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..grading.compare import SCALE_FLOOR, Tolerance, compare
+from .numbers import describe_shape, fmt, rough
 
 # Arrays up to this size are shown whole, side by side: a vector one element per line, a
 # matrix as itself.
@@ -54,7 +55,7 @@ def level_char(level: int) -> str:
 
 def level_legend(levels: list[list[int]] | None = None) -> list[tuple[int, str]]:
     """(level, meaning) for the heat map's legend: the scale, then NaN/Inf where they occur."""
-    bounds = [f"<{_short(b)}" for b in LEVEL_BOUNDS] + [f"≥{_short(LEVEL_BOUNDS[-1])}"]
+    bounds = [f"<{rough(b)}" for b in LEVEL_BOUNDS] + [f"≥{rough(LEVEL_BOUNDS[-1])}"]
     legend = [(i, bounds[i - 1]) for i in range(1, len(LEVEL_CHARS))]
     present = {v for row in levels or () for v in row}
     return legend + [(mark, name) for mark, name in ((NAN, "NaN"), (INF, "Inf"))
@@ -108,34 +109,6 @@ class OutputDiff:
 # ---------------------------------------------------------------------------- words
 
 
-def fmt(v: float | None) -> str:
-    """A number in 6 significant digits, NaN/Inf spelled out."""
-    if v is None:
-        return "-"
-    v = float(v)
-    if np.isnan(v):
-        return "nan"
-    if np.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    text = f"{v:.6g}"
-    return "0" if text == "-0" else text
-
-
-def index_str(index: tuple[int, ...]) -> str:
-    return "[" + ", ".join(str(i) for i in index) + "]"
-
-
-def describe_shape(shape: tuple[int, ...]) -> str:
-    """A shape in words: 'a scalar', 'a vector of 3', 'a 2 × 3 matrix', 'a 2 × 3 × 4 array'."""
-    shape = tuple(int(n) for n in shape)
-    if not shape:
-        return "a scalar"
-    if len(shape) == 1:
-        return f"a vector of {shape[0]}"
-    kind = "matrix" if len(shape) == 2 else "array"
-    return f"a {' × '.join(str(n) for n in shape)} {kind}"
-
-
 def describe_array(a, max_chars: int = 160) -> str:
     """An array in words, its values cut to ``max_chars`` characters."""
     a = np.asarray(a)
@@ -147,12 +120,6 @@ def describe_array(a, max_chars: int = 160) -> str:
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
     return f"{describe_shape(a.shape)}: {text}"
-
-
-def nothing_per_case(ex) -> bool:
-    """Every case failed for the same reason before it ran (the file did not import)."""
-    return all(c.status != "passed" and c.got is None and not c.frames and c.message == ex.error
-               for c in ex.cases)
 
 
 # ---------------------------------------------------------------------------- errors
@@ -229,7 +196,7 @@ def output_diff(name: str, got, expected, numerical=None, tolerance=None,
               else f"{bad} of {expected.size} elements differ")
     non_finite = int((~np.isfinite(got.astype(np.float64)) & mask).sum())
     worst = (f"{non_finite} NaN or Inf" if non_finite
-             else f"largest relative error {_short(worst_rel)}")
+             else f"largest relative error {rough(worst_rel)}")
     headline = f"{name} ({describe_shape(expected.shape)}): {differ} ({worst})"
     if _is_small(expected.shape):
         return OutputDiff(name, headline, grid=_grid(got, expected, numerical, mask, tolerance))
@@ -317,18 +284,6 @@ def _layout(levels: np.ndarray, budget: Budget) -> tuple[np.ndarray, str]:
 def _compact(v: float) -> str:
     """4 significant digits, no trailing dot: 3, -0.1383, 1.2e-05."""
     return fmt(float(f"{v:.4g}")) if np.isfinite(v) else fmt(v)
-
-
-def _short(x: float) -> str:
-    """A rough magnitude for prose: 0.22, 148, 1e-4."""
-    if x == 0 or not np.isfinite(x):
-        return fmt(x)
-    if abs(x) >= 100:
-        return f"{x:.0f}"
-    if abs(x) >= 1e-2:
-        return f"{x:.2g}"
-    mantissa, exponent = f"{x:.0e}".split("e")
-    return f"{mantissa}e{int(exponent)}"
 
 
 def input_rows(case, budget: "Budget") -> list[tuple[str, str, str]]:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from ..version import __version__
+
 STATUSES = ("passed", "failed", "error", "timeout", "missing")
 
 
@@ -106,7 +108,7 @@ class Report:
     submission: str
     seed: int
     exercises: list[ExerciseResult]
-    version: str = "0.1.0"
+    version: str = __version__
     sandbox: dict[str, Any] = field(default_factory=dict)
     import_error: str | None = None
     duration_s: float = 0.0

@@ -1,6 +1,6 @@
 """`gradcheck validate`'s library: problems, the registered rules, several seeds, the guide.
 
-The command-line behaviour is tested in tests/commands/test_catalog_commands.py; these tests
+The command-line behaviour is tested in tests/cli/test_catalog_commands.py; these tests
 look at what the library returns.
 """
 

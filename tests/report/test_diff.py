@@ -7,7 +7,7 @@ import pytest
 
 from gradcheck_cli.report.diff import (DEFAULT, VERBOSE, describe_array, describe_shape,
                                        output_diff)
-from gradcheck_cli.report.plain import diff_lines
+from gradcheck_cli.report.formats.plain import diff_lines
 
 TOL = (1e-5, 1e-8)
 

@@ -6,11 +6,9 @@ import io
 import re
 from urllib.parse import unquote
 
-import pytest
-
 from gradcheck_cli.report import formats
 from gradcheck_cli.report.formats import RenderOptions
-from gradcheck_cli.report.github import escape_data, escape_property
+from gradcheck_cli.report.formats.github import escape_data, escape_property
 from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
 
 COMMAND = re.compile(r"^::(error|warning)(?: (?P<props>[^:]*))?::(?P<message>.*)$")
@@ -116,14 +114,3 @@ def test_no_summary_file_without_the_variable(monkeypatch, tmp_path):
 def test_unwritable_summary_becomes_a_warning_not_a_crash(monkeypatch, tmp_path):
     lines = _render(_report(), monkeypatch, tmp_path / "no" / "such" / "dir.md")
     assert any(line.startswith("::warning::could not write the job summary") for line in lines)
-
-
-@pytest.mark.parametrize("name", ["junit", "gradescope", "github"])
-def test_formats_write_through_output_atomically(name, tmp_path, monkeypatch):
-    from gradcheck_cli.cli import OutputFormat, _emit
-
-    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
-    target = tmp_path / f"report.{name}"
-    _emit([_report("alice.py")], OutputFormat(name), target, verbose=False, show_hidden=False)
-    assert "alice" in target.read_text(encoding="utf-8")
-    assert [p.name for p in tmp_path.iterdir()] == [target.name]     # no temporary left behind

@@ -10,7 +10,7 @@ from rich.console import Console
 from gradcheck_cli.report.diff import output_diff
 from gradcheck_cli.report.formats import RenderOptions
 from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
-from gradcheck_cli.report.rich_format import grid_table, heat_text, render
+from gradcheck_cli.report.formats.rich import grid_table, heat_text, render
 
 TOL = (1e-5, 1e-8)
 

@@ -12,7 +12,7 @@ import pytest
 
 from gradcheck_cli import batch
 from gradcheck_cli.grading.runner import RunOptions
-from gradcheck_cli.report.json_format import report_json
+from gradcheck_cli.report.formats.json import report_json
 from gradcheck_cli.sandbox import ForkServer, SandboxOptions, Worker
 from gradcheck_cli.selection import select_exercises
 

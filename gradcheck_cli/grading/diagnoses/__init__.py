@@ -3,7 +3,8 @@
 ``registry.py`` holds the table and runs it; the detectors register themselves by level:
 ``output.py`` (one output of one failing case), ``across_cases.py`` (every case of an
 exercise), ``failures.py`` (the wording of what the worker saw). Adding a diagnosis is one
-decorated function in one of them; ``wording.py`` puts numbers and shapes into words.
+decorated function in one of them; ``wording.py`` puts places in words (numbers and shapes
+are ``report/numbers.py``'s).
 """
 
 from . import across_cases, failures, output  # noqa: F401 - each registers its detectors

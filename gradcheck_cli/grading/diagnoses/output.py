@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...report.model import Diagnosis
+from ...report.numbers import elements, factor, rough, sci, shape_tuple
 from ..compare import compare
 from .registry import EvidenceUnavailable, Evidence, detector
-from .wording import _elements, _factor, _rough, _sci, _shape
+
 
 @detector("transposed", specificity=80)
 def _transposed(ev: Evidence):
@@ -25,11 +26,11 @@ def _transposed(ev: Evidence):
               and not (ev.same_shape and ev.close(ev.got, ev.expected)))
     if ev.same_shape and not values:
         return None
-    shape = _shape(ev.expected)
+    shape = shape_tuple(ev.expected)
     if values:
         message = f"{ev.yours} is the transpose of {ev.of}."
     else:
-        message = (f"{ev.yours} has the transposed shape {_shape(ev.got)}; "
+        message = (f"{ev.yours} has the transposed shape {shape_tuple(ev.got)}; "
                    f"{ev.of} has shape {shape}.")
     return Diagnosis("transposed", message,
                      f"Transpose the factors, not the result: (A @ B).T = B.T @ A.T. "
@@ -45,7 +46,7 @@ def _gradient_of_other_input(ev: Evidence):
                              f"{ev.yours} is the gradient with respect to {name}, "
                              f"not {own}.",
                              f"{ev.function} must return the gradient of {own}, shaped like "
-                             f"{own} {_shape(ev.expected)}: check which input each factor of "
+                             f"{own} {shape_tuple(ev.expected)}: check which input each factor of "
                              "your formula belongs to.")
     return None
 
@@ -97,7 +98,7 @@ def _scaled(ev: Evidence):
         return None
     if not ev.close(ev.got, c * ev.expected):
         return None
-    return Diagnosis("scaled", f"{ev.yours} is {_factor(c)} × {ev.of}.", _scale_hint(c, ev))
+    return Diagnosis("scaled", f"{ev.yours} is {factor(c)} × {ev.of}.", _scale_hint(c, ev))
 
 
 def _scale_hint(c: float, ev: Evidence) -> str:
@@ -130,7 +131,7 @@ def _not_finite(ev: Evidence):
     kinds = " and ".join(k for k, m in (("NaN", np.isnan(ev.got)), ("Inf", np.isinf(ev.got)))
                          if (m & bad).any())
     return Diagnosis("not_finite",
-                     f"{_elements(int(bad.sum()))} of {ev.got.size} in {ev.yours.lower()} "
+                     f"{elements(int(bad.sum()))} of {ev.got.size} in {ev.yours.lower()} "
                      f"{'is' if bad.sum() == 1 else 'are'} {kinds} where {ev.of} is finite.",
                      "Look for a division by zero, a log of 0, or exp of a large number; a "
                      "numerically stable formula (subtract the max before exp, reuse the "
@@ -141,8 +142,8 @@ def _not_finite(ev: Evidence):
 def _shape_mismatch(ev: Evidence):
     if ev.same_shape:
         return None
-    message = (f"{ev.yours} has shape {_shape(ev.got)} but {ev.of} has shape "
-               f"{_shape(ev.expected)}.")
+    message = (f"{ev.yours} has shape {shape_tuple(ev.got)} but {ev.of} has shape "
+               f"{shape_tuple(ev.expected)}.")
     return Diagnosis("shape_mismatch", message, _shape_hint(ev))
 
 
@@ -157,16 +158,16 @@ def _shape_hint(ev: Evidence) -> str:
                 "dz·J, an array shaped like the input) instead of returning J.")
     if out is not None and got == out:
         return (f"That is the shape of the forward output; the gradient of an input has the "
-                f"input's shape, {_shape(ev.expected)}.")
+                f"input's shape, {shape_tuple(ev.expected)}.")
     try:
         if np.broadcast_shapes(got, exp) == got:
             return (f"Sum over the axes that were broadcast in the forward pass, so the result "
-                    f"comes back to the input's shape {_shape(ev.expected)}.")
+                    f"comes back to the input's shape {shape_tuple(ev.expected)}.")
     except ValueError:
         pass
     if ev.got.size == ev.expected.size:
         return (f"The number of elements is right: check how the result is arranged "
-                f"(reshape or transpose to {_shape(ev.expected)}).")
+                f"(reshape or transpose to {shape_tuple(ev.expected)}).")
     return "A gradient always has the shape of the input it is taken with respect to."
 
 
@@ -176,9 +177,9 @@ def _close(ev: Evidence):
         return None
     cmp = compare(ev.got, ev.expected, ev.tolerance)
     loose = ev.tolerance.looser()
-    message = (f"{ev.yours} is within {_sci(loose.rtol)} relative of {ev.of} (largest "
-               f"relative error {_rough(cmp.max_rel_error)}), but not within the exercise's "
-               f"tolerance of {_sci(ev.tolerance.rtol)}.")
+    message = (f"{ev.yours} is within {sci(loose.rtol)} relative of {ev.of} (largest "
+               f"relative error {rough(cmp.max_rel_error)}), but not within the exercise's "
+               f"tolerance of {sci(ev.tolerance.rtol)}.")
     if ev.got.dtype in (np.float32, np.float16):
         hint = (f"Likely round-off from {ev.got.dtype}: compute in float64 (keep the inputs' "
                 f"dtype; no .astype(np.{ev.got.dtype})).")

@@ -27,8 +27,8 @@ import dataclasses
 import re
 import xml.etree.ElementTree as ET
 
-from .formats import RenderOptions, register
-from .model import CaseResult, ExerciseResult, Report
+from ..model import CaseResult, ExerciseResult, Report
+from . import RenderOptions, register
 from .plain import exercise_detail, report_lines
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")

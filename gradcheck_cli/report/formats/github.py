@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import os
 
-from .formats import RenderOptions, register
-from .model import ExerciseResult, Report
-from .plain import MARK, exercise_detail
+from ..model import ExerciseResult, Report
+from ..view import STATUS_EMOJI, STATUS_WORD
+from . import RenderOptions, register
+from .plain import exercise_detail
 
 MAX_MESSAGE_LINES = 40
-_STATUS_ICON = {"passed": "✅ passed", "failed": "❌ failed", "error": "💥 error",
-                "timeout": "⏱️ timeout", "missing": "❔ missing"}
 
 
 def escape_data(text: str) -> str:
@@ -62,7 +61,8 @@ def summary_lines(report: Report) -> list[str]:
     lines = [f"gradcheck {report.version} — {report.submission} (seed {report.seed})"]
     width = max((len(e.name) for e in report.exercises), default=0)
     for ex in report.exercises:
-        lines.append(f"{MARK[ex.status]:>8}  {ex.name:<{width}}  {ex.score:g}/{ex.max_score:g}")
+        lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  "
+                     f"{ex.score:g}/{ex.max_score:g}")
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
     lines.append(f"Score {report.score:g}/{report.max_score:g} — {counts or 'nothing to grade'}")
     return lines
@@ -78,7 +78,7 @@ def step_summary(report: Report) -> str:
     for ex in report.exercises:
         first = next((d for d in ex.diagnoses if d.severity == "error"), None)
         diagnosis = f"`{first.id}`: {_cell(first.message)}" if first else _cell(ex.error or "")
-        lines.append(f"| {_cell(ex.name)} | {_STATUS_ICON[ex.status]} | "
+        lines.append(f"| {_cell(ex.name)} | {STATUS_EMOJI[ex.status]} {ex.status} | "
                      f"{ex.score:g}/{ex.max_score:g} | {diagnosis} |")
     return "\n".join(lines) + "\n\n"
 

@@ -10,17 +10,15 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import ExercisesPathOpt, app
 from ..errors import UsageError
+from ..report.exercise_list import WRITERS, exercise_rows
+from .options import ExercisesPathOpt
 
 
-class ListFormat(str, Enum):
-    rich = "rich"
-    plain = "plain"
-    json = "json"
+# The list's formats are its renderer's.
+ListFormat = Enum("ListFormat", {name: name for name in WRITERS}, type=str)
 
 
-@app.command("list")
 def list_(
     exercises: Optional[Path] = ExercisesPathOpt,
     group: Optional[str] = typer.Option(None, "--group", "-g", help="Only this group or tag."),
@@ -31,40 +29,10 @@ def list_(
     from ..selection import select_exercises
 
     chosen = select_exercises(exercises, [group] if group else None)
-    rows = [{"name": e.name, "function": e.function, "title": e.title, "points": e.points,
-             "group": e.group} for e in chosen]
-    fmt = format or (ListFormat.rich if sys.stdout.isatty() else ListFormat.plain)
-    if fmt is ListFormat.json:
-        json.dump(rows, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-        return
-    if fmt is ListFormat.plain:
-        keys = ("name", "function", "points", "group", "title")
-        cells = [{k: _cell(r[k]) for k in keys} for r in rows]
-        widths = {k: max([len(k)] + [len(c[k]) for c in cells]) for k in keys}
-        typer.echo("  ".join(k.ljust(widths[k]) for k in keys).rstrip())
-        for c in cells:
-            typer.echo("  ".join(c[k].ljust(widths[k]) for k in keys).rstrip())
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} exercises", title_justify="left")
-    for col in ("name", "function", "points", "group", "title"):
-        table.add_column(col, justify="right" if col == "points" else "left")
-    for r in rows:
-        table.add_row(r["name"], r["function"], _cell(r["points"]), _cell(r["group"]), r["title"])
-    Console().print(table)
+    name = format.value if format is not None else ("rich" if sys.stdout.isatty() else "plain")
+    WRITERS[name](exercise_rows(chosen), sys.stdout)
 
 
-def _cell(value) -> str:
-    """A table cell: 3 points rather than 3.0, nothing for a missing group."""
-    if isinstance(value, float):
-        return f"{value:g}"
-    return "" if value is None else str(value)
-
-
-@app.command()
 def show(
     name: str = typer.Argument(..., help="The exercise to describe."),
     exercises: Optional[Path] = ExercisesPathOpt,
@@ -87,7 +55,6 @@ def show(
         typer.echo(markdown)
 
 
-@app.command()
 def new(
     name: str = typer.Argument(..., help="The exercise name (a Python identifier)."),
     directory: Path = typer.Option(Path("."), "--dir", "-d", help="Where to write NAME.yaml."),
@@ -100,7 +67,6 @@ def new(
     typer.echo(f"wrote {path} — edit it, then run `gradcheck validate {path}`")
 
 
-@app.command()
 def validate(
     paths: Optional[List[Path]] = typer.Argument(None, help="Spec files or folders "
                                                  "(default: the shipped catalog)."),
@@ -123,7 +89,6 @@ def validate(
     raise typer.Exit(0 if result.ok else 2)
 
 
-@app.command()
 def schema() -> None:
     """Print the JSON Schema of the exercise spec format (for editors and CI)."""
     from ..spec import schema_document

@@ -7,13 +7,11 @@ more of each array.
 
 from __future__ import annotations
 
-from .diff import (Budget, OutputDiff, case_diffs, fmt, index_str, input_rows, level_char,
-                   level_legend, nothing_per_case)
-from .formats import register
+from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
+from ..numbers import fmt, index_str
+from ..view import STATUS_WORD, failing_cases, severity_symbol
+from . import register
 
-MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
-        "missing": "MISSING"}
-SEVERITY_MARK = {"error": "✘", "warning": "!", "info": "~"}
 INDENT = " " * 10
 
 
@@ -25,7 +23,7 @@ def report_lines(report, options) -> list[str]:
     lines.append("")
     width = max((len(e.name) for e in report.exercises), default=0)
     for ex in report.exercises:
-        lines.append(f"{MARK[ex.status]:>8}  {ex.name:<{width}}  {ex.function:<18} "
+        lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  {ex.function:<18} "
                      f"{_pts(ex.score)}/{_pts(ex.max_score)} points")
         if ex.status != "passed":
             lines.extend(INDENT + line for line in exercise_detail(ex, options))
@@ -42,27 +40,21 @@ def report_lines(report, options) -> list[str]:
 def diagnosis_line(d) -> str:
     """One diagnosis on one line: its mark, id, message and what to do."""
     hint = f" → {d.hint}" if d.hint else ""
-    return f"{SEVERITY_MARK.get(d.severity, '✘')} {d.id}: {d.message}{hint}"
+    return f"{severity_symbol(d.severity)} {d.id}: {d.message}{hint}"
 
 
 def exercise_detail(ex, options) -> list[str]:
     """Why an exercise did not pass: diagnoses, a failing case pictured, its inputs."""
     out = [diagnosis_line(d) for d in ex.diagnoses]
-    if ex.status == "missing" or not ex.cases or nothing_per_case(ex):
-        return out
+    cases = failing_cases(ex, options)
     budget = Budget.for_options(options)
-    failing = [c for c in ex.cases if c.status != "passed"]
-    visible = [c for c in failing if not c.hidden or options.show_hidden]
-    shown = visible if options.verbose else visible[:1]
-    for case in shown:
+    for case in cases.shown:
         out.extend(case_lines(case, budget))
-    unshown_hidden = [c.name for c in failing if c.hidden and not options.show_hidden]
-    if unshown_hidden:
-        out.append(f"hidden case(s) not passed: {', '.join(unshown_hidden)} "
+    if cases.hidden:
+        out.append(f"hidden case(s) not passed: {', '.join(cases.hidden)} "
                    "(--show-hidden shows them)")
-    if len(visible) > len(shown):
-        rest = [c.name for c in visible if c not in shown]
-        out.append(f"also not passed: {', '.join(rest)} (--verbose shows every case)")
+    if cases.more:
+        out.append(f"also not passed: {', '.join(cases.more)} (--verbose shows every case)")
     return out
 
 

@@ -6,15 +6,11 @@ the expected ones in green, the heat map's cells coloured by relative error.
 
 from __future__ import annotations
 
-from .diff import (INF, NAN, Budget, OutputDiff, case_diffs, fmt, index_str, input_rows,
-                   level_legend, nothing_per_case)
-from .formats import register
+from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
+from ..numbers import fmt, index_str
+from ..view import SEVERITY_STYLE, STATUS_STYLE, failing_cases, severity_symbol, status_label
+from . import register
 
-STYLE = {"passed": ("✔ PASS", "bold green"), "failed": ("✘ FAIL", "bold red"),
-         "error": ("✘ ERROR", "bold red"), "timeout": ("⧗ TIMEOUT", "bold yellow"),
-         "missing": ("? MISSING", "bold magenta")}
-SEVERITY = {"error": ("✘", "bold magenta"), "warning": ("!", "bold yellow"),
-            "info": ("~", "bold cyan")}
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
 LEVEL_COLOURS = ("#ffffaf", "#ffff5f", "#ffd75f", "#ffaf5f", "#ff875f", "#ff5f5f", "#ff0000",
                  "#d70000", "#af0000")
@@ -31,8 +27,8 @@ def render(report, console, options) -> None:
         console.print(Text(f"could not import the submission: {report.import_error}", "red"))
     summary = Table(show_header=False, box=None, padding=(0, 1))
     for ex in report.exercises:
-        label, style = STYLE[ex.status]
-        summary.add_row(Text(label, style), Text(ex.name, "bold"), Text(ex.function, "dim"),
+        summary.add_row(Text(status_label(ex.status), STATUS_STYLE[ex.status]),
+                        Text(ex.name, "bold"), Text(ex.function, "dim"),
                         Text(f"{ex.score:g}/{ex.max_score:g} pts"))
     console.print(summary)
     for ex in report.exercises:
@@ -52,8 +48,8 @@ def diagnosis_text(d):
     """One diagnosis: mark and id, message, and what to do."""
     from rich.text import Text
 
-    mark, style = SEVERITY.get(d.severity, SEVERITY["error"])
-    text = Text.assemble((f"{mark} {d.id}", style), "  ", d.message)
+    style = SEVERITY_STYLE.get(d.severity, SEVERITY_STYLE["error"])
+    text = Text.assemble((f"{severity_symbol(d.severity)} {d.id}", style), "  ", d.message)
     if d.hint:
         text.append(f" → {d.hint}", "italic cyan")
     return text
@@ -66,21 +62,17 @@ def exercise_panel(ex, options):
     from rich.text import Text
 
     parts: list = [diagnosis_text(d) for d in ex.diagnoses]
+    cases = failing_cases(ex, options)
     budget = Budget.for_options(options)
-    failing = [c for c in ex.cases if c.status != "passed"]
-    visible = [c for c in failing if not c.hidden or options.show_hidden]
-    shown = visible if options.verbose else visible[:1]
-    per_case = ex.status != "missing" and not nothing_per_case(ex)
-    for case in shown if per_case else []:
+    for case in cases.shown:
         parts.extend(case_parts(case, budget))
-    hidden = [c.name for c in failing if c.hidden and not options.show_hidden]
-    if hidden and per_case:
-        parts.append(Text(f"hidden case(s) not passed: {', '.join(hidden)} "
+    if cases.hidden:
+        parts.append(Text(f"hidden case(s) not passed: {', '.join(cases.hidden)} "
                           "(--show-hidden shows them)", "dim"))
-    if per_case and len(visible) > len(shown):
-        rest = ", ".join(c.name for c in visible if c not in shown)
-        parts.append(Text(f"also not passed: {rest} (--verbose shows every case)", "dim"))
-    label, style = STYLE[ex.status]
+    if cases.more:
+        parts.append(Text(f"also not passed: {', '.join(cases.more)} "
+                          "(--verbose shows every case)", "dim"))
+    style = STATUS_STYLE[ex.status]
     return Panel(Group(*parts), title=Text(f"{ex.name} · {ex.function}", style),
                  title_align="left", border_style=style.split()[-1], expand=False)
 

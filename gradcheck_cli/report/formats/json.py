@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .formats import register
+from . import register
 
 
 def report_json(report, show_hidden: bool = False) -> dict:

@@ -1,7 +1,15 @@
-"""The output formats, registered by name; a renderer only formats the report model."""
+"""The output formats: each module of this package is one format, named as the module.
+
+A new format is one module here, ``NAME.py``, that decorates its writer with
+``@register("NAME", "what it is")``. Nothing else lists formats: ``names()`` reads this folder
+without importing anything, so the command line can offer every format and still start fast;
+``get(name)`` imports a format's module on first use.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
@@ -31,25 +39,15 @@ def register(name: str, description: str):
     return wrap
 
 
-# Renderers live in their own modules and are imported on demand, so start-up stays fast.
-_MODULES = {
-    "rich": "gradcheck_cli.report.rich_format",
-    "plain": "gradcheck_cli.report.plain",
-    "json": "gradcheck_cli.report.json_format",
-    "junit": "gradcheck_cli.report.junit",
-    "gradescope": "gradcheck_cli.report.gradescope",
-    "github": "gradcheck_cli.report.github",
-}
-
-
 def names() -> list[str]:
-    return list(_MODULES)
+    """Every format's name, from the module names of this package (none is imported)."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def get(name: str) -> Format:
     """The format called ``name`` (imports its module on first use)."""
-    import importlib
-
     if name not in FORMATS:
-        importlib.import_module(_MODULES[name])
+        if name not in names():
+            raise KeyError(f"no output format {name!r}; there are {', '.join(names())}")
+        importlib.import_module(f"{__name__}.{name}")
     return FORMATS[name]

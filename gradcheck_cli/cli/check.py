@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import FormatOpt, MemoryOpt, OutputFormat, OutputOpt, TimeoutOpt, VerboseOpt, _emit, app
+from .options import FormatOpt, MemoryOpt, OutputFormat, OutputOpt, TimeoutOpt, VerboseOpt, emit
 
 
 class Style(str, Enum):
@@ -17,7 +17,7 @@ class Style(str, Enum):
     pair = "pair"
 
 
-_HELP = "\n\n".join([
+HELP = "\n\n".join([
     "Check the backward of your own NumPy layer against finite differences of its forward.",
     "Give the forward's inputs in order with their shapes, e.g. `--input x=4,5 --input w=5,3 "
     "--input b=3`; they are filled with random normal numbers from --seed. Two styles: simple, "
@@ -30,7 +30,6 @@ _HELP = "\n\n".join([
 ])
 
 
-@app.command(help=_HELP)
 def check(
     file: Path = typer.Argument(..., metavar="FILE.py", help="The file with your layer."),
     shapes: Optional[List[str]] = typer.Argument(None, metavar="[NAME=SHAPE]...",
@@ -65,5 +64,5 @@ def check(
     options = CheckOptions(seed=seed, style=style.value, timeout=timeout, memory_mb=memory,
                            **tolerance)
     report = check_file(file, forward, backward, inputs, wrt or None, options)
-    _emit([report], format, output, verbose=verbose, show_hidden=True)
+    emit([report], format, output, verbose=verbose, show_hidden=True)
     raise typer.Exit(0 if report.passed else 1)

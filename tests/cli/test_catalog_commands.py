@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import yaml
 
-from gradcheck_cli.report.diff import fmt
+from gradcheck_cli.report.numbers import fmt
 from gradcheck_cli.spec import load_exercise
 
 ROOT = Path(__file__).resolve().parents[2]

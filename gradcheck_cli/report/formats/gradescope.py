@@ -19,9 +19,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from .formats import RenderOptions, register
-from .model import ExerciseResult, Report
-from .plain import MARK, exercise_detail
+from ..model import ExerciseResult, Report
+from ..view import STATUS_WORD
+from . import RenderOptions, register
+from .plain import exercise_detail
 
 HIDDEN_CASE_VISIBILITY = "after_published"
 
@@ -65,7 +66,8 @@ def _exercise_test(ex: ExerciseResult, number: int) -> dict:
         lines += [f"warning [{d.id}]: {d.message}" for d in warnings.values()]
     else:
         # Hidden cases stay hidden here: this output is visible to the learner right away.
-        lines = [MARK[ex.status]] + (exercise_detail(ex, RenderOptions()) or [ex.error or ""])
+        detail = exercise_detail(ex, RenderOptions()) or [ex.error or ""]
+        lines = [STATUS_WORD[ex.status], *detail]
     test = {
         "name": f"{ex.name} ({ex.function})",
         "number": str(number),

@@ -1,0 +1,85 @@
+"""`gradcheck grade`: grade a whole class in parallel and write a gradebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import UsageError
+from .options import (ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
+                      OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed, emit)
+
+HELP = "\n\n".join([
+    "Grade many submissions in parallel, with the same seed and cases for every learner.",
+    "A SUBMISSION is a .py file or a folder. In a folder, each .py file is a submission, and "
+    "each subfolder is one learner's submission: the only .py file inside it, or the file "
+    "named by --file NAME (a folder that itself holds NAME is then one submission). Names "
+    "starting with '.' or '__' are skipped.",
+    "Prints a line per submission (or, with --format, every report in that format), writes "
+    "the gradebook CSV once all are graded (an interrupted batch writes none) and each JSON "
+    "result as soon as it is ready. Exit code: 0 all passed, 1 some did not, 2 the grader "
+    "failed.",
+])
+
+
+def grade(
+    submissions: List[Path] = typer.Argument(..., metavar="SUBMISSIONS",
+                                             help=".py files, or folders of submissions."),
+    file: Optional[str] = typer.Option(None, "--file", metavar="NAME",
+                                       help="The file to grade inside each learner's folder."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
+                                       help="Submissions graded at once (default: the cores)."),
+    gradebook: Optional[Path] = typer.Option(None, "--gradebook", metavar="FILE.csv",
+                                             help="Write a CSV row per submission to FILE.csv."),
+    json_dir: Optional[Path] = typer.Option(None, "--json-dir", metavar="DIR",
+                                            help="Write each submission's JSON result into DIR."),
+    exercise: Optional[List[str]] = ExerciseOpt,
+    exercises: Optional[Path] = ExercisesPathOpt,
+    format: Optional[OutputFormat] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    timeout: float = TimeoutOpt,
+    memory: int = MemoryOpt,
+    seed: Optional[int] = SeedOpt,
+    verbose: bool = VerboseOpt,
+    show_hidden: bool = ShowHiddenOpt,
+) -> None:
+    """Grade many submissions in parallel, with the same seed and cases for every learner."""
+    from .. import batch
+    from ..grading.runner import RunOptions
+    from ..report.batch_summary import BatchProgress, write_summary
+    from ..selection import select_exercises
+
+    chosen = select_exercises(exercises, exercise)
+    found = batch.discover(submissions, file)
+    for target, flag in ((gradebook, "--gradebook"), (output, "--output")):
+        if target is not None and not _folder(target).is_dir():
+            raise UsageError(f"{flag} {target}: the folder {_folder(target)} does not exist",
+                             hint="create the folder first or choose another path")
+    if format is not None and format.value == "gradescope" and len(found) > 1:
+        raise UsageError("--format gradescope describes one submission; "
+                         f"{len(found)} were given",
+                         hint="run `gradcheck run SUBMISSION.py --format gradescope` per "
+                              "submission, or use --json-dir for a batch")
+    options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory)
+    jobs = jobs or batch.default_jobs()
+    try:
+        with BatchProgress(len(found), len(chosen), options.seed, jobs) as progress:
+            results = batch.grade_batch(found, chosen, options, jobs=jobs, json_dir=json_dir,
+                                        show_hidden=show_hidden, on_graded=progress.graded)
+    except KeyboardInterrupt:
+        raise typer.Exit(130)
+
+    if gradebook is not None:
+        batch.write_gradebook(gradebook, results, chosen, options.seed)
+    reports = [g.report for g in results if g.report is not None]
+    if format is not None or output is not None:
+        emit(reports, format, output, verbose=verbose, show_hidden=show_hidden)
+    # The per-submission lines go to stdout unless stdout already carries the reports.
+    write_summary(results, stderr=not (output is not None or format is None))
+    raise typer.Exit(batch.exit_code(results))
+
+
+def _folder(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")

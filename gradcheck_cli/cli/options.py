@@ -1,0 +1,60 @@
+"""What the commands share: their common options, the seed of a run, and writing reports out."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..report import formats
+
+# One member per module of report/formats/: a new format needs no edit here.
+OutputFormat = Enum("OutputFormat", {name: name for name in formats.names()}, type=str)
+
+ExerciseOpt = typer.Option(None, "--exercise", "-e", metavar="NAME",
+                           help="Grade only this exercise or group (repeatable).")
+ExercisesPathOpt = typer.Option(None, "--exercises", metavar="PATH",
+                                help="A spec file or folder to use instead of the shipped catalog.")
+FormatOpt = typer.Option(None, "--format", "-f", case_sensitive=False,
+                         help="Output format (default: rich on a terminal, plain otherwise).")
+OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE",
+                         help="Write the report to FILE (atomically) instead of stdout.")
+TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, max=86400, metavar="SECONDS",
+                          help="Seconds allowed per call of a learner's function.")
+MemoryOpt = typer.Option(1024, "--memory", min=16, max=1048576, metavar="MB",
+                         help="Memory limit of the learner's process, in MB.")
+SeedOpt = typer.Option(None, "--seed", min=0,
+                       help="Seed of the random cases (default: a new one, printed).")
+VerboseOpt = typer.Option(False, "--verbose", "-v",
+                          help="Show every failing case and more elements.")
+ShowHiddenOpt = typer.Option(False, "--show-hidden", help="Show the details of hidden cases too.")
+
+
+def choose_seed(seed: Optional[int]) -> int:
+    """The seed given, or a fresh one (every report prints it, so a run can be repeated)."""
+    if seed is not None:
+        return seed
+    import secrets
+    return secrets.randbelow(2**31)
+
+
+def emit(reports, fmt: Optional[OutputFormat], output: Optional[Path], *, verbose: bool,
+         show_hidden: bool) -> None:
+    """Render the reports in the chosen format to stdout or, atomically, to a file."""
+    import io
+
+    terminal = output is None and sys.stdout.isatty()
+    name = fmt.value if fmt is not None else ("rich" if terminal else "plain")
+    renderer = formats.get(name)
+    options = formats.RenderOptions(verbose=verbose, show_hidden=show_hidden, color=terminal)
+    if output is None:
+        renderer.write(reports, sys.stdout, options)
+        sys.stdout.flush()
+        return
+    buffer = io.StringIO()
+    renderer.write(reports, buffer, options)
+    from ..atomic import write_atomic
+    write_atomic(output, buffer.getvalue())

@@ -1,0 +1,34 @@
+"""`gradcheck run`: check one learner's file against the exercises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .options import (ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
+                      OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed, emit)
+
+
+def run(
+    submission: Path = typer.Argument(..., metavar="SUBMISSION.py",
+                                      help="The Python file with your grad_* functions."),
+    exercise: Optional[List[str]] = ExerciseOpt,
+    exercises: Optional[Path] = ExercisesPathOpt,
+    format: Optional[OutputFormat] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    timeout: float = TimeoutOpt,
+    memory: int = MemoryOpt,
+    seed: Optional[int] = SeedOpt,
+    verbose: bool = VerboseOpt,
+    show_hidden: bool = ShowHiddenOpt,
+) -> None:
+    """Check the grad_* functions of one file against the exercises."""
+    from ..grading.runner import RunOptions, run_submission
+    from ..selection import Selection
+
+    options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory)
+    report = run_submission(submission, Selection(exercises, tuple(exercise or ())), options)
+    emit([report], format, output, verbose=verbose, show_hidden=show_hidden)
+    raise typer.Exit(0 if report.passed else 1)

@@ -1,1 +1,0 @@
-"""Sub-commands beyond `run`, one module each; importing a module registers its commands."""

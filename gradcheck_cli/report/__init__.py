@@ -1,0 +1,1 @@
+"""The report: plain data about a graded submission (``model``) and the renderers that format it."""

@@ -1,0 +1,68 @@
+"""What every human report agrees on: the mark of each status and severity, and which failing
+cases of an exercise are shown in full."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# A status in one word, for reports, logs and the batch summary.
+STATUS_WORD = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
+               "missing": "MISSING"}
+# ...with a symbol and a colour where there is colour.
+STATUS_SYMBOL = {"passed": "✔", "failed": "✘", "error": "✘", "timeout": "⧗", "missing": "?"}
+STATUS_STYLE = {"passed": "bold green", "failed": "bold red", "error": "bold red",
+                "timeout": "bold yellow", "missing": "bold magenta"}
+# ...and in Markdown, where emoji stand in for colour.
+STATUS_EMOJI = {"passed": "✅", "failed": "❌", "error": "💥", "timeout": "⏱️", "missing": "❔"}
+# A submission of a batch that has no report: the grader failed on it, or there was no file.
+NO_REPORT_WORD = {"crashed": "CRASH", "no_file": "NOFILE"}
+# A diagnosis explains a failure ("error") or only warns or informs.
+SEVERITY_SYMBOL = {"error": "✘", "warning": "!", "info": "~"}
+SEVERITY_STYLE = {"error": "bold magenta", "warning": "bold yellow", "info": "bold cyan"}
+# The worst status first: what a submission's line says when not everything passed.
+WORST_FIRST = ("error", "timeout", "failed", "missing")
+
+
+def status_label(status: str) -> str:
+    """A status as symbol and word: '✘ FAIL'."""
+    return f"{STATUS_SYMBOL[status]} {STATUS_WORD[status]}"
+
+
+def severity_symbol(severity: str) -> str:
+    """The mark of a diagnosis (an unknown severity counts as an error)."""
+    return SEVERITY_SYMBOL.get(severity, SEVERITY_SYMBOL["error"])
+
+
+def worst_status(report) -> str:
+    """The status that best sums up a submission: passed, or its worst exercise's status."""
+    if report.passed:
+        return "passed"
+    statuses = {e.status for e in report.exercises}
+    return next((s for s in WORST_FIRST if s in statuses), "failed")
+
+
+@dataclass
+class FailingCases:
+    """The failing cases of an exercise, split by how a report shows them."""
+
+    shown: list = field(default_factory=list)          # pictured in full
+    hidden: list[str] = field(default_factory=list)    # hidden, named only (--show-hidden)
+    more: list[str] = field(default_factory=list)      # visible, named only (--verbose)
+
+
+def failing_cases(ex, options) -> FailingCases:
+    """Which failing cases to picture: the first visible one, or all with --verbose."""
+    if ex.status == "missing" or not ex.cases or nothing_per_case(ex):
+        return FailingCases()
+    failing = [c for c in ex.cases if c.status != "passed"]
+    visible = [c for c in failing if not c.hidden or options.show_hidden]
+    shown = visible if options.verbose else visible[:1]
+    return FailingCases(shown=shown,
+                        hidden=[c.name for c in failing if c.hidden and not options.show_hidden],
+                        more=[c.name for c in visible[len(shown):]])
+
+
+def nothing_per_case(ex) -> bool:
+    """Every case failed for the same reason before it ran (the file did not import)."""
+    return all(c.status != "passed" and c.got is None and not c.frames and c.message == ex.error
+               for c in ex.cases)
