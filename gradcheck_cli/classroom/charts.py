@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from ..report.html import esc
+from ..report.formats.html import esc
 from .summary import Bin
 
 

@@ -15,9 +15,9 @@ import hashlib
 from pathlib import Path
 
 from ..atomic import write_atomic
-from ..report import html
+from ..report.formats import html
 from ..report.formats import RenderOptions
-from ..report.html import badge, esc
+from ..report.formats.html import badge, esc
 from . import assets
 from .charts import histogram_svg
 from .results import ClassResults, report_from_json

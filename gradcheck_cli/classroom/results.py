@@ -87,7 +87,7 @@ def from_graded(graded: Sequence, positions: Sequence[int], exercises: Sequence,
                 shard: Shard = WHOLE, size: int | None = None, digest: str = "",
                 options: dict | None = None, show_hidden: bool = False) -> ClassResults:
     """The class as just graded by ``batch.grade_batch`` (``positions``: index in the class)."""
-    from ..report.json_format import report_json
+    from ..report.formats.json import report_json
 
     members = []
     for position, g in zip(positions, graded):

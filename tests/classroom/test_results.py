@@ -11,7 +11,7 @@ from gradcheck_cli.classroom.results import (MANIFEST, gradebook_csv, read_resul
                                              report_from_json)
 from gradcheck_cli.classroom.summary import histogram
 from gradcheck_cli.errors import UsageError
-from gradcheck_cli.report.json_format import report_json
+from gradcheck_cli.report.formats.json import report_json
 
 
 def test_the_results_folder_holds_the_class_as_graded(graded_class):

@@ -57,7 +57,31 @@ def _human(text: str, report) -> None:
     assert lines[-1].startswith(f"Score {report.score:g}/{report.max_score:g}")
 
 
-CHECKS = {"json": _json, "junit": _junit, "gradescope": _gradescope, "github": _github,
+def _html(text: str, report) -> None:
+    from html.parser import HTMLParser
+
+    class Check(HTMLParser):
+        tags: list = []
+        score = ""
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append((tag, dict(attrs)))
+
+        def handle_data(self, data):
+            if self.tags and self.tags[-1][1].get("class") in ("score", "passed", "failed"):
+                self.score += data
+
+    check = Check()
+    check.feed(text)
+    assert text.startswith("<!DOCTYPE html>") and report.submission in text
+    assert ("meta", {"http-equiv": "Content-Security-Policy",
+                     "content": "default-src 'none'; style-src 'unsafe-inline'; img-src data:"}) \
+        in check.tags
+    assert not [t for t, attrs in check.tags if t in ("script", "img", "link") or "src" in attrs]
+    assert check.score.startswith(f"Score {report.score:g}/{report.max_score:g}")
+
+
+CHECKS = {"json": _json, "html": _html, "junit": _junit, "gradescope": _gradescope, "github": _github,
           "plain": _human, "rich": _human}
 
 

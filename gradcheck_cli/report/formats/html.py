@@ -11,15 +11,12 @@ from __future__ import annotations
 
 from html import escape
 
-from .diff import (INF, NAN, Budget, OutputDiff, case_diffs, fmt, index_str, input_rows,
-                   level_legend, nothing_per_case)
-from .formats import register
+from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
+from ..numbers import fmt, index_str
+from ..view import STATUS_WORD, failing_cases, severity_symbol
+from . import register
 from .plain import printable
-from .rich_format import LEVEL_COLOURS
-
-MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "timeout": "TIMEOUT",
-        "missing": "MISSING"}
-SEVERITY_MARK = {"error": "✘", "warning": "!", "info": "~"}
+from .rich import LEVEL_COLOURS
 
 # Every request is refused: no script, no font, no image from anywhere; styles inline only.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -101,7 +98,7 @@ def badge(status: str | None) -> str:
     """A coloured status label (``None``: not graded)."""
     if status is None:
         return '<span class="badge none">—</span>'
-    return f'<span class="badge {status}">{MARK[status]}</span>'
+    return f'<span class="badge {status}">{STATUS_WORD[status]}</span>'
 
 
 def pts(x: float) -> str:
@@ -148,7 +145,7 @@ def report_fragment(report, options, *, anchor: str = "gc", heading: str = "h2")
 def diagnosis_html(d) -> str:
     """One diagnosis: mark and id, message, and what to do."""
     hint = f' <span class="hint">→ {esc(d.hint)}</span>' if d.hint else ""
-    return (f'<span class="mark">{SEVERITY_MARK.get(d.severity, "✘")}</span> '
+    return (f'<span class="mark">{severity_symbol(d.severity)}</span> '
             f'<code class="did">{esc(d.id)}</code> {esc(d.message)}{hint}')
 
 
@@ -160,21 +157,15 @@ def exercise_section(ex, options, anchor: str) -> str:
         out.append('<ul class="diagnoses">' + "".join(
             f'<li class="sev-{esc(d.severity)}">{diagnosis_html(d)}</li>' for d in ex.diagnoses)
             + "</ul>")
-    per_case = ex.status != "missing" and ex.cases and not nothing_per_case(ex)
-    if per_case:
-        budget = Budget.for_options(options)
-        failing = [c for c in ex.cases if c.status != "passed"]
-        visible = [c for c in failing if not c.hidden or options.show_hidden]
-        shown = visible if options.verbose else visible[:1]
-        out.extend(case_html(case, budget) for case in shown)
-        hidden = [c.name for c in failing if c.hidden and not options.show_hidden]
-        if hidden:
-            out.append(f'<p class="dim">hidden case(s) not passed: {esc(", ".join(hidden))} '
-                       "(--show-hidden shows them)</p>")
-        if len(visible) > len(shown):
-            rest = ", ".join(c.name for c in visible if c not in shown)
-            out.append(f'<p class="dim">also not passed: {esc(rest)} '
-                       "(--verbose shows every case)</p>")
+    cases = failing_cases(ex, options)
+    budget = Budget.for_options(options)
+    out.extend(case_html(case, budget) for case in cases.shown)
+    if cases.hidden:
+        out.append(f'<p class="dim">hidden case(s) not passed: {esc(", ".join(cases.hidden))} '
+                   "(--show-hidden shows them)</p>")
+    if cases.more:
+        out.append(f'<p class="dim">also not passed: {esc(", ".join(cases.more))} '
+                   "(--verbose shows every case)</p>")
     out.append("</section>")
     return "\n".join(out)
 
