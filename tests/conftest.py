@@ -1,11 +1,44 @@
-"""Shared fixtures. ``parse_html``: a small DOM over the standard library's HTML parser, for tests
-that read HTML as a browser would (by elements and attributes), never by searching its text."""
+"""Shared fixtures. ``gradcheck``: the real entry point run in-process (exit code, stdout,
+stderr). ``parse_html``: a small DOM over the standard library's HTML parser, for tests that read
+HTML as a browser would (by elements and attributes), never by searching its text."""
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
+
+from gradcheck_cli.cli import main
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+@pytest.fixture
+def gradcheck(monkeypatch, capsys):
+    """``gradcheck("validate", "x.yaml")`` runs ``main()`` as the console command would."""
+    def run(*args) -> Run:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["gradcheck", *map(str, args)])
+        try:
+            main()
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+    return run
+
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}

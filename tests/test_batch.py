@@ -192,8 +192,9 @@ def test_grade_command_writes_gradebook_and_json(faked, tmp_path):
     rows = _rows(book.read_text(encoding="utf-8"))
     assert [r["status"].split(":")[0] for r in rows] == ["passed", "1 passed, 1 failed",
                                                          "grader error"]
-    docs = {p.name: json.loads(p.read_text()) for p in jdir.iterdir()}
+    docs = {p.name: json.loads(p.read_text()) for p in jdir.glob("*.json")}
     assert sorted(docs) == ["a.json", "b.json"]                # nothing to write for the crash
+    assert (jdir / "gradcheck.manifest").is_file()             # what `gradcheck merge` reads
     assert docs["b.json"]["score"] == 1.0 and docs["b.json"]["seed"] == 9
 
 

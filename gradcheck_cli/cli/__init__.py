@@ -13,7 +13,7 @@ import typer
 
 from ..version import __version__
 from ..errors import GradcheckError
-from . import catalog, check, grade, run
+from . import catalog, check, grade, merge, report, run
 
 app = typer.Typer(
     name="gradcheck",
@@ -47,6 +47,8 @@ app.command()(catalog.validate)
 app.command()(catalog.schema)
 app.command(help=check.HELP)(check.check)
 app.command(help=grade.HELP)(grade.grade)
+app.command(help=merge.HELP)(merge.merge)
+app.command(help=report.HELP)(report.report)
 
 
 def main() -> None:

@@ -8,8 +8,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .options import (ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
-                      OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed, emit)
+from .options import (ExerciseOpt, ExercisesPathOpt, FormatOpt, HtmlOpt, MemoryOpt, NamesOpt,
+                      OutputFormat, OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt,
+                      choose_seed, emit)
 
 HELP = "\n\n".join([
     "Grade many submissions in parallel, with the same seed and cases for every learner.",
@@ -18,9 +19,12 @@ HELP = "\n\n".join([
     "named by --file NAME (a folder that itself holds NAME is then one submission). Names "
     "starting with '.' or '__' are skipped.",
     "Prints a line per submission (or, with --format, every report in that format), writes "
-    "the gradebook CSV once all are graded (an interrupted batch writes none) and each JSON "
-    "result as soon as it is ready. Exit code: 0 all passed, 1 some did not, 2 the grader "
-    "failed.",
+    "the gradebook CSV and the class report (--html) once all are graded (an interrupted "
+    "batch writes neither) and each JSON result as soon as it is ready. Exit code: 0 all "
+    "passed, 1 some did not, 2 the grader failed.",
+    "--shard K/N grades the K-th of N parts of the class (by a hash of each learner's name, "
+    "the same on every machine), with the same --seed on every machine; `gradcheck merge` "
+    "puts the --json-dir folders of the N shards together.",
 ])
 
 
@@ -35,6 +39,10 @@ def grade(
                                              help="Write a CSV row per submission to FILE.csv."),
     json_dir: Optional[Path] = typer.Option(None, "--json-dir", metavar="DIR",
                                             help="Write each submission's JSON result into DIR."),
+    html: Optional[Path] = HtmlOpt,
+    names: bool = NamesOpt,
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N",
+                                        help="Grade only part K of N of the class (needs --seed)."),
     exercise: Optional[List[str]] = ExerciseOpt,
     exercises: Optional[Path] = ExercisesPathOpt,
     format: Optional[OutputFormat] = FormatOpt,
@@ -47,13 +55,18 @@ def grade(
 ) -> None:
     """Grade many submissions in parallel, with the same seed and cases for every learner."""
     from .. import batch
+    from ..classroom.grade import grade_class, require_seed
+    from ..classroom.page import write_class_report
+    from ..classroom.shards import WHOLE, parse_shard, select
     from ..grading.runner import RunOptions
     from ..report.batch_summary import BatchProgress, write_summary
     from ..selection import select_exercises
 
+    part = parse_shard(shard) if shard is not None else None
+    require_seed(part, seed)
     chosen = select_exercises(exercises, exercise)
     found = batch.discover(submissions, file)
-    for target, flag in ((gradebook, "--gradebook"), (output, "--output")):
+    for target, flag in ((gradebook, "--gradebook"), (output, "--output"), (html, "--html")):
         if target is not None and not _folder(target).is_dir():
             raise UsageError(f"{flag} {target}: the folder {_folder(target)} does not exist",
                              hint="create the folder first or choose another path")
@@ -64,21 +77,27 @@ def grade(
                               "submission, or use --json-dir for a batch")
     options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory)
     jobs = jobs or batch.default_jobs()
+    size = len(select(found, part or WHOLE))
     try:
-        with BatchProgress(len(found), len(chosen), options.seed, jobs) as progress:
-            results = batch.grade_batch(found, chosen, options, jobs=jobs, json_dir=json_dir,
-                                        show_hidden=show_hidden, on_graded=progress.graded)
+        with BatchProgress(size, len(chosen), options.seed, jobs, shard=part,
+                           class_size=len(found)) as progress:
+            results, klass = grade_class(found, chosen, options, shard=part, jobs=jobs,
+                                         json_dir=json_dir, show_hidden=show_hidden,
+                                         on_graded=progress.graded)
     except KeyboardInterrupt:
         raise typer.Exit(130)
 
     if gradebook is not None:
         batch.write_gradebook(gradebook, results, chosen, options.seed)
+    if html is not None:
+        write_class_report(html, klass, names=names)
     reports = [g.report for g in results if g.report is not None]
     if format is not None or output is not None:
         emit(reports, format, output, verbose=verbose, show_hidden=show_hidden)
     # The per-submission lines go to stdout unless stdout already carries the reports.
     write_summary(results, stderr=not (output is not None or format is None))
-    raise typer.Exit(batch.exit_code(results))
+    # A shard can hold no learner at all: nothing failed.
+    raise typer.Exit(batch.exit_code(results) if results else 0)
 
 
 def _folder(path: Path) -> Path:

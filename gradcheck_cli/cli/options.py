@@ -31,6 +31,12 @@ SeedOpt = typer.Option(None, "--seed", min=0,
 VerboseOpt = typer.Option(False, "--verbose", "-v",
                           help="Show every failing case and more elements.")
 ShowHiddenOpt = typer.Option(False, "--show-hidden", help="Show the details of hidden cases too.")
+# The class report, written by grade, merge and report.
+HtmlOpt = typer.Option(None, "--html", metavar="FILE",
+                       help="Write the class report, one self-contained HTML file, to FILE.")
+NamesOpt = typer.Option(False, "--names",
+                        help="Name the learner of each mistake's example in the class report "
+                             "(hidden by default, so the page can be shown to the class).")
 
 
 def choose_seed(seed: Optional[int]) -> int:

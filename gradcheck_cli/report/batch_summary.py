@@ -22,11 +22,14 @@ def console(stderr: bool):
 class BatchProgress:
     """Progress on stderr: what is graded with which seed, grader errors, a bar on a terminal."""
 
-    def __init__(self, submissions: int, exercises: int, seed: int, jobs: int):
+    def __init__(self, submissions: int, exercises: int, seed: int, jobs: int, *,
+                 shard=None, class_size: int | None = None):
         self.err = console(stderr=True)
-        self.err.print(f"grading {submissions} submission(s) on {exercises} exercise(s) with "
-                       f"seed {seed} ({jobs} at a time); --seed {seed} grades them the same way "
-                       "again", highlight=False, soft_wrap=True)
+        part = (f"shard {shard} ({submissions} of the class's {class_size}): "
+                if shard is not None and shard.count > 1 else "")
+        self.err.print(f"{part}grading {submissions} submission(s) on {exercises} exercise(s) "
+                       f"with seed {seed} ({jobs} at a time); --seed {seed} grades them the same "
+                       "way again", highlight=False, soft_wrap=True)
         self.bar = _bar(self.err, submissions) if self.err.is_terminal else None
 
     def __enter__(self) -> "BatchProgress":
