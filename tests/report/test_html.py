@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Re
 
 from .conftest import CASES
 
+ROOT = Path(__file__).resolve().parents[2]
 TOL = (1e-5, 1e-8)
 
 
@@ -103,3 +105,14 @@ def test_the_page_says_what_the_plain_report_says(snapshot_reports, parse_html, 
 
 def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s|*'\"()+:,]+", text) if w]
+
+
+def test_run_writes_the_page_with_format_html(gradcheck, parse_html, tmp_path):
+    done = gradcheck("run", ROOT / "examples" / "mistakes.py", "-e", "softmax", "--seed", "7",
+                     "--format", "html", "--output", tmp_path / "report.html")
+    assert done.code == 1, done.text
+    doc = parse_html((tmp_path / "report.html").read_text(encoding="utf-8"))
+    section = doc.find("section", cls="gc-exercise")
+    assert section.find("code", cls="did").text() == "diagonal_jacobian_only"
+    assert [td.text() for td in section.find("table", cls="grid").find_all("td", cls="exp")] == \
+        ["-0.141817", "-0.14077", "0.282587"]                 # CONTRACTS §2, seed 000
