@@ -12,7 +12,7 @@ from typing import Iterator
 import numpy as np
 
 from ..grading.alternatives import find_kinks
-from ..grading.compare import Tolerance, compare
+from ..grading.compare import compare
 from .problems import Drawn, Problem, case_label, validation_rule
 
 @validation_rule("kinks")
@@ -50,8 +50,7 @@ def _kinks(drawn: Drawn) -> Iterator[Problem]:
 @validation_rule("mistakes")
 def _mistakes(drawn: Drawn) -> Iterator[Problem]:
     """An authored mistake must fail at the exercise's tolerance on at least one case."""
-    ex = drawn.exercise
-    tol = Tolerance(ex.tolerance.rtol, ex.tolerance.atol)
+    ex, tol = drawn.exercise, drawn.exercise.tolerance
     graded = [s for s in drawn.samples if s.reference is not None]
     for mistake in ex.mistakes:
         position = ex.wrt.index(mistake.wrt)

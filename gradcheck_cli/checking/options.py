@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..spec.schema import DEFAULT_ATOL, DEFAULT_RTOL
+from ..tolerance import DEFAULT_ATOL, DEFAULT_RTOL
 
 STYLES = ("auto", "simple", "pair")
 

@@ -1,23 +1,33 @@
-"""One ``check_file`` run: the learner's calls in the worker, the references, the results."""
+"""One ``check_file`` run: the learner's calls in the worker, the references, the results.
+
+The verdict of each checked input is the grader's own (``grading.verdict``): the same
+comparison, messages and detectors as ``gradcheck run``. What differs is the reference
+(finite differences of the learner's forward, called in the worker) and the alternatives the
+detectors compare with (``FileAlternatives``, from that same forward).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import GradcheckError, OpError
-from ..grading.diagnoses import EvidenceUnavailable
-from ..grading.compare import Tolerance, closeness, compare
+from ..grading.alternatives import MistakeGradient
+from ..grading.compare import closeness
+from ..grading.diagnoses import Evidence, EvidenceUnavailable, Failure
+from ..grading.verdict import call_status, failure_of, record_failure, record_outputs
+from ..numerical import numerical_vjp
 from ..report.model import CaseResult, ExerciseResult
+from ..sandbox import CallResult, Worker
+from ..tolerance import Tolerance
 from .options import CheckOptions
 
 
 class LearnerFailed(Exception):
     """A call of the learner's code did not give usable numbers (carries the worker's outcome)."""
 
-    def __init__(self, function: str, outcome):
+    def __init__(self, function: str, outcome: CallResult):
         super().__init__(outcome.message or outcome.status)
         self.function = function
         self.outcome = outcome
@@ -26,8 +36,9 @@ class LearnerFailed(Exception):
 class Session:
     """One ``check_file`` run: the learner's calls, the references and the per-input results."""
 
-    def __init__(self, worker, forward: str, backward: str, arrays: dict, wrt: tuple,
-                 options: CheckOptions, rng: np.random.Generator):
+    def __init__(self, worker: Worker, forward: str, backward: str,
+                 arrays: dict[str, np.ndarray], wrt: tuple[str, ...], options: CheckOptions,
+                 rng: np.random.Generator):
         self.worker = worker
         self.forward_name, self.backward_name = forward, backward
         self.arrays = arrays
@@ -54,8 +65,9 @@ class Session:
         self.last_failure = None
         return np.asarray(outcome.values[0])
 
-    def backward(self, dz: np.ndarray):
-        """The learner's gradients of the checked inputs, or the failed call's outcome."""
+    def backward(self, dz: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, CallResult]:
+        """The learner's gradients of the checked inputs (None if the call failed), and how the
+        call went."""
         named = [(n, self.arrays[n]) for n in self.names]
         if self.style == "pair":
             outcome = self.worker.call_pair(self.forward_name, self.backward_name, named, dz)
@@ -63,7 +75,10 @@ class Session:
                 return None, outcome
             grads = outcome.values[1:]          # (out, *grads)
             if len(grads) != len(self.names):
-                return None, WrongCount(self.backward_name, len(grads), len(self.names))
+                return None, CallResult(
+                    "error", diagnosis="wrong_type",
+                    message=f"{self.backward_name} returned {len(grads)} gradient(s); expected "
+                            f"{len(self.names)}, one per input of the forward, in order")
             return tuple(grads[self.names.index(n)] for n in self.wrt), outcome
         args = named + [("dz", dz)]
         outcome = self.worker.call(self.backward_name, args, n_results=len(self.wrt))
@@ -80,12 +95,12 @@ class Session:
         worker = self.worker
         if worker.import_error is not None:
             failure = worker.import_error
-            return self.all_failed("error", "import_error", failure.message,
-                                   list(failure.frames or []))
+            return self.all_failed("error", self.failure("import_error", self.backward_name,
+                                                         failure.message, failure.frames))
         for name in (self.forward_name, self.backward_name):
             if name not in worker.functions:
-                return self.all_failed("missing", "missing_function",
-                                       f"{name} is not defined in {worker.path}", function=name)
+                return self.all_failed("missing", self.failure(
+                    "missing_function", name, f"{name} is not defined in {worker.path}"))
         try:
             self.detect_style()
             out = self.forward(*[self.arrays[n] for n in self.names])
@@ -97,8 +112,8 @@ class Session:
         except LearnerFailed as exc:
             return self.failed_call(exc.function, exc.outcome)
         except OpError as exc:
-            return self.all_failed("error", "exception", f"{self.forward_name}: {exc.message}",
-                                   function=self.forward_name)
+            return self.all_failed("error", self.failure(
+                "exception", self.forward_name, f"{self.forward_name}: {exc.message}"))
         got, outcome = self.backward(dz)
         if got is None:
             return self.failed_call(self.backward_name, outcome)
@@ -120,8 +135,6 @@ class Session:
 
     def numerical(self, dz: np.ndarray, wrt: Sequence[str]) -> tuple[np.ndarray, ...]:
         """Central differences of the learner's forward, one worker call per perturbation."""
-        from ..numerical import numerical_vjp
-
         def forward(*args):
             return self.forward(*args)
 
@@ -139,29 +152,20 @@ class Session:
     # -- results
 
     def input_result(self, k: int, got: np.ndarray, expected: np.ndarray, dz: np.ndarray,
-                     alternatives) -> ExerciseResult:
-        from ..grading.diagnoses import Evidence, diagnose
-
+                     alternatives: FileAlternatives) -> ExerciseResult:
+        """The verdict on the gradient of the k-th checked input: one exercise, one case."""
         name = self.wrt[k]
         result = self.exercise(name)
-        cmp = compare(np.asarray(got), expected, self.tol)
-        case = self.case(name, dz, "passed" if cmp.passed else "failed")
-        case.got, case.expected, case.numerical = (got,), (expected,), (expected,)
-        case.size, case.mismatched = int(expected.size), cmp.mismatched
-        case.max_abs_error, case.max_rel_error = cmp.max_abs_error, cmp.max_rel_error
-        if not cmp.passed:
-            case.worst_index = cmp.worst_index
-            case.message = (f"d{name}: shape {tuple(np.shape(got))}, expected "
-                            f"{tuple(expected.shape)}" if not cmp.shape_ok else
-                            f"d{name}: {cmp.mismatched} of {cmp.size} elements differ")
-            case.diagnoses = diagnose(Evidence(
-                got=np.asarray(got), expected=expected, output_name=f"d{name}",
-                close=closeness(self.tol), alternatives=alternatives, output=k,
-                input_name=name, function=self.backward_name, tolerance=self.tol))
+        case = self.case(name, dz)
+        case.expected, case.numerical, case.size = (expected,), (expected,), int(expected.size)
+        got = np.asarray(got)
+        record_outputs(case, (got,), self.tol, lambda _: Evidence(
+            got=got, expected=expected, output_name=f"d{name}", close=closeness(self.tol),
+            alternatives=alternatives, output=k, input_name=name, function=self.backward_name,
+            tolerance=self.tol))
         result.cases = [case]
         result.status = case.status
-        result.score = result.max_score if cmp.passed else 0.0
-        case.score = result.score
+        result.score = case.score = result.max_score if case.status == "passed" else 0.0
         result.diagnoses = list(case.diagnoses)
         return result
 
@@ -172,51 +176,30 @@ class Session:
             title=f"gradient of {self.forward_name} with respect to {name} ({style} style)",
             status="passed", score=0.0, max_score=1.0)
 
-    def case(self, name: str, dz, status: str) -> CaseResult:
-        return CaseResult(name=f"seed-{self.options.seed}", hidden=False, status=status,
+    def case(self, name: str, dz: np.ndarray | None) -> CaseResult:
+        return CaseResult(name=f"seed-{self.options.seed}", hidden=False, status="passed",
                           inputs=dict(self.arrays), dz=dz, output_names=(f"d{name}",),
                           max_score=1.0, tolerance=(self.tol.rtol, self.tol.atol))
 
-    def failed_call(self, function: str, outcome) -> list[ExerciseResult]:
-        status = {"timeout": "timeout", "missing": "missing"}.get(outcome.status, "error")
-        diagnosis = outcome.diagnosis or ("timeout" if status == "timeout" else "exception")
-        return self.all_failed(status, diagnosis, outcome.message or outcome.status,
-                               list(outcome.frames or []), function=function)
+    def failure(self, ident: str, function: str, message: str, frames=()) -> Failure:
+        return Failure(ident, function, message, list(frames), timeout=self.options.timeout,
+                       memory_mb=self.options.memory_mb)
 
-    def all_failed(self, status: str, diagnosis: str, message: str, frames=(), *,
-                   function: str | None = None) -> list[ExerciseResult]:
-        from ..grading.diagnoses import Failure, describe_failure
+    def failed_call(self, function: str, outcome: CallResult) -> list[ExerciseResult]:
+        return self.all_failed(call_status(outcome), failure_of(
+            outcome, function, timeout=self.options.timeout, memory_mb=self.options.memory_mb))
 
-        function = function or self.backward_name
-        described = describe_failure(Failure(diagnosis, function, message, list(frames),
-                                             timeout=self.options.timeout,
-                                             memory_mb=self.options.memory_mb))
+    def all_failed(self, status: str, failure: Failure) -> list[ExerciseResult]:
+        """Every checked input failed for the same reason, before any comparison."""
         results = []
         for name in self.wrt:
             result = self.exercise(name)
-            result.status, result.error = status, message
-            case = self.case(name, None, status)
-            case.message, case.frames, case.diagnoses = message, list(frames), [described]
-            result.cases, result.diagnoses = [case], [described]
+            case = self.case(name, None)
+            record_failure(case, status, failure)
+            result.status, result.error = status, failure.message
+            result.cases, result.diagnoses = [case], list(case.diagnoses)
             results.append(result)
         return results
-
-
-@dataclass(frozen=True)
-class WrongCount:
-    """A pair-style backward that returned the wrong number of gradients, as a failed call."""
-
-    function: str
-    got: int
-    want: int
-    status: str = "error"
-    diagnosis: str = "wrong_type"
-    frames: tuple = ()
-
-    @property
-    def message(self) -> str:
-        return (f"{self.function} returned {self.got} gradient(s); expected {self.want}, one per "
-                "input of the forward, in order")
 
 
 class FileAlternatives:
@@ -235,7 +218,7 @@ class FileAlternatives:
         self.known = dict(zip(session.wrt, numerical))
         self.names = tuple(session.names)
         self.kinks: tuple[str, ...] = ()
-        self._ones: tuple | None = None
+        self._ones: tuple[np.ndarray, ...] | None = None
 
     @property
     def ones_upstream(self) -> tuple[np.ndarray, ...]:
@@ -259,6 +242,6 @@ class FileAlternatives:
             # The learner's forward failed on these inputs: the detector asking does not apply.
             raise EvidenceUnavailable(str(exc)) from exc
 
-    def mistakes(self, output: int) -> list:
+    def mistakes(self, output: int) -> list[MistakeGradient]:
         """No authored mistakes outside an exercise."""
         return []

@@ -13,9 +13,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..grading.compare import Comparison, Tolerance, closeness, compare
+from ..grading.compare import Comparison, closeness, compare_outputs
+from ..tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance
 from ..report.model import Diagnosis
-from ..spec.schema import DEFAULT_ATOL, DEFAULT_RTOL
 
 @dataclass
 class CheckResult:
@@ -49,8 +49,7 @@ class CheckResult:
             if cmp.passed:
                 lines.append(f"  {name}: ok ({cmp.size} elements)")
                 continue
-            diff = output_diff(name, got, expected, numerical,
-                               (self.tolerance.rtol, self.tolerance.atol))
+            diff = output_diff(name, got, expected, numerical, cmp.errors)
             lines += ["  " + line for line in diff_lines(diff)]
         lines += ["  " + diagnosis_line(d) for d in self.diagnoses]
         return "\n".join(lines)
@@ -105,7 +104,7 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
         diagnosis = describe_failure(Failure("wrong_type", _name_of(grad_f), problem))
         return CheckResult(False, (), expected, numerical, failed, engine,
                            [diagnosis] + warnings, out_names, tol)
-    comparisons = [compare(g, e, tol) for g, e in zip(got, expected)]
+    comparisons = compare_outputs(got, expected, numerical, tol)
     kinks = alternatives.kinks if alternatives is not None else ()
     found: list[Diagnosis] = []
     for k, (g, e, c) in enumerate(zip(got, expected, comparisons)):

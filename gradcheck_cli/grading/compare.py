@@ -7,23 +7,13 @@ from typing import Callable
 
 import numpy as np
 
-# An element near zero is judged against this fraction of the gradient's largest magnitude,
-# so float32 cancellation next to zero is not mistaken for a bug.
-SCALE_FLOOR = 1e-2
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    rtol: float = 1e-4
-    atol: float = 1e-6
-
-    def looser(self, factor: float = 100.0) -> "Tolerance":
-        return Tolerance(self.rtol * factor, self.atol * factor)
+from ..report.model import OutputErrors
+from ..tolerance import Tolerance, element_errors
 
 
 @dataclass
 class Comparison:
-    """How far ``got`` is from ``expected``."""
+    """How far ``got`` is from ``expected``; ``errors`` per element (None: shapes differ)."""
 
     shape_ok: bool
     size: int
@@ -31,41 +21,41 @@ class Comparison:
     max_abs_error: float | None
     max_rel_error: float | None
     worst_index: list[int] | None
-    mismatch_mask: np.ndarray | None
+    errors: OutputErrors | None
 
     @property
     def passed(self) -> bool:
         return self.shape_ok and self.mismatched == 0
 
 
-def allowed_error(expected: np.ndarray, tol: Tolerance) -> np.ndarray:
-    """Per-element allowance: atol + rtol * max(|e_i|, SCALE_FLOOR * max|e|)."""
-    mag = np.abs(expected)
-    scale = float(mag.max()) if mag.size else 0.0
-    return tol.atol + tol.rtol * np.maximum(mag, SCALE_FLOOR * scale)
+def compare(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison:
+    """Element-wise closeness; NaN or Inf where the gradient is finite always mismatches."""
+    got = np.asarray(got)
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return Comparison(False, expected.size, expected.size, None, None, None, None)
+    err, rel = element_errors(got, expected)
+    with np.errstate(invalid="ignore"):
+        bad = ~(err <= tol.allowed(expected))
+    errors = OutputErrors(err, rel, bad)
+    if expected.size == 0:
+        return Comparison(True, 0, 0, 0.0, 0.0, None, errors)
+    worst = int(np.argmax(np.where(bad, rel, -1.0))) if bad.any() else int(np.argmax(err))
+    worst_index = [int(i) for i in np.unravel_index(worst, expected.shape)] if expected.ndim else []
+    return Comparison(True, int(expected.size), int(bad.sum()), float(err.max()),
+                      float(rel.max()), worst_index, errors)
+
+
+def compare_outputs(got: tuple[np.ndarray, ...], expected: tuple[np.ndarray, ...],
+                    numerical: tuple[np.ndarray, ...], tol: Tolerance) -> list[Comparison]:
+    """Each output compared; its errors also say whether finite differences disagree there."""
+    comparisons = [compare(g, e, tol) for g, e in zip(got, expected)]
+    for cmp, e, n in zip(comparisons, expected, numerical):
+        if cmp.errors is not None:
+            cmp.errors.numerical_differs = not compare(n, e, tol).passed
+    return comparisons
 
 
 def closeness(tol: Tolerance) -> Callable[[np.ndarray, np.ndarray], bool]:
     """``close(yours, reference)``: True when ``yours`` passes against ``reference`` at ``tol``."""
-    return lambda got, expected: compare(np.asarray(got), expected, tol).passed
-
-
-def compare(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison:
-    """Element-wise closeness; NaN or Inf where the gradient is finite always mismatches."""
-    expected = np.asarray(expected, dtype=np.float64)
-    if got.shape != expected.shape:
-        return Comparison(False, expected.size, expected.size, None, None, None, None)
-    got64 = got.astype(np.float64, copy=False)
-    with np.errstate(all="ignore"):
-        err = np.abs(got64 - expected)
-        err = np.where(np.isfinite(got64), err, np.inf)
-        bad = ~(err <= allowed_error(expected, tol))
-        mag = np.abs(expected)
-        denom = np.maximum(mag, SCALE_FLOOR * (float(mag.max()) if mag.size else 0.0))
-        rel = np.where(denom > 0, err / np.where(denom > 0, denom, 1.0), np.where(err > 0, np.inf, 0.0))
-    if expected.size == 0:
-        return Comparison(True, 0, 0, 0.0, 0.0, None, bad)
-    worst = int(np.argmax(np.where(bad, rel, -1.0))) if bad.any() else int(np.argmax(err))
-    worst_index = [int(i) for i in np.unravel_index(worst, expected.shape)] if expected.ndim else []
-    return Comparison(True, int(expected.size), int(bad.sum()), float(err.max()),
-                      float(rel.max()), worst_index, bad)
+    return lambda got, expected: compare(got, expected, tol).passed

@@ -5,23 +5,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from ..errors import SpecError, UsageError
 from ..report.model import CaseResult, ExerciseResult, Report
+from ..spec import Case, Exercise
+from ..tolerance import Tolerance
 from .alternatives import FD_STEP, Alternatives
-from .compare import Tolerance, closeness, compare
-from .diagnoses import (Evidence, ExerciseEvidence, Failure, describe_failure, diagnose,
-                        diagnose_exercise, rank)
+from .compare import closeness
+from .diagnoses import (Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise,
+                        rank)
+from .verdict import call_status, failure_of, record_failure, record_outputs
 
 if TYPE_CHECKING:
-    from ..sandbox import ForkServer
-
-# A learner's failure that is not a wrong answer, by worker status.
-_CALL_FAILURES = {"error": "error", "timeout": "timeout", "crashed": "error",
-                  "memory_limit": "error"}
+    from ..sandbox import ForkServer, SandboxOptions, Worker
 
 
 @dataclass
@@ -47,11 +46,13 @@ class Reference:
 
 @dataclass
 class PreparedCase:
-    case: object
+    """A case drawn for the run, with its true gradient, ready before any learner code runs."""
+
+    case: Case
     reference: Reference
 
 
-def reference_for(exercise, case) -> Reference:
+def reference_for(exercise: Exercise, case: Case) -> Reference:
     """Engine VJP and numerical VJP for a case; they must agree unless the case is at a kink."""
     from ..engine import vjp
     from ..numerical import numerical_vjp
@@ -79,7 +80,10 @@ def reference_for(exercise, case) -> Reference:
     return Reference(tuple(expected), tuple(numerical))
 
 
-def prepare(exercises: Sequence, seed: int) -> list[tuple[object, list[PreparedCase]]]:
+Prepared = list[tuple[Exercise, list[PreparedCase]]]
+
+
+def prepare(exercises: Sequence[Exercise], seed: int) -> Prepared:
     """Cases and references for every exercise, before any learner code runs."""
     prepared = []
     for ex in exercises:
@@ -102,8 +106,8 @@ def run_submission(path: str | Path, selection, options: RunOptions) -> Report:
             worker.close()
 
 
-def grade_submission(path: str | Path, exercises: Sequence, options: RunOptions, *,
-                     worker=None) -> Report:
+def grade_submission(path: str | Path, exercises: Sequence[Exercise], options: RunOptions, *,
+                     worker: Worker | None = None) -> Report:
     """Grade one submission file against the exercises; never raises for learner mistakes.
 
     ``worker`` may be one from ``start_worker``, already importing the submission; it is used
@@ -114,7 +118,7 @@ def grade_submission(path: str | Path, exercises: Sequence, options: RunOptions,
                   worker)
 
 
-def start_worker(path: str | Path, options: RunOptions):
+def start_worker(path: str | Path, options: RunOptions) -> Worker | None:
     """A worker for ``path`` started now, before the exercises are loaded (None if no file).
 
     Its start-up (a Python process importing NumPy and the submission) then overlaps the
@@ -131,20 +135,20 @@ def start_worker(path: str | Path, options: RunOptions):
                   fork_server=options.fork_server).start()
 
 
-def _sandbox_options(options: RunOptions, forbidden: tuple[str, ...]):
+def _sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxOptions:
     from ..sandbox import SandboxOptions
 
     return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
                           forbidden_imports=forbidden)
 
 
-def grade_prepared(path: str | Path, prepared: list, options: RunOptions) -> Report:
+def grade_prepared(path: str | Path, prepared: Prepared, options: RunOptions) -> Report:
     """Grade one submission against the output of ``prepare()``, shared by a whole batch."""
     return _grade(path, [ex for ex, _ in prepared], lambda: prepared, options)
 
 
-def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions,
-           early=None) -> Report:
+def _grade(path: str | Path, exercises: list[Exercise], get_prepared: Callable[[], Prepared],
+           options: RunOptions, early: Worker | None = None) -> Report:
     from ..sandbox import Worker
 
     path = Path(path)
@@ -162,32 +166,33 @@ def _grade(path: str | Path, exercises: list, get_prepared, options: RunOptions,
     with (early or Worker(str(path), sandbox_opts, fork_server=options.fork_server)) as worker:
         results = [_grade_exercise(worker, ex, cases, options) for ex, cases in get_prepared()]
         import_error = worker.import_error.message if worker.import_error else None
-        sandbox = getattr(worker, "describe", lambda: {})()
+        sandbox = worker.describe()
     return Report(submission=str(path), seed=options.seed, exercises=results,
                   import_error=import_error, sandbox=sandbox,
                   duration_s=time.perf_counter() - started)
 
 
-def _forbidden(exercises, options: RunOptions) -> tuple[str, ...]:
+def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str, ...]:
     if options.forbidden_imports is not None:
         return options.forbidden_imports
     names: set[str] = set()
     for ex in exercises:
-        names.update(getattr(ex, "forbidden_imports", ()) or ())
+        names.update(ex.forbidden_imports)
     return tuple(sorted(names))
 
 
-def _grade_exercise(worker, ex, cases: list[PreparedCase], options: RunOptions) -> ExerciseResult:
+def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
+                    options: RunOptions) -> ExerciseResult:
     result = ExerciseResult(name=ex.name, function=ex.function, title=ex.title, status="passed",
                             score=0.0, max_score=float(ex.points), group=ex.group,
-                            signature=getattr(ex, "signature", ""), hints=list(ex.hints))
+                            signature=ex.signature, hints=list(ex.hints))
     if worker.import_error is not None:
         failure = worker.import_error
         result.status = "error"
         result.error = failure.message
-        result.stdout = getattr(failure, "stdout", "") or ""
+        result.stdout = failure.stdout
         result.diagnoses = [describe_failure(Failure("import_error", ex.function, failure.message,
-                                                     list(getattr(failure, "frames", []) or [])))]
+                                                     list(failure.frames)))]
         result.cases = [CaseResult(p.case.name, p.case.hidden, "error", message=failure.message)
                         for p in cases]
         return result
@@ -200,7 +205,7 @@ def _grade_exercise(worker, ex, cases: list[PreparedCase], options: RunOptions) 
                         for p in cases]
         return result
     result.line = worker.functions[ex.function]
-    tol = Tolerance(ex.tolerance.rtol, ex.tolerance.atol)
+    tol = ex.tolerance
     per_case = result.max_score / len(cases) if cases else 0.0
     stdout_parts = []
     for prepared in cases:
@@ -231,7 +236,7 @@ def _grade_exercise(worker, ex, cases: list[PreparedCase], options: RunOptions) 
     return result
 
 
-def _grade_case(worker, ex, prepared: PreparedCase, tol: Tolerance,
+def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Tolerance,
                 options: RunOptions) -> CaseResult:
     case, ref = prepared.case, prepared.reference
     call_args = [(name, case.inputs[name]) for name in ex.params] + [(ex.dz_name, case.dz)]
@@ -242,48 +247,17 @@ def _grade_case(worker, ex, prepared: PreparedCase, tol: Tolerance,
                     output_names=tuple(f"d{n}" for n in ex.wrt),
                     duration_s=outcome.duration_s, stdout=outcome.stdout or "",
                     tolerance=(tol.rtol, tol.atol))
-    warnings = [describe_failure(Failure("mutated_input", ex.function, argument=name))
-                for name in (outcome.mutated or ())]
+    cr.diagnoses = [describe_failure(Failure("mutated_input", ex.function, argument=name))
+                    for name in outcome.mutated]
     if outcome.status != "ok":
-        cr.status = _CALL_FAILURES.get(outcome.status, "error")
-        cr.message = outcome.message or outcome.status
-        cr.frames = list(outcome.frames or [])
-        failure = Failure(outcome.diagnosis or outcome.status, ex.function, cr.message,
-                          cr.frames, getattr(ex, "signature", ""), options.timeout,
-                          options.memory_mb)
-        cr.diagnoses = [describe_failure(failure)] + warnings
+        record_failure(cr, call_status(outcome),
+                       failure_of(outcome, ex.function, signature=ex.signature,
+                                  timeout=options.timeout, memory_mb=options.memory_mb))
         return cr
-    cr.got = tuple(outcome.values)
-    comparisons = [compare(got, expected, tol) for got, expected in zip(cr.got, ref.expected)]
-    cr.mismatched = sum(c.mismatched for c in comparisons)
-    cr.max_abs_error = max((_worst(c.max_abs_error) for c in comparisons), default=0.0)
-    cr.max_rel_error = max((_worst(c.max_rel_error) for c in comparisons), default=0.0)
-    failing = [k for k, c in enumerate(comparisons) if not c.passed]
-    if not failing:
-        cr.diagnoses = warnings
-        return cr
-    cr.status = "failed"
-    cr.worst_index = comparisons[failing[0]].worst_index
-    cr.message = "; ".join(_mismatch_message(cr.output_names[k], cr.got[k], ref.expected[k],
-                                             comparisons[k]) for k in failing)
-    # The engine's other answers are computed only now, and only those the detectors ask for.
+    # The engine's other answers are computed only when a detector asks for them.
     alternatives = Alternatives.for_case(ex, case)
-    found = []
-    for k in failing:
-        found += diagnose(Evidence(
-            got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
-            close=closeness(tol), alternatives=alternatives, output=k,
-            input_name=ex.wrt[k], function=ex.function, tolerance=tol, kinks=ref.kinks))
-    cr.diagnoses = rank(found) + warnings
+    record_outputs(cr, tuple(outcome.values), tol, lambda k: Evidence(
+        got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
+        close=closeness(tol), alternatives=alternatives, output=k, input_name=ex.wrt[k],
+        function=ex.function, tolerance=tol, kinks=ref.kinks))
     return cr
-
-
-def _worst(x: float | None) -> float:
-    return float("inf") if x is None else x
-
-
-def _mismatch_message(name: str, got: np.ndarray, expected: np.ndarray, cmp) -> str:
-    if not cmp.shape_ok:
-        return f"{name}: shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    return (f"{name}: {cmp.mismatched} of {cmp.size} elements differ "
-            f"(max abs error {cmp.max_abs_error:.3g}, max rel error {cmp.max_rel_error:.3g})")

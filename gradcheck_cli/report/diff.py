@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..grading.compare import SCALE_FLOOR, Tolerance, compare
+from .model import CaseResult, OutputErrors
 from .numbers import describe_shape, fmt, rough
 
 # Arrays up to this size are shown whole, side by side: a vector one element per line, a
@@ -125,37 +125,11 @@ def describe_array(a, max_chars: int = 160) -> str:
 # ---------------------------------------------------------------------------- errors
 
 
-def errors(got: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Absolute and relative error per element, with the comparison's scale floor."""
-    got64 = np.asarray(got).astype(np.float64, copy=False)
-    expected = np.asarray(expected, dtype=np.float64)
-    with np.errstate(all="ignore"):
-        err = np.abs(got64 - expected)
-        err = np.where(np.isfinite(got64), err, np.inf)
-        mag = np.abs(expected)
-        floor = SCALE_FLOOR * (float(mag.max()) if mag.size else 0.0)
-        rel = err / np.maximum(np.maximum(mag, floor), 1e-300)
-    return err, rel
-
-
-def mismatch_mask(got: np.ndarray, expected: np.ndarray,
-                  tolerance: tuple[float, float] | None) -> np.ndarray:
-    """Which elements fail the case's tolerance (any difference at all when it is unknown)."""
-    if tolerance is not None:
-        mask = compare(np.asarray(got), expected, Tolerance(*tolerance)).mismatch_mask
-        if mask is not None:
-            return mask
-    err, _ = errors(got, expected)
-    return ~(err == 0)
-
-
 def diff_rows(got: np.ndarray, expected: np.ndarray, numerical: np.ndarray | None,
-              mask: np.ndarray | None, limit: int = 8) -> tuple[list[DiffRow], int]:
+              errors: OutputErrors, limit: int = 8) -> tuple[list[DiffRow], int]:
     """The mismatched elements, worst first (at most ``limit``), and how many there are."""
     got64 = np.asarray(got).astype(np.float64, copy=False)
-    err, rel = errors(got64, expected)
-    if mask is None:
-        mask = ~(err == 0)
+    err, rel, mask = errors.abs_error, errors.rel_error, errors.mismatched
     flat = np.flatnonzero(mask.ravel())
     # NaN sorts as the worst of all: it is what the learner most needs to see.
     key = np.where(np.isnan(got64.ravel()[flat]), np.inf, rel.ravel()[flat])
@@ -173,24 +147,28 @@ def diff_rows(got: np.ndarray, expected: np.ndarray, numerical: np.ndarray | Non
 # ---------------------------------------------------------------------------- pictures
 
 
-def output_diff(name: str, got, expected, numerical=None, tolerance=None,
+def output_diff(name: str, got, expected, numerical, errors: OutputErrors | None,
                 budget: Budget = DEFAULT) -> OutputDiff:
-    """What to show of one output: words for shapes and scalars, a grid or a heat map."""
+    """What to show of one output: words for shapes and scalars, a grid or a heat map.
+
+    ``errors`` is the grader's comparison of this output (None when the shapes differ).
+    """
     got = np.asarray(got)
     expected = np.asarray(expected, dtype=np.float64)
     if got.shape != expected.shape:
         return OutputDiff(name, f"{name}: yours is {_shape_words(got.shape)}, the gradient "
                                 f"is {_shape_words(expected.shape)}",
                           notes=[f"yours = {describe_array(got, budget.input_chars)}"])
-    mask = mismatch_mask(got, expected, tolerance)
+    if errors is None:
+        raise ValueError(f"{name}: the case carries no comparison of this output")
+    mask = errors.mismatched
     if expected.ndim == 0:
         line = f"{name}: yours is {fmt(float(got))}, the gradient is {fmt(float(expected))}"
         if numerical is not None:
             line += f" (finite differences: {fmt(float(np.asarray(numerical)))})"
         return OutputDiff(name, line)
-    _, rel = errors(got, expected)
     bad = int(mask.sum())
-    worst_rel = float(np.max(np.where(mask, rel, 0.0)))
+    worst_rel = float(np.max(np.where(mask, errors.rel_error, 0.0)))
     differ = ("its one element differs" if expected.size == 1
               else f"all {bad} elements differ" if bad == expected.size
               else f"{bad} of {expected.size} elements differ")
@@ -199,24 +177,25 @@ def output_diff(name: str, got, expected, numerical=None, tolerance=None,
              else f"largest relative error {rough(worst_rel)}")
     headline = f"{name} ({describe_shape(expected.shape)}): {differ} ({worst})"
     if _is_small(expected.shape):
-        return OutputDiff(name, headline, grid=_grid(got, expected, numerical, mask, tolerance))
-    rows, total = diff_rows(got, expected, numerical, mask, limit=budget.worst_rows)
-    return OutputDiff(name, headline, heat=heat_map(got, expected, mask, budget),
+        return OutputDiff(name, headline, grid=_grid(got, expected, numerical, errors))
+    rows, total = diff_rows(got, expected, numerical, errors, limit=budget.worst_rows)
+    return OutputDiff(name, headline, heat=heat_map(got, errors, budget),
                       worst=rows, more=total - len(rows))
 
 
-def case_diffs(case, budget: Budget = DEFAULT) -> list[OutputDiff]:
+def case_diffs(case: CaseResult, budget: Budget = DEFAULT) -> list[OutputDiff]:
     """The diffs of every failing output of a case that returned arrays."""
     if case.got is None:
         return []
-    numericals = case.numerical or (None,) * len(case.expected)
+    n = len(case.expected)
+    numericals = case.numerical or (None,) * n
+    errors = case.errors or (None,) * n
     out = []
-    for name, got, expected, numerical in zip(case.output_names, case.got, case.expected,
-                                              numericals):
-        if np.shape(got) == np.shape(expected) and not mismatch_mask(
-                got, expected, case.tolerance).any():
+    for name, got, expected, numerical, errs in zip(case.output_names, case.got, case.expected,
+                                                    numericals, errors):
+        if errs is not None and not errs.mismatched.any():
             continue
-        out.append(output_diff(name, got, expected, numerical, case.tolerance, budget))
+        out.append(output_diff(name, got, expected, numerical, errs, budget))
     return out
 
 
@@ -231,24 +210,24 @@ def _is_small(shape: tuple[int, ...]) -> bool:
     return len(shape) == 2 and 0 < shape[0] <= SMALL_ROWS and 0 < shape[1] <= SMALL_COLS
 
 
-def _grid(got, expected, numerical, mask, tolerance) -> Grid:
+def _grid(got, expected, numerical, errors: OutputErrors) -> Grid:
     vector = expected.ndim == 1
     # (n,) -> (n, 1): a vector reads best one element per line, with its index.
     as_rows = (lambda a: np.asarray(a).reshape(-1, 1)) if vector else np.asarray
     cells = lambda a: [[fmt(v) for v in row] for row in as_rows(a)]  # noqa: E731
     shown_numerical = None
     # Finite differences are shown only where they disagree with the engine: at a kink.
-    if numerical is not None and mismatch_mask(numerical, expected, tolerance).any():
+    if numerical is not None and errors.numerical_differs:
         shown_numerical = cells(numerical)
     labels = [f"[{i}]" for i in range(expected.size)] if vector else None
-    return Grid(cells(got), cells(expected), as_rows(mask).tolist(), shown_numerical, labels)
+    return Grid(cells(got), cells(expected), as_rows(errors.mismatched).tolist(), shown_numerical,
+                labels)
 
 
-def heat_map(got: np.ndarray, expected: np.ndarray, mask: np.ndarray,
-             budget: Budget = DEFAULT) -> HeatMap:
+def heat_map(got: np.ndarray, errors: OutputErrors, budget: Budget = DEFAULT) -> HeatMap:
     """Relative error levels laid out in rows; a cell is the worst of its block of elements."""
-    _, rel = errors(got, expected)
-    levels = np.searchsorted(np.array(LEVEL_BOUNDS), rel, side="right") + 1
+    mask = errors.mismatched
+    levels = np.searchsorted(np.array(LEVEL_BOUNDS), errors.rel_error, side="right") + 1
     got64 = np.asarray(got).astype(np.float64, copy=False)
     levels = np.where(np.isinf(got64), INF, levels)
     levels = np.where(np.isnan(got64), NAN, levels)

@@ -31,6 +31,19 @@ class Diagnosis:
 
 
 @dataclass
+class OutputErrors:
+    """How one output compared with the gradient, element by element, as the grader judged it.
+
+    The reports draw these; they never compare again.
+    """
+
+    abs_error: np.ndarray            # |got - expected|; Inf where got is NaN or Inf
+    rel_error: np.ndarray            # abs_error over the tolerance's scale of each element
+    mismatched: np.ndarray           # bool: outside the tolerance
+    numerical_differs: bool = False  # finite differences disagree with the reference (a kink)
+
+
+@dataclass
 class CaseResult:
     """The verdict on one case of one exercise."""
 
@@ -58,6 +71,7 @@ class CaseResult:
     frames: list[dict] = field(default_factory=list)
     stdout: str = ""
     tolerance: tuple[float, float] | None = None    # (rtol, atol) the case was graded at
+    errors: tuple[OutputErrors | None, ...] = ()     # per output; None where shapes differ
 
     def to_json(self) -> dict:
         return {

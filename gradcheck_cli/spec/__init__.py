@@ -14,7 +14,7 @@ An exercise file, with every feature (``gradcheck schema`` prints the full JSON 
     scoring: partial                    # or all-or-nothing
     group: seed-000
     tags: [linear-algebra]
-    tolerance: {rtol: 1.0e-4, atol: 1.0e-6}   # the defaults; see schema.DEFAULT_RTOL
+    tolerance: {rtol: 1.0e-4, atol: 1.0e-6}   # the defaults; see gradcheck_cli/tolerance.py
     kinks: {at: [0], margin: 1.0e-3}    # random inputs keep this far from kinks (relu, abs)
     forbidden_imports: [torch, jax]     # replaces the default list
     hints: [Check the shapes.]
@@ -47,7 +47,8 @@ differs from the right answer somewhere.
 from .cases import MAX_CASE_ELEMENTS, Case, CaseSpec
 from .catalog import default_catalog_dir, load_exercise, load_exercises, spec_files
 from .distributions import DISTRIBUTIONS, Distribution
-from .exercise import Exercise, Kinks, Mistake, Tolerance, build_exercise, check_exercise
+from ..tolerance import Tolerance
+from .exercise import Exercise, Kinks, Mistake, build_exercise, check_exercise
 from .expression import Expression, parse_expression, parse_signature
 from .schema import (DEFAULT_ATOL, DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RTOL, schema_document,
                      spec_schema, validate)

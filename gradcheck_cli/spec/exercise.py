@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import OpError, SpecError
+from ..tolerance import Tolerance
 from .cases import (MAX_CASE_ELEMENTS, Case, CaseSpec, LiteralInput, RandomInput,
                     distinct_assignment, generate)
 from .distributions import DISTRIBUTIONS
@@ -25,14 +26,6 @@ from .yamlload import YMap, YSeq
 CHECK_SEED = 0  # the seed of the cases drawn at load time to check a spec end to end
 # A mistake "equals" the right answer when it matches to rounding error, whatever the tolerance.
 _SAME_RTOL, _SAME_ATOL = 1e-9, 1e-12
-
-
-@dataclass(frozen=True)
-class Tolerance:
-    """How close a gradient must be; the grader applies it (see ``schema.DEFAULT_RTOL``)."""
-
-    rtol: float
-    atol: float
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import SpecError
 from ..sandbox.options import DEFAULT_FORBIDDEN_IMPORTS
+from ..tolerance import DEFAULT_ATOL, DEFAULT_RTOL  # the defaults a spec file may override
 from .distributions import DISTRIBUTIONS, parameter_names
 from .yamlload import YMap, YSeq
 
@@ -28,17 +29,6 @@ SHAPE_ENTRY = "^([0-9]+[.][.][0-9]+|[A-Za-z_][A-Za-z0-9_]*)$"
 
 SCORING_MODES = ("partial", "all-or-nothing")
 
-# Tolerance defaults. The grader lets an element through when
-#     |got - want| <= atol + rtol * max(|want|, 1% of the largest |want| in the case)
-# (grading/compare.py). float32 arithmetic is off by ~1e-7 relative to the terms it sums, and a
-# term can be far larger than the element it produces (softmax's gradient is a difference of
-# O(1) terms), which is why the relative part is floored at 1% of the gradient's scale:
-# rtol 1e-4 then allows 1e-6 of the scale near zero, ~10x float32 rounding for sums of
-# hundreds of terms, and 1e-4 (~1000 float32 ulps) elsewhere. atol covers gradients that are
-# all tiny. Real mistakes (a missing factor, a dropped term, a transpose) are off by O(1)
-# relative and fail by orders of magnitude.
-DEFAULT_RTOL = 1e-4
-DEFAULT_ATOL = 1e-6
 
 def _dimension(description: str) -> dict:
     return {"anyOf": [{"type": "integer", "minimum": 1},

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gradcheck_cli.engine import vjp
-from gradcheck_cli.grading.compare import Tolerance, compare
+from gradcheck_cli.grading.compare import compare
 from gradcheck_cli.grading.runner import RunOptions, grade_submission
 from gradcheck_cli.spec import load_exercises
 
@@ -128,7 +128,7 @@ def test_engine_agrees_with_the_numpy_solution(exercises, solutions, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_float32_solution_passes_and_mistakes_fail_the_tolerance(exercises, solutions, name):
     ex = exercises[name]
-    tol = Tolerance(ex.tolerance.rtol, ex.tolerance.atol)
+    tol = ex.tolerance
     learner = getattr(solutions, ex.function)
     for seed in range(3):
         for case in ex.generate_cases(seed):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gradcheck_cli.grading.alternatives import Alternatives
-from gradcheck_cli.grading.compare import Tolerance, closeness
+from gradcheck_cli.grading.compare import closeness
 from gradcheck_cli.grading.diagnoses import (INTERNAL_ERROR, Evidence, ExerciseEvidence,
                                              diagnose, diagnose_exercise)
 from gradcheck_cli.report.model import CaseResult
@@ -27,7 +27,7 @@ def internal_errors(found) -> list[str]:
 
 @pytest.mark.parametrize("exercise", CATALOG, ids=lambda ex: ex.name)
 def test_detectors_answer_or_stay_silent_on_every_case(exercise):
-    tolerance = Tolerance(exercise.tolerance.rtol, exercise.tolerance.atol)
+    tolerance = exercise.tolerance
     close = closeness(tolerance)
     results = []
     for case in exercise.generate_cases(SEED):

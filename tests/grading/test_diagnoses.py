@@ -16,7 +16,7 @@ import pytest
 
 from gradcheck_cli.engine import ops
 from gradcheck_cli.grading.alternatives import Alternatives
-from gradcheck_cli.grading.compare import Tolerance, compare
+from gradcheck_cli.grading.compare import compare
 from gradcheck_cli.grading.diagnoses import (DETECTORS, Detector, Evidence, ExerciseEvidence,
                                              Failure, describe_failure, diagnose,
                                              diagnose_exercise, rank)
@@ -24,6 +24,7 @@ from gradcheck_cli.grading.runner import RunOptions, grade_submission
 from gradcheck_cli.report import formats
 from gradcheck_cli.report.model import CaseResult, Diagnosis
 from gradcheck_cli.selection import select_exercises
+from gradcheck_cli.tolerance import Tolerance
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,11 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gradcheck_cli.grading.compare import compare_outputs
 from gradcheck_cli.report.diff import (DEFAULT, VERBOSE, describe_array, describe_shape,
                                        output_diff)
 from gradcheck_cli.report.formats.plain import diff_lines
+from gradcheck_cli.tolerance import Tolerance
 
-TOL = (1e-5, 1e-8)
+TOL = Tolerance(1e-5, 1e-8)
+
+
+def judged(got, expected, numerical=None):
+    """The grader's per-element errors of one output, as a report receives them."""
+    numerical = expected if numerical is None else numerical
+    [cmp] = compare_outputs((np.asarray(got),), (np.asarray(expected, dtype=float),),
+                            (np.asarray(numerical, dtype=float),), TOL)
+    return cmp.errors
 
 
 @pytest.mark.parametrize("shape, words", [
@@ -30,9 +40,10 @@ def test_inputs_are_shown_compactly_and_cut():
 
 
 def test_scalar_and_shape_mismatch_are_said_in_words():
-    scalar = output_diff("dx", np.float64(3.0), np.float64(2.0), np.float64(2.0), TOL)
+    got, expected = np.float64(3.0), np.float64(2.0)
+    scalar = output_diff("dx", got, expected, expected, judged(got, expected))
     assert scalar.headline == "dx: yours is 3, the gradient is 2 (finite differences: 2)"
-    shaped = output_diff("dx", np.zeros((3, 2)), np.zeros((2, 3)), None, TOL)
+    shaped = output_diff("dx", np.zeros((3, 2)), np.zeros((2, 3)), None, None)
     assert shaped.headline == ("dx: yours is a 3 × 2 matrix (3, 2), the gradient is "
                                "a 2 × 3 matrix (2, 3)")
 
@@ -40,7 +51,7 @@ def test_scalar_and_shape_mismatch_are_said_in_words():
 def test_small_matrix_side_by_side_marks_the_differing_elements():
     expected = np.array([[14.0, 20.0], [32.0, 46.0]])
     got = np.array([[14.0, 24.0], [39.0, 46.0]])
-    lines = diff_lines(output_diff("dx", got, expected, expected, TOL))
+    lines = diff_lines(output_diff("dx", got, expected, expected, judged(got, expected)))
     assert lines[0] == "dx (a 2 × 2 matrix): 2 of 4 elements differ (largest relative error 0.22)"
     yours, theirs = zip(*(line.split(" | ") for line in lines[1:]))
     assert [cell.split() for cell in yours[1:]] == [["14", "*24"], ["*39", "46"]]
@@ -48,8 +59,10 @@ def test_small_matrix_side_by_side_marks_the_differing_elements():
 
 
 def test_small_vector_one_element_per_line_with_finite_differences_at_a_kink():
-    lines = diff_lines(output_diff("dx", np.array([0.0, 2.0, 3.0]), np.array([0.0, 0.0, 3.0]),
-                                   np.array([0.0, 1.0, 3.0]), TOL))
+    got, expected, numerical = np.array([0.0, 2.0, 3.0]), np.array([0.0, 0.0, 3.0]), \
+        np.array([0.0, 1.0, 3.0])
+    lines = diff_lines(output_diff("dx", got, expected, numerical,
+                                   judged(got, expected, numerical)))
     assert lines[1].split() == ["yours", "expected", "finite", "diff"]
     assert lines[3].split() == ["[1]", "*2", "0", "1"]
 
@@ -61,7 +74,7 @@ def test_large_array_heat_map_levels_and_marks():
     got[1, 1] = 1 + 2e-4     # 2e-4: ':' (1e-4 <= e < 1e-3)
     got[3, 2] = np.nan
     got[5, 3] = -np.inf
-    diff = output_diff("dw", got, expected, expected, TOL, DEFAULT)
+    diff = output_diff("dw", got, expected, expected, judged(got, expected), DEFAULT)
     assert diff.heat is not None and diff.grid is None
     assert diff.headline.endswith("4 of 600 elements differ (2 NaN or Inf)")
     lines = diff_lines(diff)
@@ -81,8 +94,8 @@ def test_verbose_shows_more_of_a_large_array():
     rng = np.random.default_rng(1)
     expected = rng.standard_normal((40, 100))
     got = -expected
-    short = output_diff("dw", got, expected, expected, TOL, DEFAULT)
-    long = output_diff("dw", got, expected, expected, TOL, VERBOSE)
+    short = output_diff("dw", got, expected, expected, judged(got, expected), DEFAULT)
+    long = output_diff("dw", got, expected, expected, judged(got, expected), VERBOSE)
     assert len(short.heat.levels) <= DEFAULT.heat_rows
     assert len(short.heat.levels[0]) <= DEFAULT.heat_cols
     assert len(long.heat.levels) > len(short.heat.levels)
@@ -95,6 +108,6 @@ def test_higher_dimensional_arrays_fold_their_leading_axes_into_rows():
     expected = np.ones((2, 3, 4, 5))
     got = expected.copy()
     got[1, 2, 3, 4] = 2.0
-    diff = output_diff("dw", got, expected, None, TOL)
+    diff = output_diff("dw", got, expected, None, judged(got, expected))
     assert "the first axes (2 × 3 × 4) run down the rows" in diff.heat.layout
     assert diff.worst[0].index == (1, 2, 3, 4)

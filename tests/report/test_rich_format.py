@@ -7,12 +7,22 @@ import io
 import numpy as np
 from rich.console import Console
 
+from gradcheck_cli.grading.compare import compare_outputs
 from gradcheck_cli.report.diff import output_diff
 from gradcheck_cli.report.formats import RenderOptions
 from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
 from gradcheck_cli.report.formats.rich import grid_table, heat_text, render
+from gradcheck_cli.tolerance import Tolerance
 
 TOL = (1e-5, 1e-8)
+
+
+def judged(got, expected, numerical=None):
+    """The grader's per-element errors of one output, as a report receives them."""
+    numerical = expected if numerical is None else numerical
+    [cmp] = compare_outputs((np.asarray(got),), (np.asarray(expected, dtype=float),),
+                            (np.asarray(numerical, dtype=float),), Tolerance(*TOL))
+    return cmp.errors
 
 
 def _report() -> Report:
@@ -25,6 +35,7 @@ def _report() -> Report:
                       numerical=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
                       got=(np.array([[14.0, 24.0], [32.0, 46.0]]), big_got),
                       output_names=("dx", "dy"), tolerance=TOL, message="dx: 1 of 4 differ")
+    case.errors = tuple(judged(g, e) for g, e in zip(case.got, case.expected))
     ex = ExerciseResult("pair", "grad_pair", "A pair", "failed", 0.0, 1.0, cases=[case],
                         diagnoses=[Diagnosis("scaled", "Your dx is 2 × the gradient of x.",
                                              "Look for a term counted twice.")])
@@ -44,7 +55,8 @@ def test_rich_report_has_the_diagnosis_grid_heat_map_and_inputs():
 
 
 def test_differing_elements_are_red_and_expected_ones_green():
-    diff = output_diff("dx", np.array([[14.0, 24.0]]), np.array([[14.0, 20.0]]), None, TOL)
+    got, expected = np.array([[14.0, 24.0]]), np.array([[14.0, 20.0]])
+    diff = output_diff("dx", got, expected, None, judged(got, expected))
     table = grid_table(diff.grid)
     yours, expected = (list(col.cells)[0] for col in table.columns)
     styles = {yours.plain[s.start:s.end].strip(): str(s.style) for s in yours.spans}
@@ -57,7 +69,7 @@ def test_heat_map_cells_are_coloured_by_level():
     got = expected.copy()
     got[0, 0] = 1.5                  # relative error 0.5
     got[0, 1] = 30.0                 # 29: the top level
-    diff = output_diff("dw", got, expected, None, TOL)
+    diff = output_diff("dw", got, expected, None, judged(got, expected))
     text = heat_text(diff.heat)
     colours = [str(s.style) for s in text.spans if text.plain[s.start:s.end] == "█"]
     # The two wrong cells, then the nine levels of the legend.

@@ -23,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from ...report.model import CaseResult, Diagnosis
-from ..compare import Tolerance
+from ...tolerance import Tolerance
 
 DETECTORS: dict[str, "Detector"] = {}
 

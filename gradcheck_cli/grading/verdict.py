@@ -1,0 +1,81 @@
+"""A case's verdict: the learner's outputs compared with the reference and explained, or the
+failed call put into words. Shared by the grader (``runner.py``) and ``gradcheck check``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ..report.model import CaseResult
+from ..tolerance import Tolerance
+from .compare import Comparison, compare_outputs
+from .diagnoses import Evidence, Failure, describe_failure, diagnose, rank
+
+if TYPE_CHECKING:
+    from ..sandbox import CallResult
+
+# The case status of a call that gave no values, by worker status; any other is an error.
+_CALL_STATUSES = {"timeout": "timeout", "missing": "missing"}
+# The diagnosis of a failed call whose worker named none.
+_CALL_DIAGNOSES = {"error": "exception", "missing": "missing_function"}
+
+
+def failure_of(outcome: CallResult, function: str, *, signature: str = "",
+               timeout: float | None = None, memory_mb: int | None = None) -> Failure:
+    """What the worker reported about a call of ``function`` that gave no usable values."""
+    ident = outcome.diagnosis or _CALL_DIAGNOSES.get(outcome.status, outcome.status)
+    return Failure(ident, function, outcome.message or outcome.status, list(outcome.frames),
+                   signature, timeout, memory_mb)
+
+
+def call_status(outcome: CallResult) -> str:
+    """The case status of a call that gave no values: timeout, missing, or error."""
+    return _CALL_STATUSES.get(outcome.status, "error")
+
+
+def record_failure(case: CaseResult, status: str, failure: Failure) -> None:
+    """The verdict on a case that could not be compared: status, message, frames, diagnosis."""
+    case.status = status
+    case.message = failure.message
+    case.frames = list(failure.frames)
+    case.diagnoses = [describe_failure(failure), *case.diagnoses]
+
+
+def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance,
+                   evidence: Callable[[int], Evidence]) -> list[Comparison]:
+    """Compare ``got`` with ``case.expected`` and put the verdict on the case.
+
+    The case gets its status, counts, largest errors, the worst element, a message, the
+    per-element errors the reports draw, and the diagnoses of every failing output (the
+    detectors see ``evidence(k)`` of output k; it is asked only for failing outputs).
+    """
+    case.got = got
+    comparisons = compare_outputs(got, case.expected, case.numerical or case.expected, tol)
+    case.errors = tuple(c.errors for c in comparisons)
+    case.mismatched = sum(c.mismatched for c in comparisons)
+    case.max_abs_error = max((_worst(c.max_abs_error) for c in comparisons), default=0.0)
+    case.max_rel_error = max((_worst(c.max_rel_error) for c in comparisons), default=0.0)
+    failing = [k for k, c in enumerate(comparisons) if not c.passed]
+    if not failing:
+        return comparisons
+    case.status = "failed"
+    case.worst_index = comparisons[failing[0]].worst_index
+    case.message = "; ".join(mismatch_message(case.output_names[k], got[k], case.expected[k],
+                                              comparisons[k]) for k in failing)
+    found = [d for k in failing for d in diagnose(evidence(k))]
+    case.diagnoses = [*rank(found), *case.diagnoses]
+    return comparisons
+
+
+def mismatch_message(name: str, got: np.ndarray, expected: np.ndarray, cmp: Comparison) -> str:
+    """One output's mismatch in a line: its shape, or how many elements differ and how much."""
+    if not cmp.shape_ok:
+        return f"{name}: shape {tuple(np.shape(got))}, expected {tuple(expected.shape)}"
+    return (f"{name}: {cmp.mismatched} of {cmp.size} elements differ "
+            f"(max abs error {cmp.max_abs_error:.3g}, max rel error {cmp.max_rel_error:.3g})")
+
+
+def _worst(x: float | None) -> float:
+    return float("inf") if x is None else x
