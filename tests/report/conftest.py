@@ -8,15 +8,21 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from gradcheck_cli.grading.compare import compare_outputs
 from gradcheck_cli.grading.runner import RunOptions, grade_submission
 from gradcheck_cli.report.formats import RenderOptions
+from gradcheck_cli.report.model import OutputErrors
 from gradcheck_cli.selection import select_exercises
+from gradcheck_cli.tolerance import Tolerance
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 3
 TEST_SPECS = "tests/grading/specs"
+# The tolerance of the hand-built cases of the renderers' tests.
+TOL = Tolerance(1e-5, 1e-8)
 
 # snapshot name -> (submission, exercises, exercise folder or None for the catalog, options)
 CASES = {
@@ -35,6 +41,14 @@ CASES = {
     "all_passed_with_warnings": ("right/inplace_mutation.py",
                                  ["conv2d", "matmul", "sigmoid", "softmax"], None, {}),
 }
+
+
+def judged(got, expected, numerical=None, tol: Tolerance = TOL) -> OutputErrors | None:
+    """The grader's per-element errors of one output, as a report receives them."""
+    numerical = expected if numerical is None else numerical
+    [cmp] = compare_outputs((np.asarray(got),), (np.asarray(expected, dtype=float),),
+                            (np.asarray(numerical, dtype=float),), tol)
+    return cmp.errors
 
 
 def _grade(name: str):

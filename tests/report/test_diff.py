@@ -5,21 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gradcheck_cli.grading.compare import compare_outputs
 from gradcheck_cli.report.diff import (DEFAULT, VERBOSE, describe_array, describe_shape,
                                        output_diff)
 from gradcheck_cli.report.formats.plain import diff_lines
-from gradcheck_cli.tolerance import Tolerance
 
-TOL = Tolerance(1e-5, 1e-8)
-
-
-def judged(got, expected, numerical=None):
-    """The grader's per-element errors of one output, as a report receives them."""
-    numerical = expected if numerical is None else numerical
-    [cmp] = compare_outputs((np.asarray(got),), (np.asarray(expected, dtype=float),),
-                            (np.asarray(numerical, dtype=float),), TOL)
-    return cmp.errors
+from .conftest import judged
 
 
 @pytest.mark.parametrize("shape, words", [

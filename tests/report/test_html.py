@@ -13,10 +13,9 @@ from gradcheck_cli.report.formats import RenderOptions, plain
 from gradcheck_cli.report.formats.html import write_html
 from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
 
-from .conftest import CASES
+from .conftest import CASES, TOL, judged
 
 ROOT = Path(__file__).resolve().parents[2]
-TOL = (1e-5, 1e-8)
 
 
 def _html(reports, **options) -> str:
@@ -34,7 +33,9 @@ def _report(message: str = "dx: 1 of 4 differ") -> Report:
                       expected=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
                       numerical=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
                       got=(np.array([[14.0, 24.0], [32.0, 46.0]]), big_got),
-                      output_names=("dx", "dy"), tolerance=TOL, message=message)
+                      output_names=("dx", "dy"), tolerance=(TOL.rtol, TOL.atol),
+                      message=message)
+    case.errors = tuple(judged(g, e) for g, e in zip(case.got, case.expected))
     ex = ExerciseResult("pair", "grad_pair", "A pair", "failed", 0.0, 1.0, cases=[case],
                         diagnoses=[Diagnosis("scaled", "Your dx is 2 × the gradient of x.",
                                              "Look for a term counted twice.")])

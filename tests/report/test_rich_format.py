@@ -7,22 +7,12 @@ import io
 import numpy as np
 from rich.console import Console
 
-from gradcheck_cli.grading.compare import compare_outputs
 from gradcheck_cli.report.diff import output_diff
 from gradcheck_cli.report.formats import RenderOptions
 from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
 from gradcheck_cli.report.formats.rich import grid_table, heat_text, render
-from gradcheck_cli.tolerance import Tolerance
 
-TOL = (1e-5, 1e-8)
-
-
-def judged(got, expected, numerical=None):
-    """The grader's per-element errors of one output, as a report receives them."""
-    numerical = expected if numerical is None else numerical
-    [cmp] = compare_outputs((np.asarray(got),), (np.asarray(expected, dtype=float),),
-                            (np.asarray(numerical, dtype=float),), Tolerance(*TOL))
-    return cmp.errors
+from .conftest import TOL, judged
 
 
 def _report() -> Report:
@@ -34,7 +24,8 @@ def _report() -> Report:
                       expected=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
                       numerical=(np.array([[14.0, 20.0], [32.0, 46.0]]), big_expected),
                       got=(np.array([[14.0, 24.0], [32.0, 46.0]]), big_got),
-                      output_names=("dx", "dy"), tolerance=TOL, message="dx: 1 of 4 differ")
+                      output_names=("dx", "dy"), tolerance=(TOL.rtol, TOL.atol),
+                      message="dx: 1 of 4 differ")
     case.errors = tuple(judged(g, e) for g, e in zip(case.got, case.expected))
     ex = ExerciseResult("pair", "grad_pair", "A pair", "failed", 0.0, 1.0, cases=[case],
                         diagnoses=[Diagnosis("scaled", "Your dx is 2 × the gradient of x.",
