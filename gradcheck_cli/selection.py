@@ -5,9 +5,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .spec import Exercise
 
 
 @dataclass(frozen=True)
@@ -20,16 +23,15 @@ class Selection:
     path: Path | None = None
     names: tuple[str, ...] = ()
 
-    def load(self) -> list:
+    def load(self) -> list[Exercise]:
         """The selected exercises, loaded."""
         return select_exercises(self.path, self.names or None)
 
 
-def select_exercises(path: Path | None, names: Sequence[str] | None, *,
-                     check: bool = False) -> list:
+def select_exercises(path: Path | None, names: Sequence[str] | None) -> list[Exercise]:
     """The exercises at ``path`` (default: the shipped catalog) named or grouped in ``names``.
 
-    The load-time checks (``check``) are ``gradcheck validate``'s job; grading still refuses a
+    Checking that an exercise works is ``gradcheck validate``'s job; grading still refuses a
     case whose engine and finite-difference gradients disagree.
     """
     from .spec import default_catalog_dir, load_exercises
@@ -38,10 +40,10 @@ def select_exercises(path: Path | None, names: Sequence[str] | None, *,
     if path is not None and not source.exists():
         raise UsageError(f"--exercises {path}: no such file or folder",
                          hint="pass a .yaml spec file or a folder of them")
-    named = _load_by_file_name(source, names, check) if names else None
+    named = _load_by_file_name(source, names) if names else None
     if named is not None:
         return named
-    exercises = load_exercises([source], check=check)
+    exercises = load_exercises([source])
     if not exercises:
         raise UsageError(f"no exercises found in {source}",
                          hint="a folder of exercises holds .yaml spec files")
@@ -61,7 +63,7 @@ def select_exercises(path: Path | None, names: Sequence[str] | None, *,
     return chosen
 
 
-def _load_by_file_name(folder: Path, names: Sequence[str], check: bool) -> list | None:
+def _load_by_file_name(folder: Path, names: Sequence[str]) -> list[Exercise] | None:
     """Just the named exercises when each has its own NAME.yaml (the catalog's convention).
 
     Loading a whole catalog to pick four exercises is most of a run's start-up; None means
@@ -76,15 +78,15 @@ def _load_by_file_name(folder: Path, names: Sequence[str], check: bool) -> list 
         file = folder / f"{name}.yaml"
         if not file.is_file():
             return None
-        exercise = load_exercise(file, check=check)
+        exercise = load_exercise(file)
         if exercise.name != name:
             return None
         chosen.append(exercise)
     return chosen
 
 
-def _groups(exercise) -> set[str]:
-    groups = set(getattr(exercise, "tags", ()) or ())
-    if getattr(exercise, "group", None):
+def _groups(exercise: Exercise) -> set[str]:
+    groups = set(exercise.tags)
+    if exercise.group:
         groups.add(exercise.group)
     return groups

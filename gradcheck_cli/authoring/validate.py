@@ -39,7 +39,7 @@ def validate_paths(paths: Sequence[str | Path], *, solution: str | Path | None =
     by_name: dict[str, Exercise] = {}
     for path in _unique(files):
         try:
-            exercise = load_exercise(path, check=False)
+            exercise = load_exercise(path)
         except GradcheckError as exc:
             result.problems.append(Problem.from_error(exc, str(path)))
             continue

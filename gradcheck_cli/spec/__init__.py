@@ -39,16 +39,15 @@ An exercise file, with every feature (``gradcheck schema`` prints the full JSON 
         hint: dL/dx = dz @ y.T
 
 A shape entry is a size (``3``), an inline range (``"5..8"``, drawn per case) or a name from
-``dims``. Loading checks everything once: it draws the cases for seed 0, evaluates the forward
-and its gradient, checks literal dz shapes, and makes sure each mistake is computable and
-differs from the right answer somewhere.
+``dims``. Loading checks the file against the schema and the formulas against the inputs;
+``gradcheck validate`` (``authoring``) goes on to draw and evaluate the cases for several seeds.
 """
 
 from .cases import MAX_CASE_ELEMENTS, Case, CaseSpec
 from .catalog import default_catalog_dir, load_exercise, load_exercises, spec_files
 from .distributions import DISTRIBUTIONS, Distribution
 from ..tolerance import Tolerance
-from .exercise import Exercise, Kinks, Mistake, build_exercise, check_exercise
+from .exercise import Exercise, Kinks, Mistake, build_exercise
 from .expression import Expression, parse_expression, parse_signature
 from .schema import (DEFAULT_ATOL, DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RTOL, schema_document,
                      spec_schema, validate)
@@ -57,7 +56,7 @@ from .yamlload import parse_yaml, read_yaml
 __all__ = [
     "Case", "CaseSpec", "DEFAULT_ATOL", "DEFAULT_FORBIDDEN_IMPORTS", "DEFAULT_RTOL",
     "DISTRIBUTIONS", "Distribution", "Exercise", "Expression", "Kinks", "MAX_CASE_ELEMENTS",
-    "Mistake", "Tolerance", "build_exercise", "check_exercise", "default_catalog_dir",
+    "Mistake", "Tolerance", "build_exercise", "default_catalog_dir",
     "load_exercise", "load_exercises", "parse_expression", "parse_signature", "parse_yaml",
     "read_yaml", "schema_document", "spec_schema", "spec_files", "validate",
 ]

@@ -44,18 +44,16 @@ def spec_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
     return files
 
 
-def load_exercise(path: str | Path, *, check: bool = True) -> Exercise:
+def load_exercise(path: str | Path) -> Exercise:
     """Read, validate and build one exercise file."""
-    file = str(path)
-    return build_exercise(read_yaml(path), file, check=check)
+    return build_exercise(read_yaml(path), str(path))
 
 
-def load_exercises(paths: Iterable[str | Path] | str | Path, *,
-                   check: bool = True) -> list[Exercise]:
+def load_exercises(paths: Iterable[str | Path] | str | Path) -> list[Exercise]:
     """Every exercise in ``paths`` (files or folders), sorted by name; names must be unique."""
     exercises: dict[str, Exercise] = {}
     for path in spec_files(paths):
-        exercise = load_exercise(path, check=check)
+        exercise = load_exercise(path)
         if exercise.name in exercises:
             first = exercises[exercise.name]
             if Path(first.source_file or "").resolve() == path.resolve():

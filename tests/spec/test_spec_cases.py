@@ -164,28 +164,31 @@ def test_kinks_keep_random_inputs_away_but_leave_literals():
 
 def test_forward_output_counts_toward_the_limit():
     # Each input is small, but broadcasting makes the output 1000 x 1001.
-    with pytest.raises(SpecError) as info:
-        exercise("""
+    ex = exercise("""
         cases:
           - name: outer
             inputs: {x: {shape: [1000, 1]}, y: {shape: [1, 1001]}}
         """)
+    with pytest.raises(SpecError) as info:
+        ex.generate_cases(0)
     assert f"{MAX_CASE_ELEMENTS:,}" in info.value.message and info.value.line == 7
 
 
 def test_forward_that_fails_on_the_shapes():
-    with pytest.raises(SpecError) as info:
-        exercise("""
+    ex = exercise("""
         cases:
           - name: mismatch
             inputs: {x: {shape: [3]}, y: {shape: [4]}}
         """)
+    with pytest.raises(SpecError) as info:
+        ex.generate_cases(0)
     assert "forward fails" in info.value.message and info.value.line == 7
 
 
 def test_forward_that_gives_nan():
+    ex = exercise("cases:\n  - inputs: {x: [-1, 2], y: [1, 1]}\n", forward="log(x) * y")
     with pytest.raises(SpecError, match="NaN or Inf"):
-        exercise("cases:\n  - inputs: {x: [-1, 2], y: [1, 1]}\n", forward="log(x) * y")
+        ex.generate_cases(0)
 
 
 def test_seed_must_be_natural():
