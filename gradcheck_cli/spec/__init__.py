@@ -43,14 +43,14 @@ A shape entry is a size (``3``), an inline range (``"5..8"``, drawn per case) or
 ``gradcheck validate`` (``authoring``) goes on to draw and evaluate the cases for several seeds.
 """
 
+from ..tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance
 from .cases import MAX_CASE_ELEMENTS, Case, CaseSpec
 from .catalog import default_catalog_dir, load_exercise, load_exercises, spec_files
 from .distributions import DISTRIBUTIONS, Distribution
-from ..tolerance import Tolerance
 from .exercise import Exercise, Kinks, Mistake, build_exercise
 from .expression import Expression, parse_expression, parse_signature
-from .schema import (DEFAULT_ATOL, DEFAULT_FORBIDDEN_IMPORTS, DEFAULT_RTOL, schema_document,
-                     spec_schema, validate)
+from .schema import DEFAULT_FORBIDDEN_IMPORTS, schema_document, spec_schema
+from .validator import validate
 from .yamlload import parse_yaml, read_yaml
 
 __all__ = [

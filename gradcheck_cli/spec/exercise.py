@@ -21,7 +21,8 @@ from .cases import (MAX_CASE_ELEMENTS, Case, CaseSpec, LiteralInput, RandomInput
                     distinct_assignment, generate)
 from .distributions import DISTRIBUTIONS
 from .expression import Expression, parse_expression, parse_signature
-from .schema import default_of, suggest, validate
+from .schema import default_of
+from .validator import suggest, validate
 from .yamlload import YMap, YSeq
 
 

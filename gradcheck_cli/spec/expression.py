@@ -14,7 +14,7 @@ import ast
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import SpecError
-from .schema import suggest
+from .validator import suggest
 
 MAX_SOURCE_CHARS = 1000
 MAX_NODES = 400

@@ -11,7 +11,7 @@ import pytest
 from gradcheck_cli.errors import SpecError
 from gradcheck_cli.spec import (DEFAULT_ATOL, DEFAULT_RTOL, DISTRIBUTIONS, build_exercise,
                                 parse_yaml, schema_document, spec_schema, validate)
-from gradcheck_cli.spec.schema import _Validator
+from gradcheck_cli.spec.validator import _Validator
 
 
 def walk(node, path=()):
