@@ -60,7 +60,8 @@ def check_file(path: str | Path, forward: str, backward: str,
     if not path.is_file():
         raise UsageError(f"file not found: {path}",
                          hint="pass the Python file that defines your forward and backward")
-    sandbox = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb)
+    sandbox = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
+                             deadline=options.deadline)
     with Worker(str(path), sandbox) as worker:
         session = Session(worker, forward, backward, arrays, wrt, options, rng)
         results = session.run()

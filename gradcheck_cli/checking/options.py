@@ -23,4 +23,5 @@ class CheckOptions:
     atol: float = DEFAULT_ATOL
     timeout: float = 10.0
     memory_mb: int = 1024
+    deadline: float = 3600.0         # all the calls of a check: two per checked number
     max_elements: int = MAX_CHECK_ELEMENTS

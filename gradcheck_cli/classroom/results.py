@@ -80,7 +80,8 @@ def exercise_info(exercise) -> ExerciseInfo:
 def grading_options(options, show_hidden: bool) -> dict:
     """The options that change a result: shards must agree on them."""
     return {"timeout_s": getattr(options, "timeout", None),
-            "memory_mb": getattr(options, "memory_mb", None), "show_hidden": bool(show_hidden)}
+            "memory_mb": getattr(options, "memory_mb", None),
+            "deadline_s": getattr(options, "deadline", None), "show_hidden": bool(show_hidden)}
 
 
 def from_graded(graded: Sequence, positions: Sequence[int], exercises: Sequence, seed: int, *,

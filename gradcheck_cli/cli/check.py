@@ -55,6 +55,10 @@ def check(
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,
     memory: int = MemoryOpt,
+    deadline: float = typer.Option(3600.0, "--deadline", min=0.01, max=86400 * 7,
+                                   metavar="SECONDS",
+                                   help="Seconds allowed for your code in all (the check calls "
+                                        "your forward twice per number)."),
     verbose: bool = VerboseOpt,
 ) -> None:
     from ..checking import CheckOptions, check_file, parse_input
@@ -62,7 +66,7 @@ def check(
     inputs = [parse_input(text) for text in [*(shapes or []), *input]]
     tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
     options = CheckOptions(seed=seed, style=style.value, timeout=timeout, memory_mb=memory,
-                           **tolerance)
+                           deadline=deadline, **tolerance)
     report = check_file(file, forward, backward, inputs, wrt or None, options)
     emit([report], format, output, verbose=verbose, show_hidden=True)
     raise typer.Exit(0 if report.passed else 1)

@@ -8,9 +8,9 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .options import (ExerciseOpt, ExercisesPathOpt, FormatOpt, HtmlOpt, MemoryOpt, NamesOpt,
-                      OutputFormat, OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt,
-                      choose_seed, emit)
+from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, HtmlOpt,
+                      MemoryOpt, NamesOpt, OutputFormat, OutputOpt, SeedOpt, ShowHiddenOpt,
+                      TimeoutOpt, VerboseOpt, choose_seed, emit)
 
 HELP = "\n\n".join([
     "Grade many submissions in parallel, with the same seed and cases for every learner.",
@@ -49,6 +49,7 @@ def grade(
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,
     memory: int = MemoryOpt,
+    deadline: float = DeadlineOpt,
     seed: Optional[int] = SeedOpt,
     verbose: bool = VerboseOpt,
     show_hidden: bool = ShowHiddenOpt,
@@ -75,7 +76,8 @@ def grade(
                          f"{len(found)} were given",
                          hint="run `gradcheck run SUBMISSION.py --format gradescope` per "
                               "submission, or use --json-dir for a batch")
-    options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory)
+    options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,
+                         deadline=deadline)
     jobs = jobs or batch.default_jobs()
     size = len(select(found, part or WHOLE))
     try:

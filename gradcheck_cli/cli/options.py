@@ -25,7 +25,10 @@ OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE",
 TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, max=86400, metavar="SECONDS",
                           help="Seconds allowed per call of a learner's function.")
 MemoryOpt = typer.Option(1024, "--memory", min=16, max=1048576, metavar="MB",
-                         help="Memory limit of the learner's process, in MB.")
+                         help="Memory limit of the learner's processes together, in MB.")
+DeadlineOpt = typer.Option(120.0, "--deadline", min=0.01, max=86400 * 7, metavar="SECONDS",
+                           help="Seconds allowed for one submission's code in all (its import "
+                                "and every call); calls past it are not made.")
 SeedOpt = typer.Option(None, "--seed", min=0,
                        help="Seed of the random cases (default: a new one, printed).")
 VerboseOpt = typer.Option(False, "--verbose", "-v",

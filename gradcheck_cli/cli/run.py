@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .options import (ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
+from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
                       OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed, emit)
 
 
@@ -20,6 +20,7 @@ def run(
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,
     memory: int = MemoryOpt,
+    deadline: float = DeadlineOpt,
     seed: Optional[int] = SeedOpt,
     verbose: bool = VerboseOpt,
     show_hidden: bool = ShowHiddenOpt,
@@ -28,7 +29,8 @@ def run(
     from ..grading.runner import RunOptions, run_submission
     from ..selection import Selection
 
-    options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory)
+    options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,
+                         deadline=deadline)
     report = run_submission(submission, Selection(exercises, tuple(exercise or ())), options)
     emit([report], format, output, verbose=verbose, show_hidden=show_hidden)
     raise typer.Exit(0 if report.passed else 1)

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..errors import SpecError, UsageError
 from ..report.model import CaseResult, ExerciseResult, Report
+from ..sandbox.options import DEFAULT_DEADLINE
 from ..spec import Case, Exercise
 from ..tolerance import Tolerance
 from .alternatives import FD_STEP, Alternatives
@@ -30,6 +31,7 @@ class RunOptions:
     seed: int = 0
     timeout: float = 10.0
     memory_mb: int = 1024
+    deadline: float = DEFAULT_DEADLINE
     show_hidden: bool = False
     forbidden_imports: tuple[str, ...] | None = None
     fork_server: ForkServer | None = None    # if running, workers are forked from it
@@ -139,7 +141,7 @@ def _sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> Sandbox
     from ..sandbox import SandboxOptions
 
     return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                          forbidden_imports=forbidden)
+                          forbidden_imports=forbidden, deadline=options.deadline)
 
 
 def grade_prepared(path: str | Path, prepared: Prepared, options: RunOptions) -> Report:
@@ -240,7 +242,8 @@ def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Toler
                 options: RunOptions) -> CaseResult:
     case, ref = prepared.case, prepared.reference
     call_args = [(name, case.inputs[name]) for name in ex.params] + [(ex.dz_name, case.dz)]
-    outcome = worker.call(ex.function, call_args, n_results=len(ex.wrt))
+    outcome = worker.call(ex.function, call_args, n_results=len(ex.wrt),
+                          expect=[e.shape for e in ref.expected])
     cr = CaseResult(name=case.name, hidden=case.hidden, status="passed",
                     size=int(sum(e.size for e in ref.expected)), inputs=dict(case.inputs),
                     dz=case.dz, dz_name=ex.dz_name, expected=ref.expected, numerical=ref.numerical,

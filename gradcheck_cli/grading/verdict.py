@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 # The case status of a call that gave no values, by worker status; any other is an error.
 _CALL_STATUSES = {"timeout": "timeout", "missing": "missing"}
+# Failed calls that are wrong answers all the same: a result far too large for the sandbox to
+# keep has the wrong shape.
+_WRONG_ANSWERS = {"shape_mismatch"}
 # The diagnosis of a failed call whose worker named none.
 _CALL_DIAGNOSES = {"error": "exception", "missing": "missing_function"}
 
@@ -31,7 +34,9 @@ def failure_of(outcome: CallResult, function: str, *, signature: str = "",
 
 
 def call_status(outcome: CallResult) -> str:
-    """The case status of a call that gave no values: timeout, missing, or error."""
+    """The case status of a call that gave no values: timeout, missing, failed or error."""
+    if outcome.diagnosis in _WRONG_ANSWERS:
+        return "failed"
     return _CALL_STATUSES.get(outcome.status, "error")
 
 

@@ -17,6 +17,10 @@ from .inside import wire
 READ_CHUNK = 1 << 20
 # Most bytes one drain reads: a process the learner left running may never stop printing.
 DRAIN_BUDGET = 16 * READ_CHUNK
+# A reply header of ours is a few kilobytes; the payload of a frame nobody waits for (a forged
+# one, written while a request goes out) is refused past this size before it is allocated.
+MAX_REPLY_HEADER = 1 << 20
+UNSOLICITED_PAYLOAD = 1 << 20
 
 
 class Closed(Exception):
@@ -63,7 +67,8 @@ class Pipes:
         self._selector.register(response_fd, selectors.EVENT_READ)
         self._selector.register(output_fd, selectors.EVENT_READ)
         self._output_open = True
-        self._reader = wire.FrameReader(max_payload)
+        self.max_payload = max_payload
+        self._reader = wire.FrameReader(UNSOLICITED_PAYLOAD, MAX_REPLY_HEADER)
         self._frame: tuple[bytes, bytearray] | None = None
         self._closed = False
 
@@ -86,11 +91,19 @@ class Pipes:
         finally:
             self._selector.unregister(self.request_fd)
 
-    def receive(self, deadline: float) -> tuple[dict, list]:
-        """Wait for one reply frame, then collect the output written before it."""
-        while self._frame is None:
-            for key, _ in self._wait(deadline):
-                self._on_readable(key.fd)
+    def receive(self, deadline: float, max_payload: int | None = None) -> tuple[dict, list]:
+        """Wait for one reply frame, then collect the output written before it.
+
+        A payload over ``max_payload`` bytes (default: the pipes' own limit) is never read:
+        ``wire.Oversized`` carries the header, and the pipe is then unusable.
+        """
+        self._reader.max_payload = self.max_payload if max_payload is None else max_payload
+        try:
+            while self._frame is None:
+                for key, _ in self._wait(deadline):
+                    self._on_readable(key.fd)
+        finally:
+            self._reader.max_payload = UNSOLICITED_PAYLOAD
         frame, self._frame = self._frame, None
         self.drain_output()
         return wire.decode(*frame, copy=False)

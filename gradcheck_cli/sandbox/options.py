@@ -19,6 +19,10 @@ DEFAULT_FORBIDDEN_IMPORTS = (
 # Refused whatever the exercise says: the grader's own engine knows every answer.
 ALWAYS_FORBIDDEN_IMPORTS = ("gradcheck_cli",)
 
+# Seconds of a submission's code, all calls together: room for dozens of exercises of honest
+# code, and a bound on a file whose every call crashes after a slow import.
+DEFAULT_DEADLINE = 120.0
+
 
 @dataclass(frozen=True)
 class SandboxOptions:
@@ -29,8 +33,10 @@ class SandboxOptions:
     learner's code may allocate on top of the worker's own interpreter and NumPy.
     ``capture_limit`` caps the bytes of printed output kept per call (and for the import).
     ``process_limit`` is how many processes (and threads) the learner's code may start, where
-    the system enforces it (see ``inside/confine.limit_processes``). Plain values only: a
-    fork server, if any, is handed to ``Worker`` beside these options.
+    the system enforces it (see ``inside/confine.limit_processes``). ``deadline`` is the
+    wall-clock seconds the grader waits on the submission's code in all (its import and every
+    call, restarts included): a bound on what one submission costs, whatever it does. Plain
+    values only: a fork server, if any, is handed to ``Worker`` beside these options.
     """
 
     timeout: float = 10.0
@@ -40,11 +46,14 @@ class SandboxOptions:
     import_timeout: float | None = None
     startup_timeout: float = 60.0
     process_limit: int = 64
+    deadline: float = DEFAULT_DEADLINE
 
     def __post_init__(self):
         object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))
         _require(self.timeout > 0, f"the timeout must be a positive number of seconds, "
                                    f"not {self.timeout}", "--timeout")
+        _require(self.deadline > 0, f"the deadline must be a positive number of seconds, "
+                                    f"not {self.deadline}", "--deadline")
         _require(self.memory_mb >= 16, f"the memory limit must be at least 16 MB, "
                                        f"not {self.memory_mb}", "--memory")
         _require(self.process_limit >= 1, f"the process limit must be at least 1, "

@@ -60,6 +60,10 @@ class WorkerProcess:
         """How the process ended, like ``Popen.returncode``, or None if it is still running."""
         raise NotImplementedError
 
+    def memory_exceeded(self) -> bool:
+        """Whether the kernel killed one of the learner's processes for the memory budget."""
+        return False
+
     def end(self) -> None:
         """Kill the worker and all its descendants, keep their last output, free everything."""
         if self._ended:
@@ -119,7 +123,7 @@ def open_pipes(options: SandboxOptions) -> tuple[Pipes, tuple[int, int, int]]:
 def send_init(process: WorkerProcess, path: str, options: SandboxOptions) -> WorkerProcess:
     """Tell a new worker which submission to import and under which limits."""
     init = {"op": "init", "path": path, "timeout": options.timeout,
-            "import_timeout": options.effective_import_timeout,
+            "import_timeout": options.effective_import_timeout, "deadline": options.deadline,
             "memory_mb": options.memory_mb, "process_limit": options.process_limit,
             "forbidden_imports": list(options.refused_imports)}
     try:

@@ -12,7 +12,7 @@ STATUSES = ("ok", "error", "timeout", "crashed", "memory_limit", "missing")
 
 # Why a call did not produce values; ids from the diagnosis table of the contracts.
 CALL_DIAGNOSES = ("exception", "wrong_type", "timeout", "memory_limit", "crashed",
-                  "missing_function", "import_error")
+                  "missing_function", "import_error", "protocol_violation", "shape_mismatch")
 
 
 class _FrameBase(TypedDict):
@@ -58,7 +58,7 @@ class ImportFailure:
     """Why the submission could not be imported; every call then fails with this cause.
 
     ``kind`` is one of syntax_error, exception, forbidden_import, exit, memory_limit,
-    crashed, timeout.
+    crashed, timeout, protocol_violation.
     """
 
     message: str

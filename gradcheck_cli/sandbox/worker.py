@@ -14,25 +14,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-import numpy as np
-
 from ..errors import UsageError
+from . import protocol
 from .channel import Closed, TimedOut
 from .inside import wire
 from .options import SandboxOptions
 from .process import SandboxError, WorkerProcess, describe_exit, launch
-from .results import STATUSES, CallResult, Frame, ImportFailure
+from .protocol import ProtocolViolation
+from .replies import Naming, arguments, oversized, reply_budget
+from .results import CallResult, ImportFailure
 
 if TYPE_CHECKING:
     from .forkserver import ForkServer
 
-_CPU_LIMIT = -getattr(signal, "SIGXCPU", 24)       # the backstop fired: a timeout, really
-_IMPORT_HINTS = {
-    "timeout": "Look for an endless loop or a long computation at the top level of the file; "
-               "put script code under `if __name__ == \"__main__\":`.",
-    "crashed": "Something at the top level of the file ended the process (os._exit, a signal, "
-               "a native crash); put script code under `if __name__ == \"__main__\":`.",
-}
+# The CPU-time backstop fired (SIGXCPU at the soft limit, SIGKILL at the hard one): a timeout.
+_CPU_LIMIT = -getattr(signal, "SIGXCPU", 24)
 
 
 class Worker:
@@ -44,6 +40,10 @@ class Worker:
     memory, the next call gets a fresh process that imports the submission again. With a
     running ``fork_server``, each process is forked from it instead of spawned: the same
     worker, sooner.
+
+    Besides each call's timeout, the submission has a deadline (``options.deadline``): the
+    seconds the grader waits on its code in all, import and restarts included. Once it is
+    used up, the remaining calls are not made and come back as timeouts.
     """
 
     def __init__(self, path: str | Path, options: SandboxOptions | None = None, *,
@@ -56,7 +56,10 @@ class Worker:
             raise UsageError(f"submission file not found: {path}",
                              hint="pass the path of a Python file that defines the functions")
         self._abs_path = str(file.resolve())
+        self._naming = Naming(self.path, self._abs_path)
         self.restarts = 0
+        self.waited = 0.0                    # seconds spent waiting on the learner's code
+        self._seq = 0                        # numbers the requests; a reply echoes it
         self._process: WorkerProcess | None = None
         self._finalizer: weakref.finalize | None = None
         self._imported = False
@@ -138,23 +141,26 @@ class Worker:
                 "uid": confinement.get("uid"), "user": confinement.get("user"),
                 "forbidden_imports": list(opts.refused_imports),
                 "capture_limit": opts.capture_limit, "limits": list(self._limits),
+                "deadline_s": opts.deadline,
                 "restarts": self.restarts}
 
     # -- calls
 
-    def call(self, function: str, args: Mapping[str, Any] | Iterable, n_results: int = 1
-             ) -> CallResult:
+    def call(self, function: str, args: Mapping[str, Any] | Iterable, n_results: int = 1,
+             expect: Iterable | None = None) -> CallResult:
         """Call a learner function on fresh copies of ``args``; never raises for its mistakes.
 
         ``args`` are positional, in signature order: ``(name, array)`` pairs, a mapping, or
         bare arrays. A function expected to return several gradients gets ``n_results > 1``.
         This is also the simple style of a backward function, ``grad_f(*args, dz)``: pass dz
-        as the last argument.
+        as the last argument. ``expect``, the shapes of the expected results, bounds what is
+        read of the reply: one far larger is a ``shape_mismatch`` and is not kept.
         """
-        names, arrays = _arguments(args)
+        names, arrays = arguments(args)
         header = {"op": "call", "function": function, "names": names,
                   "n_results": int(n_results)}
-        return self._request(function, (function,), header, names, arrays, int(n_results))
+        return self._request(function, (function,), header, names, arrays, int(n_results),
+                             expect)
 
     def call_pair(self, forward: str, backward: str | None,
                   args: Mapping[str, Any] | Iterable, dz,
@@ -168,12 +174,12 @@ class Worker:
         ``mutated`` may name ``dz`` as well as the arguments. With ``backward=None`` only the
         forward runs and ``values`` is ``(out,)`` (the output's shape is what dz must have).
         """
-        names, arrays = _arguments(args)
+        names, arrays = arguments(args)
         if backward is None:
             header = {"op": "call_pair", "forward": forward, "backward": None, "names": names,
                       "n_results": 0}
             return self._request(forward, (forward,), header, names, arrays, 1)
-        dz_name, dz_array = _arguments([("dz", dz)])
+        dz_name, dz_array = arguments([("dz", dz)])
         n_results = -1 if n_grads is None else int(n_grads)
         header = {"op": "call_pair", "forward": forward, "backward": backward,
                   "names": names + dz_name, "n_results": n_results}
@@ -184,7 +190,7 @@ class Worker:
     # -- internals
 
     def _request(self, label: str, functions: tuple[str, ...], header: dict, names: list[str],
-                 arrays: list, n_values: int | None) -> CallResult:
+                 arrays: list, n_values: int | None, expect=None) -> CallResult:
         """Send one call request and turn whatever happens into a CallResult."""
         if self._closed:
             raise RuntimeError("this Worker is closed")
@@ -196,27 +202,65 @@ class Worker:
             if function not in self._functions:
                 return CallResult("missing", diagnosis="missing_function",
                                   message=f"{function} is not defined in {self.path}")
+        if self._allowance(self.options.timeout)[0] <= 0:
+            return self._past_deadline(label)
         process = self._process
         if process is None:
             failure = self._relaunch()
+            if failure is not None and self._allowance(self.options.timeout)[0] <= 0:
+                return self._past_deadline(label)
             if failure is not None:
                 return CallResult("error", diagnosis="import_error", message=failure.message,
                                   frames=failure.frames, stdout=failure.stdout)
             process = self._process
-        request = wire.encode_parts(header, arrays)
+        wait, by_deadline = self._allowance(self.options.timeout)
+        if wait <= 0:
+            return self._past_deadline(label)
+        self._seq += 1
+        request = wire.encode_parts({**header, "seq": self._seq}, arrays)
+        budget = reply_budget(arrays, expect, process.pipes.max_payload)
         started = time.monotonic()
         try:
-            process.pipes.send(request, started + self.options.timeout)
-            reply, values = process.pipes.receive(started + self.options.timeout)
+            process.pipes.send(request, started + wait)
+            reply, values = process.pipes.receive(started + wait, budget)
         except TimedOut:
             self._discard()
+            limit = (f"{label} did not return before the submission's deadline of "
+                     f"{self.options.deadline:g} s" if by_deadline else
+                     f"{label} did not return within {self.options.timeout:g} s")
             return CallResult("timeout", diagnosis="timeout", stdout=process.capture.take(),
-                              message=f"{label} did not return within "
-                                      f"{self.options.timeout:g} s",
-                              duration_s=time.monotonic() - started)
+                              message=limit, duration_s=self._waited_since(started))
+        except wire.Oversized as exc:
+            self._discard()
+            try:
+                return oversized(label, exc, expect, self._seq, process.capture.take(),
+                                 self._waited_since(started))
+            except ProtocolViolation as violation:
+                return self._violation(label, process, violation)
         except (Closed, wire.WireError) as exc:
+            self._waited_since(started)
             return self._died_during(label, process, started, exc)
-        return self._result(reply, values, names, n_values, process.capture.take())
+        self._waited_since(started)
+        try:
+            protocol.result(reply, values, names, n_values, self._seq)
+        except ProtocolViolation as exc:
+            return self._violation(label, process, exc)
+        return self._result(label, reply, values, process)
+
+    def _past_deadline(self, label: str) -> CallResult:
+        return CallResult("timeout", diagnosis="timeout",
+                          message=f"{label} was not called: the submission used up its "
+                                  f"deadline of {self.options.deadline:g} s")
+
+    def _allowance(self, limit: float) -> tuple[float, bool]:
+        """Seconds the next wait may last, and whether the deadline (not ``limit``) sets it."""
+        remaining = self.options.deadline - self.waited
+        return (remaining, True) if remaining < limit else (limit, False)
+
+    def _waited_since(self, started: float) -> float:
+        elapsed = time.monotonic() - started
+        self.waited += elapsed
+        return elapsed
 
     def _launch(self) -> WorkerProcess:
         process = launch(self._abs_path, self.options, self.fork_server)
@@ -245,57 +289,54 @@ class Worker:
 
     def _await_ready(self, process: WorkerProcess):
         """Wait for the worker's import; (functions, failure or None, import output)."""
-        opts = self.options
+        opts, naming = self.options, self._naming
         try:
             started, _ = process.pipes.receive(time.monotonic() + opts.startup_timeout)
-        except (Closed, TimedOut, wire.WireError) as exc:
+            self._limits, self._confinement = protocol.started(started)
+        except (Closed, TimedOut, wire.WireError, ProtocolViolation) as exc:
             status = process.exit_status()
             self._discard()
             raise SandboxError(f"the worker process did not start ({describe_exit(status)}, "
-                               f"{type(exc).__name__}); it printed:\n"
+                               f"{type(exc).__name__}: {exc}); it printed:\n"
                                f"{process.capture.take()}") from None
-        self._limits = [str(x) for x in started.get("limits", ())]
-        self._confinement = dict(started.get("confinement") or {})
+        wait, by_deadline = self._allowance(opts.effective_import_timeout)
+        begun = time.monotonic()
         try:
-            ready, _ = process.pipes.receive(time.monotonic() + opts.effective_import_timeout)
+            ready, _ = process.pipes.receive(begun + max(wait, 0.0))
+            functions, raw = protocol.ready(ready)
         except TimedOut:
+            self._waited_since(begun)
             self._discard()
-            return {}, self._worker_failure(
-                "timeout", f"importing the submission took longer than "
-                           f"{opts.effective_import_timeout:g} s", process), ""
-        except (Closed, wire.WireError):
+            summary = (f"importing the submission did not end before its deadline of "
+                       f"{opts.deadline:g} s" if by_deadline else
+                       f"importing the submission took longer than "
+                       f"{opts.effective_import_timeout:g} s")
+            return {}, naming.worker_failure("timeout", summary, process.capture.take()), ""
+        except (wire.WireError, ProtocolViolation) as exc:
+            self._waited_since(begun)
+            self._discard()
+            return {}, naming.worker_failure(
+                "protocol_violation", f"the worker sent a malformed message while importing "
+                                      f"the submission ({exc})", process.capture.take()), ""
+        except Closed:
+            self._waited_since(begun)
             status = process.exit_status()
             self._discard()
             if status == _CPU_LIMIT:
-                return {}, self._worker_failure(
-                    "timeout", "importing the submission used too much CPU time", process), ""
-            return {}, self._worker_failure(
-                "crashed", f"the worker process died while importing the submission "
-                           f"({describe_exit(status)})", process), ""
+                kind, summary = "timeout", "importing the submission used too much CPU time"
+            elif process.memory_exceeded():
+                kind, summary = "memory_limit", (f"importing the submission needed more than "
+                                                 f"{opts.memory_mb} MB of memory")
+            else:
+                kind, summary = "crashed", (f"the worker process died while importing the "
+                                            f"submission ({describe_exit(status)})")
+            return {}, naming.worker_failure(kind, summary, process.capture.take()), ""
+        self._waited_since(begun)
         stdout = process.capture.take()
-        raw = ready.get("import_error")
         if raw:
             self._discard()
-            return {}, self._import_failure(raw, stdout), stdout
-        functions = {str(k): (int(v) if isinstance(v, int) else None)
-                     for k, v in dict(ready.get("functions") or {}).items()}
+            return {}, naming.import_failure(raw, stdout), stdout
         return functions, None, stdout
-
-    def _worker_failure(self, kind: str, summary: str, process: WorkerProcess) -> ImportFailure:
-        return ImportFailure(f"{self.path}: {summary}", stdout=process.capture.take(),
-                             kind=kind, hint=_IMPORT_HINTS.get(kind))
-
-    def _import_failure(self, raw: dict, stdout: str) -> ImportFailure:
-        """The worker's description of a failed import, as a message naming file and line."""
-        frames = self._frames(raw.get("frames"))
-        summary = str(raw.get("summary") or "the submission could not be imported")
-        message = f"{self.path}:{frames[-1]['line']}: {summary}" if frames \
-            else f"{self.path}: {summary}"
-        if frames and frames[-1].get("source"):
-            message += _source_excerpt(frames[-1])
-        hint = raw.get("hint")
-        return ImportFailure(message, frames, stdout, kind=str(raw.get("kind") or "exception"),
-                             hint=str(hint) if hint else None)
 
     def _died_during(self, function: str, process: WorkerProcess, started: float,
                      exc: Exception) -> CallResult:
@@ -306,66 +347,44 @@ class Worker:
         if status == _CPU_LIMIT:
             return CallResult("timeout", diagnosis="timeout", stdout=stdout, duration_s=duration,
                               message=f"{function} used more CPU time than allowed")
-        cause = (f"the worker sent a malformed reply ({exc})" if isinstance(exc, wire.WireError)
-                 else f"the worker process died ({describe_exit(status)})")
+        if isinstance(exc, Closed) and process.memory_exceeded():
+            return CallResult("memory_limit", diagnosis="memory_limit", stdout=stdout,
+                              duration_s=duration,
+                              message=f"{function} and the processes it started needed more "
+                                      f"than {self.options.memory_mb} MB of memory together")
+        if isinstance(exc, wire.WireError):
+            return CallResult("crashed", diagnosis="protocol_violation", stdout=stdout,
+                              duration_s=duration,
+                              message=f"{function} crashed: the worker's reply broke the "
+                                      f"protocol ({exc})")
         return CallResult("crashed", diagnosis="crashed", stdout=stdout, duration_s=duration,
-                          message=f"{function} crashed: {cause}")
+                          message=f"{function} crashed: the worker process died "
+                                  f"({describe_exit(status)})")
 
-    def _result(self, header: dict, values: list, names: list[str], n_values: int | None,
-                stdout: str) -> CallResult:
-        status = header.get("status")
-        wrong_count = n_values is not None and len(values) != n_values
-        if status not in STATUSES or (status == "ok" and (wrong_count or not values)):
-            self._discard()
-            return CallResult("crashed", diagnosis="crashed", stdout=stdout,
-                              message="the worker sent a malformed reply")
+    def _violation(self, label: str, process: WorkerProcess,
+                   exc: ProtocolViolation) -> CallResult:
+        self._discard()
+        return CallResult("crashed", diagnosis="protocol_violation",
+                          stdout=process.capture.take(),
+                          message=f"{label} crashed: the worker's reply broke the protocol "
+                                  f"({exc})")
+
+    def _result(self, label: str, header: dict, values: list,
+                process: WorkerProcess) -> CallResult:
+        """A checked reply as a CallResult."""
+        status = header["status"]
+        stdout = process.capture.take()
         if status == "memory_limit":
             self._discard()                  # a fresh process for the next call
-        mutated = tuple(n for n in header.get("mutated") or () if n in names)
+        if status == "ok" and protocol.complex_result(values):
+            self._discard()                  # the worker sends no complex result: forged
+            return CallResult("error", diagnosis="wrong_type", stdout=stdout,
+                              duration_s=header["duration_s"],
+                              message=f"{label} returned complex numbers; a gradient of real "
+                                      "inputs is real (take no square root of a negative "
+                                      "number, or return .real deliberately)")
         return CallResult(
             status=status, values=tuple(values) if status == "ok" else (),
-            diagnosis=header.get("diagnosis"), message=str(header.get("message") or ""),
-            frames=self._frames(header.get("frames")), stdout=stdout, mutated=mutated,
-            duration_s=float(header.get("duration_s") or 0.0))
-
-    def _frames(self, raw) -> tuple[Frame, ...]:
-        """Frames as plain dicts, naming the submission the way the caller named it."""
-        frames = []
-        for f in raw or ():
-            file = str(f.get("file", ""))
-            frame: Frame = {"file": self.path if file == self._abs_path else file,
-                            "line": int(f.get("line") or 0),
-                            "function": str(f.get("function", "")),
-                            "source": str(f.get("source") or "")}
-            if f.get("column") is not None:
-                frame["column"] = int(f["column"])
-            frames.append(frame)
-        return tuple(frames)
-
-
-def _source_excerpt(frame: Frame) -> str:
-    """The offending line, indented, with a caret under the column when known."""
-    source = frame["source"].rstrip()
-    stripped = source.lstrip()
-    text = f"\n    {stripped}"
-    column = frame.get("column")
-    if column:
-        text += "\n    " + " " * max(column - 1 - (len(source) - len(stripped)), 0) + "^"
-    return text
-
-
-def _arguments(args) -> tuple[list[str], list[np.ndarray]]:
-    """Names and numeric arrays of the positional arguments of a call."""
-    items = list(args.items()) if isinstance(args, Mapping) else list(args)
-    names, arrays = [], []
-    for i, item in enumerate(items):
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
-            name, value = item
-        else:
-            name, value = f"arg{i}", item
-        arr = np.asarray(value)
-        if arr.dtype.kind not in wire.NUMERIC_KINDS:
-            raise TypeError(f"argument {name!r} is not numeric (dtype {arr.dtype})")
-        names.append(name)
-        arrays.append(arr)
-    return names, arrays
+            diagnosis=header["diagnosis"], message=header["message"],
+            frames=self._naming.frames(header["frames"]), stdout=stdout,
+            mutated=tuple(header["mutated"]), duration_s=float(header["duration_s"]))

@@ -41,11 +41,13 @@ def _wrong_type(f: Failure):
 
 @reported("timeout", specificity=96)
 def _timeout(f: Failure):
+    # The sandbox's message says which limit ran out: the call's, or the submission's deadline.
     limit = f" within {f.timeout:g} s" if f.timeout else " within the time limit"
-    return Diagnosis("timeout", f"{f.function} did not return{limit}.",
+    return Diagnosis("timeout", f"{f.message.rstrip('.')}." if f.message
+                     else f"{f.function} did not return{limit}.",
                      "Look for a loop that never ends, or vectorise with NumPy instead of "
                      "looping over every element (the hidden cases may be larger). "
-                     "--timeout sets the limit.")
+                     "--timeout sets the limit per call, --deadline for the whole file.")
 
 
 @reported("memory_limit", specificity=96)
@@ -62,6 +64,14 @@ def _crashed(f: Failure):
     return Diagnosis("crashed", f.message or f"The process running {f.function} died.",
                      "Something ended the process itself: os._exit, sys.exit in a thread, a "
                      "signal, or a crash in native code. Return a value instead.")
+
+
+@reported("protocol_violation", specificity=96)
+def _protocol_violation(f: Failure):
+    return Diagnosis("protocol_violation", f.message or f"The process running {f.function} "
+                     "sent the grader a malformed reply.",
+                     "Your code wrote to the grader's private channel (a file descriptor it did "
+                     "not open) or ended mid-reply; return your result instead.")
 
 
 @reported("mutated_input", specificity=5)

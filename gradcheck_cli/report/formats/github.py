@@ -12,18 +12,22 @@ appended to that file, which GitHub shows on the run's summary page.
 from __future__ import annotations
 
 import os
+import re
 
 from ..model import ExerciseResult, Report
+from ..neutral import inert
 from ..view import STATUS_EMOJI, STATUS_WORD
 from . import RenderOptions, register
 from .plain import exercise_detail
 
 MAX_MESSAGE_LINES = 40
+# Characters Markdown (GitHub's flavour) may read as markup; a backslash makes them literal.
+_MARKDOWN = re.compile(r"[\\`*_{}\[\]()#+!|~>]")
 
 
 def escape_data(text: str) -> str:
-    """A workflow command's message, escaped as GitHub's toolkit does."""
-    return str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message, inert and escaped as GitHub's toolkit does."""
+    return inert(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:
@@ -65,7 +69,7 @@ def summary_lines(report: Report) -> list[str]:
                      f"{ex.score:g}/{ex.max_score:g}")
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
     lines.append(f"Score {report.score:g}/{report.max_score:g} — {counts or 'nothing to grade'}")
-    return lines
+    return [inert(line) for line in lines]      # a submission's path is the learner's text
 
 
 def step_summary(report: Report) -> str:
@@ -95,9 +99,10 @@ def _message(ex: ExerciseResult, options: RenderOptions) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text safe inside one Markdown table cell."""
-    text = " ".join(str(text).split())
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    """Text safe inside one Markdown table cell: one line, no markup of the learner's
+    (links, images, emphasis, HTML) taking effect."""
+    text = " ".join(inert(text).split())
+    return _MARKDOWN.sub(r"\\\g<0>", text).replace("<", "&lt;")
 
 
 @register("github", "GitHub Actions annotations and job summary")

@@ -11,7 +11,8 @@ hard-coded. With ``--show-hidden`` every hidden case adds a score-less informati
 grades are published, and the instructor sees them at once.
 
 All text goes out with ``output_format: "text"``, so nothing a learner's code prints or raises
-is ever rendered as HTML or Markdown.
+is ever rendered as HTML or Markdown, and inert (``report.neutral``): no terminal escapes, no
+workflow commands.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import dataclasses
 import json
 
 from ..model import ExerciseResult, Report
+from ..neutral import inert_strings
 from ..view import STATUS_WORD
 from . import RenderOptions, register
 from .plain import exercise_detail
@@ -95,6 +97,6 @@ def _summary(report: Report) -> str:
 
 @register("gradescope", "Gradescope autograder results.json")
 def write_gradescope(reports, stream, options) -> None:
-    docs = [gradescope_results(r, options) for r in reports]
+    docs = [inert_strings(gradescope_results(r, options)) for r in reports]
     json.dump(docs[0] if len(docs) == 1 else docs, stream, indent=2, allow_nan=False)
     stream.write("\n")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
+from ..neutral import inert_strings
 from . import register
 
 
 def report_json(report, show_hidden: bool = False) -> dict:
-    """The JSON document of one report; hidden cases keep only name and status unless shown."""
-    doc = report.to_json()
+    """The JSON document of one report; hidden cases keep only name and status unless shown.
+
+    Every string is inert: no terminal escapes, no workflow commands (``report.neutral``).
+    """
+    doc = inert_strings(report.to_json())
     if not show_hidden:
         for ex in doc["exercises"]:
             ex["cases"] = [_redact(c) if c["hidden"] else c for c in ex["cases"]]

@@ -17,8 +17,9 @@ Outcomes:
 The ``message`` attribute is the first diagnosis (or the case's one-line summary); the element's
 text is the plain report of that exercise or case. A hidden case tells its status and mistake
 but not its inputs or numbers, unless ``--show-hidden``. Learner output can hold anything, so
-every string loses ANSI colour codes and the characters XML 1.0 cannot carry before it is
-written.
+every string is made inert (``report.neutral``: no terminal escapes, workflow commands and CDATA
+terminators broken, since JUnit XML is often printed to a CI log) and loses the characters XML
+1.0 cannot carry before it is written.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ import re
 import xml.etree.ElementTree as ET
 
 from ..model import CaseResult, ExerciseResult, Report
+from ..neutral import inert
 from . import RenderOptions, register
 from .plain import exercise_detail, report_lines
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 # Everything outside XML 1.0's Char production (control characters, lone surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -42,8 +43,8 @@ _CASE_OUTCOME = {**_EXERCISE_OUTCOME, "missing": ("skipped", "missing")}
 
 
 def xml_text(text: object) -> str:
-    """``text`` as a string XML 1.0 can hold: no ANSI escapes, no forbidden characters."""
-    return _NOT_XML.sub("", _ANSI.sub("", str(text)))
+    """``text`` as a string XML 1.0 can hold, inert: no escapes, no forbidden characters."""
+    return _NOT_XML.sub("", inert(text))
 
 
 def junit_tree(reports: list[Report], options: RenderOptions) -> ET.Element:

@@ -8,6 +8,7 @@ more of each array.
 from __future__ import annotations
 
 from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
+from ..neutral import no_commands
 from ..numbers import fmt, index_str
 from ..view import STATUS_WORD, failing_cases, severity_symbol
 from . import register
@@ -146,7 +147,8 @@ def write_plain(reports, stream, options) -> None:
     for i, report in enumerate(reports):
         if i:
             stream.write("\n")
-        stream.write(printable("\n".join(report_lines(report, options))) + "\n")
+        # Printed to CI logs too: no learner line may read as a workflow command there.
+        stream.write(no_commands(printable("\n".join(report_lines(report, options)))) + "\n")
 
 
 # Learner text (messages, source lines, output) can hold terminal escapes or binary junk.

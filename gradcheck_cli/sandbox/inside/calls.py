@@ -24,7 +24,7 @@ _extract_tb = traceback.extract_tb
 
 MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
 MAX_FRAMES = 40
-NUMERIC_KINDS = frozenset("biufc")
+REAL_KINDS = frozenset("biuf")
 
 
 class WrongType(Exception):
@@ -174,7 +174,10 @@ def to_array(value, what: str):
                             f"lengths), not an array. NumPy says: {text}") from None
         raise WrongType(f"{what} {describe(value)}, which NumPy cannot turn into an array: "
                         f"{text}") from None
-    if arr.dtype.kind not in NUMERIC_KINDS:
+    if arr.dtype.kind == "c":
+        raise WrongType(f"{what} complex numbers ({describe(value)}); a gradient of real "
+                        "inputs is real")
+    if arr.dtype.kind not in REAL_KINDS:
         raise WrongType(f"{what} {describe(value)}, not an array of numbers "
                         f"(NumPy sees dtype {arr.dtype})")
     return arr

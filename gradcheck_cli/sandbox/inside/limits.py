@@ -41,7 +41,11 @@ def apply_limits(config: dict) -> tuple[list[str], dict]:
         limit = _vm_bytes() + int(config["memory_mb"]) * 2**20
         if _set_limit(resource.RLIMIT_AS, limit, limit):   # hard too: the learner cannot lift it
             applied.append("address_space")
-        applied.append("cpu_time")
+        # Hard: all the CPU time this process may ever use, a little over the submission's
+        # deadline; each call then arms a soft limit (SIGXCPU) below it.
+        total = _cpu_seconds() + int(config["deadline"]) + 5
+        if _set_limit(resource.RLIMIT_CPU, total, total):
+            applied.append("cpu_time")
     network = INHERITED_NETWORK
     if network is None:
         network, _ = confine.enter_namespaces()
@@ -72,9 +76,12 @@ def arm_cpu_limit(seconds: float) -> None:
     """
     if resource is None:
         return
+    _set_limit(resource.RLIMIT_CPU, _cpu_seconds() + int(seconds) + 1, None)
+
+
+def _cpu_seconds() -> int:
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = int(usage.ru_utime + usage.ru_stime + seconds) + 1
-    _set_limit(resource.RLIMIT_CPU, soft, None)
+    return int(usage.ru_utime + usage.ru_stime)
 
 
 def _interpreter_paths() -> list[str]:

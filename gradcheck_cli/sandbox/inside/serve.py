@@ -10,15 +10,18 @@ The conversation, in frames of ``wire.py``::
                        "process_limit", "forbidden_imports"}
     worker → grader   {"kind": "started", "pid", "limits", "confinement"}
     worker → grader   {"kind": "ready", "functions": {name: line}, "import_error": null | {...}}
-    grader → worker   {"op": "call", "function", "names", "n_results"} + the argument arrays
-    worker → grader   {"kind": "result", "status", "diagnosis", "message", "frames",
+    grader → worker   {"op": "call", "seq", "function", "names", "n_results"}
+                      + the argument arrays
+    worker → grader   {"kind": "result", "seq", "status", "diagnosis", "message", "frames",
                        "mutated", "duration_s"} + the result arrays (their own dtypes)
-    grader → worker   {"op": "call_pair", "forward", "backward", "names", "n_results"}
+    grader → worker   {"op": "call_pair", "seq", "forward", "backward", "names", "n_results"}
                       + the argument arrays and dz, last
     worker → grader   a result as above: the forward's output, then the gradients
 
-The worker exits when the request pipe closes. Verdicts are never decided here: the worker
-only sends numbers back, and the grader compares them.
+A result echoes its request's ``seq``, so a reply left in the pipe (after a forged one was
+taken for it) is never taken for a later call's. The worker exits when the request pipe
+closes. Verdicts are never decided here: the worker only sends numbers back, and the grader
+compares them; the grader checks every message (``sandbox/protocol.py``).
 """
 
 import os
@@ -82,7 +85,7 @@ def serve(channel: Channel, config: dict) -> None:
         if operation is None:
             _exit(0)
         reply, values = operation(header, arrays)
-        channel.send({"kind": "result", **reply}, values)
+        channel.send({"kind": "result", "seq": header.get("seq"), **reply}, values)
 
 
 def run_worker(request_fd: int, response_fd: int) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 PREFIX = struct.Struct(">IQ")
 MAX_HEADER_BYTES = 16 * 1024 * 1024
+MAX_DIMENSIONS = 64
 ALIGN = 16                  # arrays decoded in place are aligned for any dtype
 
 # Kinds of array that may cross the wire: booleans, integers, floats, complex numbers.
@@ -32,6 +33,15 @@ _dumps, _loads = json.dumps, json.loads
 
 class WireError(ValueError):
     """A frame that does not follow the format (truncated, oversized, not numeric)."""
+
+
+class Oversized(WireError):
+    """A frame whose payload is larger than the reader takes; its header was read, its payload
+    was not (``head``: the header's bytes, ``payload_len``: the size it announced)."""
+
+    def __init__(self, head: bytes, payload_len: int, limit: int):
+        super().__init__(f"oversized frame (payload {payload_len} B, at most {limit} B taken)")
+        self.head, self.payload_len, self.limit = head, payload_len, limit
 
 
 def encode_parts(header: dict, arrays=()) -> list:
@@ -59,12 +69,25 @@ def encode(header: dict, arrays=()) -> bytes:
     return b"".join(encode_parts(header, arrays))
 
 
-def split_prefix(prefix: bytes, max_payload: int) -> tuple[int, int]:
+def split_prefix(prefix: bytes, max_payload: int,
+                 max_header: int = MAX_HEADER_BYTES) -> tuple[int, int]:
     """The header and payload lengths announced by a frame's prefix, checked against limits."""
     head_len, payload_len = PREFIX.unpack(prefix)
-    if head_len > MAX_HEADER_BYTES or payload_len > max_payload:
+    if head_len > max_header or payload_len > max_payload:
         raise WireError(f"oversized frame (header {head_len} B, payload {payload_len} B)")
     return head_len, payload_len
+
+
+def load_header(head: bytes) -> dict:
+    """A frame's JSON header: an object, with finite numbers only."""
+    try:
+        header = _loads(bytes(head).decode("utf-8"), parse_constant=_not_a_number,
+                        parse_float=_finite)
+    except (ValueError, RecursionError, TypeError) as exc:    # RecursionError: [[[[...]]]]
+        raise WireError(f"unreadable frame header ({type(exc).__name__}: {exc})"[:300]) from None
+    if not isinstance(header, dict):
+        raise WireError(f"the frame header is a {type(header).__name__}, not an object")
+    return header
 
 
 def decode(head: bytes, payload, copy: bool = True) -> tuple[dict, list[np.ndarray]]:
@@ -73,25 +96,20 @@ def decode(head: bytes, payload, copy: bool = True) -> tuple[dict, list[np.ndarr
     With ``copy=False`` the arrays are views into ``payload``, which must then be a writable
     buffer that nothing else uses (as ``FrameReader`` hands out).
     """
-    try:
-        header = _loads(bytes(head).decode("utf-8"))
-        specs = list(header.pop("arrays"))
-    except (ValueError, KeyError, AttributeError, TypeError) as exc:
-        raise WireError(f"unreadable frame header ({exc})") from None
+    header = load_header(head)
     arrays, offset = [], 0
-    for spec in specs:
-        dtype, shape = _checked_spec(spec)
-        count = _count(shape)
+    for dtype, shape in array_specs(header.pop("arrays", None)):
+        n = count(shape)
         offset += -offset % ALIGN
-        if offset + count * dtype.itemsize > len(payload):
+        if offset + n * dtype.itemsize > len(payload):
             raise WireError("frame payload is shorter than its arrays")
-        if count == 0:
+        if n == 0:
             arr = _empty(shape, dtype)
         else:
-            arr = _frombuffer(payload, dtype=dtype, count=count, offset=offset).reshape(shape)
+            arr = _frombuffer(payload, dtype=dtype, count=n, offset=offset).reshape(shape)
             arr = arr.copy() if copy else arr
         arrays.append(arr)
-        offset += count * dtype.itemsize
+        offset += n * dtype.itemsize
     if offset != len(payload):
         raise WireError("frame payload is longer than its arrays")
     return header, arrays
@@ -102,11 +120,14 @@ class FrameReader:
 
     ``buffer()`` is where the next bytes go; ``advance(n)`` says how many arrived and returns
     ``(head, payload)`` once the frame is whole. The payload is a fresh bytearray, so
-    ``decode(head, payload, copy=False)`` is safe.
+    ``decode(head, payload, copy=False)`` is safe. ``max_payload`` may change between frames:
+    it is checked once the header is in, before any payload is read or allocated (``Oversized``
+    then carries the header). Reads never go past the frame being assembled.
     """
 
-    def __init__(self, max_payload: int):
+    def __init__(self, max_payload: int, max_header: int = MAX_HEADER_BYTES):
         self.max_payload = max_payload
+        self.max_header = max_header
         self._reset()
 
     def buffer(self) -> memoryview:
@@ -116,11 +137,16 @@ class FrameReader:
         self._filled += n
         while self._filled == len(self._target):
             if self._stage == "prefix":
-                head_len, payload_len = split_prefix(bytes(self._target), self.max_payload)
-                self._payload = bytearray(payload_len)
+                head_len, self._payload_len = split_prefix(bytes(self._target), 1 << 62,
+                                                           self.max_header)
                 self._stage, self._target, self._filled = "head", bytearray(head_len), 0
             elif self._stage == "head":
                 self._head = bytes(self._target)
+                if self._payload_len > self.max_payload:
+                    head, size = self._head, self._payload_len
+                    self._reset()
+                    raise Oversized(head, size, self.max_payload)
+                self._payload = bytearray(self._payload_len)
                 self._stage, self._target, self._filled = "payload", self._payload, 0
             else:
                 frame = (self._head, self._payload)
@@ -130,7 +156,7 @@ class FrameReader:
 
     def _reset(self) -> None:
         self._stage, self._target, self._filled = "prefix", bytearray(PREFIX.size), 0
-        self._head, self._payload = b"", bytearray()
+        self._head, self._payload, self._payload_len = b"", bytearray(), 0
 
 
 def _raw_bytes(arr: np.ndarray):
@@ -140,21 +166,45 @@ def _raw_bytes(arr: np.ndarray):
     return arr.tobytes()
 
 
-def _checked_spec(spec) -> tuple[np.dtype, tuple[int, ...]]:
-    try:
-        dtype = _dtype(str(spec["dtype"]))
-        shape = tuple(int(n) for n in spec["shape"])
-    except (TypeError, ValueError, KeyError) as exc:
-        raise WireError(f"bad array description {spec!r} ({exc})") from None
-    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
-        raise WireError(f"array dtype {dtype} is not numeric")
-    if any(n < 0 for n in shape) or len(shape) > 64:
-        raise WireError(f"bad array shape {shape}")
-    return dtype, shape
+def array_specs(specs) -> list[tuple[np.dtype, tuple[int, ...]]]:
+    """The (dtype, shape) of each array a header's ``arrays`` describes, strictly checked."""
+    if not isinstance(specs, list):
+        raise WireError("the frame header does not describe its arrays")
+    return [_checked_spec(spec) for spec in specs]
 
 
-def _count(shape: tuple[int, ...]) -> int:
+def count(shape: tuple[int, ...]) -> int:
+    """How many numbers an array of this shape holds."""
     n = 1
     for d in shape:
         n *= d
     return n
+
+
+def _checked_spec(spec) -> tuple[np.dtype, tuple[int, ...]]:
+    if not isinstance(spec, dict) or set(spec) != {"dtype", "shape"}:
+        raise WireError(f"bad array description {str(spec)[:100]}")
+    raw_dtype, raw_shape = spec["dtype"], spec["shape"]
+    if not isinstance(raw_dtype, str) or len(raw_dtype) > 8 or not isinstance(raw_shape, list):
+        raise WireError(f"bad array description {str(spec)[:100]}")
+    try:
+        dtype = _dtype(raw_dtype)
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"bad array dtype {raw_dtype!r} ({exc})") from None
+    if dtype.kind not in NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"array dtype {dtype} is not numeric")
+    if len(raw_shape) > MAX_DIMENSIONS or not all(
+            type(n) is int and 0 <= n < 2**62 for n in raw_shape):    # no bool, no float
+        raise WireError(f"bad array shape {str(raw_shape)[:100]}")
+    return dtype, tuple(raw_shape)
+
+
+def _not_a_number(name: str):
+    raise ValueError(f"{name} is not a number a frame may carry")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:                # inf (1e999) or nan; no math import needed
+        raise ValueError(f"{text[:20]} is not a finite number")
+    return value
