@@ -1,6 +1,6 @@
 """An exercise, built from a validated spec file, and the cases it is graded on.
 
-``build_exercise`` runs after the schema check (``schema.validate``) and does what a schema
+``build_exercise`` runs after the schema check (``validator.validate``) and does what a schema
 cannot: parses the signature and the formulas and ties inputs, shapes and dims together, each
 problem with its file and line. It evaluates nothing: ``gradcheck validate`` (``authoring``)
 draws the cases for several seeds and makes the engine, finite differences and the authored
