@@ -1,7 +1,10 @@
 """`gradcheck run` of a correct file over the four worked exercises, hidden cases included.
 
-Prints the median wall time and its ratio to a pytest file that checks the same four functions
-against PyTorch autograd (benchmarks/peers/torch_peer_test.py). Targets: <= 0.4 s and <= 0.2x.
+Each run is a fresh process. Prints the median wall time for the four worked exercises and for
+the whole catalog, and the ratio to a pytest file that checks the same four functions against
+PyTorch autograd (benchmarks/peers/torch_peer_test.py). Targets: <= 0.25 s for the four,
+<= 0.6 s for the catalog. The load average is printed: on a busy 2-core machine every figure
+here grows, so compare figures taken side by side.
 
     pip install -e '.[bench]' && python benchmarks/bench_run.py [--repeat 7]
 """
@@ -41,9 +44,13 @@ def main() -> None:
     args = parser.parse_args()
     run_cmd = [sys.executable, "-m", "gradcheck_cli", "run", str(SOLUTIONS), *FOUR,
                "--seed", "1", "--format", "plain"]
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     ours = median_of(run_cmd, args.repeat)
     print(f"gradcheck run, four exercises (worked + hidden cases): median {ours:.3f} s "
-          f"(target <= 0.4 s)")
+          f"(target <= 0.25 s)")
+    catalog = median_of(run_cmd[:5] + ["--seed", "1", "--format", "plain"], args.repeat)
+    print(f"gradcheck run, whole catalog:                          median {catalog:.3f} s "
+          f"(target <= 0.6 s)")
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -54,7 +61,7 @@ def main() -> None:
                 str(ROOT / "benchmarks" / "peers" / "torch_peer_test.py")]
     peer = median_of(peer_cmd, args.repeat, env)
     print(f"pytest + torch autograd, same four functions:      median {peer:.3f} s")
-    print(f"ratio gradcheck / peer: {ours / peer:.3f}x (target <= 0.2x)")
+    print(f"ratio gradcheck / peer: {ours / peer:.3f}x")
 
 
 if __name__ == "__main__":
