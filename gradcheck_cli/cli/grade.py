@@ -59,7 +59,7 @@ def grade(
     from ..classroom.grade import grade_class, require_seed
     from ..classroom.page import write_class_report
     from ..classroom.shards import WHOLE, parse_shard, select
-    from ..grading.runner import RunOptions
+    from ..grading.run import RunOptions
     from ..report.batch_summary import BatchProgress, write_summary
     from ..selection import select_exercises
 

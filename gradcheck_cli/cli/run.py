@@ -26,7 +26,7 @@ def run(
     show_hidden: bool = ShowHiddenOpt,
 ) -> None:
     """Check the grad_* functions of one file against the exercises."""
-    from ..grading.runner import RunOptions, run_submission
+    from ..grading.run import RunOptions, run_submission
     from ..selection import Selection
 
     options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,

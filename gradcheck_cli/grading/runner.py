@@ -11,30 +11,18 @@ import numpy as np
 
 from ..errors import SpecError, UsageError
 from ..report.model import CaseResult, ExerciseResult, Report
-from ..sandbox.options import DEFAULT_DEADLINE
 from ..spec import Case, Exercise
 from ..tolerance import Tolerance
 from .alternatives import FD_STEP, Alternatives
 from .compare import closeness
 from .diagnoses import (Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise,
                         rank)
+from .run import RunOptions, run_submission, start_worker  # noqa: F401 - also imported from here
+from .run import sandbox_options as _sandbox_options
 from .verdict import call_status, failure_of, record_failure, record_outputs
 
 if TYPE_CHECKING:
-    from ..sandbox import ForkServer, SandboxOptions, Worker
-
-
-@dataclass
-class RunOptions:
-    """How to grade: the seed and the sandbox limits."""
-
-    seed: int = 0
-    timeout: float = 10.0
-    memory_mb: int = 1024
-    deadline: float = DEFAULT_DEADLINE
-    show_hidden: bool = False
-    forbidden_imports: tuple[str, ...] | None = None
-    fork_server: ForkServer | None = None    # if running, workers are forked from it
+    from ..sandbox import Worker
 
 
 @dataclass
@@ -94,20 +82,6 @@ def prepare(exercises: Sequence[Exercise], seed: int) -> Prepared:
     return prepared
 
 
-def run_submission(path: str | Path, selection, options: RunOptions) -> Report:
-    """Grade one submission against the exercises that ``selection.load()`` returns.
-
-    The learner's worker is started first, so its start-up (a Python process importing NumPy
-    and the submission) overlaps the loading of the exercises and the computing of references.
-    """
-    worker = start_worker(path, options)
-    try:
-        return grade_submission(path, selection.load(), options, worker=worker)
-    finally:
-        if worker is not None:
-            worker.close()
-
-
 def grade_submission(path: str | Path, exercises: Sequence[Exercise], options: RunOptions, *,
                      worker: Worker | None = None) -> Report:
     """Grade one submission file against the exercises; never raises for learner mistakes.
@@ -118,30 +92,6 @@ def grade_submission(path: str | Path, exercises: Sequence[Exercise], options: R
     # The worker starts importing the submission while the references are computed.
     return _grade(path, list(exercises), lambda: prepare(exercises, options.seed), options,
                   worker)
-
-
-def start_worker(path: str | Path, options: RunOptions) -> Worker | None:
-    """A worker for ``path`` started now, before the exercises are loaded (None if no file).
-
-    Its start-up (a Python process importing NumPy and the submission) then overlaps the
-    grader's own; it assumes the default forbidden imports and is replaced if they differ.
-    """
-    from ..sandbox import Worker
-
-    if not Path(path).is_file():
-        return None
-    from ..sandbox import DEFAULT_FORBIDDEN_IMPORTS
-
-    forbidden = options.forbidden_imports or tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
-    return Worker(str(path), _sandbox_options(options, forbidden),
-                  fork_server=options.fork_server).start()
-
-
-def _sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxOptions:
-    from ..sandbox import SandboxOptions
-
-    return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                          forbidden_imports=forbidden, deadline=options.deadline)
 
 
 def grade_prepared(path: str | Path, prepared: Prepared, options: RunOptions) -> Report:
