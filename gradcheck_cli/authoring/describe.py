@@ -40,8 +40,8 @@ def describe_exercise(exercise: Exercise, seed: int = 0) -> str:
     if ex.hints:
         lines += ["## Hints", ""] + [f"- {hint}" for hint in ex.hints] + [""]
     tol = ex.tolerance
-    lines += [f"An element passes when it is within rtol {tol.rtol:g} (relative) or atol "
-              f"{tol.atol:g} (absolute) of the gradient. Check your file with "
+    rule = tol.describe()
+    lines += [f"Tolerance: {rule[:1].upper()}{rule[1:]} Check your file with "
               f"`gradcheck run FILE.py -e {ex.name}`."]
     return "\n".join(lines) + "\n"
 

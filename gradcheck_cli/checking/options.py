@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..tolerance import DEFAULT_ATOL, DEFAULT_RTOL
+from ..tolerance import CHECK_RTOL, DEFAULT_ATOL
 
 STYLES = ("auto", "simple", "pair")
 
@@ -19,7 +19,7 @@ class CheckOptions:
 
     seed: int = 0
     style: str = "auto"
-    rtol: float = DEFAULT_RTOL
+    rtol: float = CHECK_RTOL          # the reference is finite differences
     atol: float = DEFAULT_ATOL
     timeout: float = 10.0
     memory_mb: int = 1024

@@ -16,7 +16,8 @@ from ..errors import GradcheckError, OpError
 from ..grading.alternatives import MistakeGradient
 from ..grading.compare import closeness
 from ..grading.diagnoses import Evidence, EvidenceUnavailable, Failure
-from ..grading.verdict import call_status, failure_of, record_failure, record_outputs
+from ..grading.verdict import (call_status, complex_answer, failure_of, record_failure,
+                              record_outputs)
 from ..numerical import numerical_vjp
 from ..report.model import CaseResult, ExerciseResult
 from ..sandbox import CallResult, Worker
@@ -159,10 +160,15 @@ class Session:
         case = self.case(name, dz)
         case.expected, case.numerical, case.size = (expected,), (expected,), int(expected.size)
         got = np.asarray(got)
-        record_outputs(case, (got,), self.tol, lambda _: Evidence(
-            got=got, expected=expected, output_name=f"d{name}", close=closeness(self.tol),
-            alternatives=alternatives, output=k, input_name=name, function=self.backward_name,
-            tolerance=self.tol))
+        result.tolerance = self.tol.describe()
+        complex_values = complex_answer(self.backward_name, (got,), case.output_names)
+        if complex_values is not None:
+            record_failure(case, "error", complex_values)
+        else:
+            record_outputs(case, (got,), self.tol, lambda _: Evidence(
+                got=got, expected=expected, output_name=f"d{name}",
+                close=closeness(self.tol), alternatives=alternatives, output=k,
+                input_name=name, function=self.backward_name, tolerance=self.tol))
         result.cases = [case]
         result.status = case.status
         result.score = case.score = result.max_score if case.status == "passed" else 0.0
@@ -245,3 +251,18 @@ class FileAlternatives:
     def mistakes(self, output: int) -> list[MistakeGradient]:
         """No authored mistakes outside an exercise."""
         return []
+
+    @property
+    def args(self) -> tuple[np.ndarray, ...]:
+        return tuple(self.session.arrays[n] for n in self.names)
+
+    # Without the engine, the learner's forward gives no broadcast, no paths and no gradient
+    # at other inputs: the detectors that need them do not apply.
+    def unreduced(self, output: int) -> np.ndarray:
+        raise EvidenceUnavailable("no engine graph for the learner's own forward")
+
+    def without_paths(self, output: int) -> list[tuple[str, np.ndarray]]:
+        raise EvidenceUnavailable("no engine graph for the learner's own forward")
+
+    def gradient_at(self, args, dz: np.ndarray) -> tuple[np.ndarray, ...]:
+        raise EvidenceUnavailable("finite differences at other inputs are not computed")

@@ -241,7 +241,7 @@ def report_from_json(doc: dict):
             ex["name"], ex.get("function") or "", ex.get("title") or "", ex["status"],
             float(ex["score"]), float(ex["max_score"]), cases, diagnoses(ex.get("diagnoses")),
             error=ex.get("error"), stdout=ex.get("stdout") or "", line=ex.get("line"),
-            group=ex.get("group")))
+            group=ex.get("group"), tolerance=ex.get("tolerance") or ""))
     return Report(doc.get("submission") or "", int(doc["seed"]), exercises,
                   doc.get("version") or "", doc.get("sandbox") or {}, doc.get("import_error"),
                   doc.get("duration_s") or 0.0)

@@ -48,9 +48,11 @@ def check(
                                      "(out, cache), backward(dout, cache)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random inputs and dz."),
     rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0,
-                                         help="Relative tolerance (default: as exercises, 1e-4)."),
+                                         help="Relative tolerance, of each gradient's largest "
+                                              "element (default: 1e-4, finite differences' "
+                                              "precision)."),
     atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
-                                         help="Absolute tolerance (default: as exercises, 1e-6)."),
+                                         help="Absolute tolerance (default: 0)."),
     format: Optional[OutputFormat] = FormatOpt,
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,

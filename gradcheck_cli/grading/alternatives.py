@@ -65,7 +65,7 @@ class MistakeGradient:
     id: str
     message: str | None
     hint: str | None
-    value: np.ndarray | None
+    value: np.ndarray | None             # None (and no error): it does not fit the case
     error: Exception | None = None       # the formula raised: a bug, reported as such
 
 
@@ -83,6 +83,8 @@ class Alternatives:
         self.dz_name = dz_name
         self.mistake_specs = tuple(mistakes)
         self.kink_values = tuple(kink_values)
+        self._unreduced: dict = {}
+        self._without: dict = {}
 
     @classmethod
     def for_case(cls, exercise: Exercise, case: Case) -> "Alternatives":
@@ -140,7 +142,7 @@ class Alternatives:
             try:
                 value, error = _array(mistake.gradient(**env)), None
             except GradcheckError:   # shapes that do not fit this case: the mistake cannot apply
-                continue
+                value, error = None, None
             except Exception as exc:  # noqa: BLE001 - one broken mistake must not hide the others
                 value, error = None, exc
             found.append((mistake.wrt, MistakeGradient(mistake.id, mistake.message, mistake.hint,
@@ -151,6 +153,87 @@ class Alternatives:
         """The authored mistakes that apply to output ``output``, with their gradients."""
         own = self.names[self.wrt[output]]
         return [m for wrt, m in self._mistakes if wrt == own]
+
+    def unreduced(self, output: int) -> np.ndarray:
+        """Output ``output``'s gradient before its broadcast is summed away: the gradient of
+        the input broadcast to the forward output's shape (unavailable if it is not broadcast)."""
+        if output not in self._unreduced:
+            self._unreduced[output] = _evaluated(lambda: self._unreduced_gradient(output))
+        return _result(self._unreduced[output])
+
+    def _unreduced_gradient(self, output: int) -> np.ndarray:
+        from ..engine import forward_value
+
+        index = self.wrt[output]
+        arg = self.args[index]
+        if arg.shape == self.forward.shape or arg.size == self.forward.size:
+            raise EvidenceUnavailable("the input is not broadcast in the forward")
+        try:
+            wide = np.broadcast_to(arg, self.forward.shape).copy()
+        except ValueError:
+            raise EvidenceUnavailable("the input does not broadcast to the output") from None
+        args = tuple(wide if i == index else a for i, a in enumerate(self.args))
+        try:
+            same = _array(forward_value(self.forward_fn, args))
+        except Exception as exc:  # noqa: BLE001 - an op that takes only the input's own shape
+            raise EvidenceUnavailable(str(exc)) from exc
+        if same.shape != self.forward.shape or not np.array_equal(same, self.forward):
+            raise EvidenceUnavailable("the forward does not broadcast this input")
+        from ..engine import vjp
+        return _array(vjp(self.forward_fn, args, self.dz, wrt=index))
+
+    def without_paths(self, output: int) -> list[tuple[str, np.ndarray]]:
+        """Output ``output``'s gradient with one path left out, for each op of the forward:
+        (the op in words, the gradient if that op's value were a constant)."""
+        if output not in self._without:
+            self._without[output] = _evaluated(lambda: self._without_paths(output))
+        return _result(self._without[output])
+
+    def _without_paths(self, output: int) -> list[tuple[str, np.ndarray]]:
+        from ..engine.core import backward, topological_order, trace
+
+        index = self.wrt[output]
+        out, leaves = trace(self.forward_fn, self.args, (index,))
+        found = []
+        for node in topological_order(out):
+            if node is out or node.prim is None or not node.requires_grad:
+                continue
+            grad = backward(out, self.dz, frozenset({id(node)})).get(id(leaves[index]))
+            value = np.zeros(self.args[index].shape) if grad is None else _array(grad)
+            found.append((_op_words(node), value))
+        return found
+
+    def gradient_at(self, args: Sequence[np.ndarray], dz: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The graded gradients at other inputs (to see what they depend on)."""
+        from ..engine import vjp
+
+        try:
+            grads = vjp(self.forward_fn, tuple(args), dz, wrt=self.wrt)
+        except GradcheckError as exc:
+            raise EvidenceUnavailable(str(exc)) from exc
+        return tuple(_array(g) for g in grads)
+
+
+def _op_words(node) -> str:
+    """'mean(axis=-1)': an op of the forward as the spec would write it."""
+    params = ", ".join(f"{k}={v!r}" for k, v in node.params.items()
+                       if not k.startswith("_") and v is not None)
+    return f"{node.prim.name}({params})" if params else node.prim.name
+
+
+def _evaluated(make):
+    try:
+        return make()
+    except Exception as exc:  # noqa: BLE001 - remembered, raised to each detector asking
+        return _Failed(exc)
+
+
+def _result(value):
+    if isinstance(value, _Failed):
+        if isinstance(value.exc, (GradcheckError, EvidenceUnavailable)):
+            raise EvidenceUnavailable(str(value.exc)) from value.exc
+        raise value.exc
+    return value
 
 
 # ---------------------------------------------------------------------------- kinks

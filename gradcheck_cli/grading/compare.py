@@ -8,7 +8,7 @@ from typing import Callable
 import numpy as np
 
 from ..report.model import OutputErrors
-from ..tolerance import Tolerance, element_errors
+from ..tolerance import FINITE_DIFFERENCE_RTOL, Tolerance, element_errors
 
 
 @dataclass
@@ -36,7 +36,7 @@ def compare(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> Comparison
         return Comparison(False, expected.size, expected.size, None, None, None, None)
     err, rel = element_errors(got, expected)
     with np.errstate(invalid="ignore"):
-        bad = ~(err <= tol.allowed(expected))
+        bad = ~(err <= tol.allowed(expected, got.dtype))
     errors = OutputErrors(err, rel, bad)
     if expected.size == 0:
         return Comparison(True, 0, 0, 0.0, 0.0, None, errors)
@@ -50,12 +50,15 @@ def compare_outputs(got: tuple[np.ndarray, ...], expected: tuple[np.ndarray, ...
                     numerical: tuple[np.ndarray, ...], tol: Tolerance) -> list[Comparison]:
     """Each output compared; its errors also say whether finite differences disagree there."""
     comparisons = [compare(g, e, tol) for g, e in zip(got, expected)]
+    agreement = Tolerance(max(FINITE_DIFFERENCE_RTOL, tol.rtol), tol.atol)
     for cmp, e, n in zip(comparisons, expected, numerical):
         if cmp.errors is not None:
-            cmp.errors.numerical_differs = not compare(n, e, tol).passed
+            cmp.errors.numerical_differs = not compare(n, e, agreement).passed
     return comparisons
 
 
 def closeness(tol: Tolerance) -> Callable[[np.ndarray, np.ndarray], bool]:
-    """``close(yours, reference)``: True when ``yours`` passes against ``reference`` at ``tol``."""
-    return lambda got, expected: compare(got, expected, tol).passed
+    """``close(yours, other)``: True when ``yours`` is ``other`` as far as a diagnosis can tell
+    (``tol.matching()``: to 1e-6 of its scale, or to the answer's precision if coarser)."""
+    match = tol.matching()
+    return lambda got, expected: compare(got, expected, match).passed

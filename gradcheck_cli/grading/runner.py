@@ -12,14 +12,15 @@ import numpy as np
 from ..errors import SpecError, UsageError
 from ..report.model import CaseResult, ExerciseResult, Report
 from ..spec import Case, Exercise
-from ..tolerance import Tolerance
+from ..tolerance import FINITE_DIFFERENCE_RTOL, Tolerance, output_scale
 from .alternatives import FD_STEP, Alternatives
 from .compare import closeness
-from .diagnoses import (Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise,
-                        rank)
+from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
+from .diagnoses.summary import summarize
 from .run import RunOptions, run_submission, start_worker  # noqa: F401 - also imported from here
 from .run import sandbox_options as _sandbox_options
-from .verdict import call_status, failure_of, record_failure, record_outputs
+from .verdict import (CallAgain, call_status, complex_answer, failure_of, record_failure,
+                      record_outputs)
 
 if TYPE_CHECKING:
     from ..sandbox import Worker
@@ -52,9 +53,19 @@ def reference_for(exercise: Exercise, case: Case) -> Reference:
     expected = vjp(exercise.forward_fn, args, case.dz, wrt=wrt)
     numerical = numerical_vjp(exercise.forward_fn, args, case.dz, wrt=wrt)
     for name, e, n in zip(exercise.wrt, expected, numerical):
-        scale = max(float(np.abs(e).max(initial=0.0)), 1e-12)
-        err = float(np.abs(e - n).max(initial=0.0)) / scale
-        if err <= 1e-6:
+        if np.isnan(e).any():
+            raise SpecError(
+                f"exercise {exercise.name!r}, case {case.name!r}: the gradient w.r.t. {name} "
+                "holds NaN, which no answer can match", file=str(exercise.source_file),
+                line=case.line or exercise.line,
+                hint="draw inputs where the forward is differentiable (e.g. `dist: positive` "
+                     "for sqrt or log)")
+        scale = max(output_scale(e), 1e-12)
+        with np.errstate(invalid="ignore"):
+            # An infinite gradient agrees only with the very same Inf.
+            diff = np.where(e == n, 0.0, np.nan_to_num(np.abs(e - n), nan=np.inf))
+        err = float(diff.max(initial=0.0)) / scale
+        if err <= FINITE_DIFFERENCE_RTOL:
             continue
         # Near a kink the engine's convention and finite differences may rightly disagree:
         # such a case is graded against the engine and flagged, not refused.
@@ -158,6 +169,7 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         return result
     result.line = worker.functions[ex.function]
     tol = ex.tolerance
+    result.tolerance = tol.describe()
     per_case = result.max_score / len(cases) if cases else 0.0
     stdout_parts = []
     for prepared in cases:
@@ -172,17 +184,19 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         if status in statuses:
             result.status = status
             break
+    # Some mistakes only show across cases (an answer that ignores its inputs).
+    across = diagnose_exercise(ExerciseEvidence(ex.function, result.cases,
+                                                closeness(tol)))
+    result.diagnoses = summarize(result.cases, across)
     passed = sum(c.status == "passed" for c in result.cases)
-    if ex.scoring == "all-or-nothing":
+    # A hard-coded answer earns nothing, not even the case it was copied from.
+    hardcoded = any(d.id == "hardcoded" for d in across)
+    if ex.scoring == "all-or-nothing" or hardcoded:
         result.score = result.max_score if passed == len(result.cases) else 0.0
     else:
         result.score = round(per_case * passed, 6)
     for c in result.cases:
-        c.score = c.max_score if c.status == "passed" else 0.0
-    # Some mistakes only show across cases (an answer that ignores its inputs).
-    across = diagnose_exercise(ExerciseEvidence(ex.function, result.cases,
-                                                closeness(tol)))
-    result.diagnoses = rank([*across, *(d for c in result.cases for d in c.diagnoses)])
+        c.score = c.max_score if c.status == "passed" and not hardcoded else 0.0
     errors = [c.message for c in result.cases if c.status in ("error", "timeout") and c.message]
     result.error = errors[0] if errors else None
     return result
@@ -207,10 +221,22 @@ def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Toler
                        failure_of(outcome, ex.function, signature=ex.signature,
                                   timeout=options.timeout, memory_mb=options.memory_mb))
         return cr
+    complex_values = complex_answer(ex.function, tuple(outcome.values), cr.output_names)
+    if complex_values is not None:
+        record_failure(cr, "error", complex_values)
+        return cr
     # The engine's other answers are computed only when a detector asks for them.
     alternatives = Alternatives.for_case(ex, case)
+    learner = CallAgain(lambda args, dz: _call_again(worker, ex, args, dz))
     record_outputs(cr, tuple(outcome.values), tol, lambda k: Evidence(
         got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
         close=closeness(tol), alternatives=alternatives, output=k, input_name=ex.wrt[k],
-        function=ex.function, tolerance=tol, kinks=ref.kinks))
+        function=ex.function, tolerance=tol, kinks=ref.kinks, learner=learner))
     return cr
+
+
+def _call_again(worker: Worker, ex: Exercise, args, dz) -> tuple[np.ndarray, ...] | None:
+    """The learner's answers on other inputs (for the probing detectors), or None."""
+    call_args = list(zip(ex.params, args)) + [(ex.dz_name, dz)]
+    outcome = worker.call(ex.function, call_args, n_results=len(ex.wrt))
+    return tuple(outcome.values) if outcome.status == "ok" else None

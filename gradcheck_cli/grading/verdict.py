@@ -4,14 +4,15 @@ failed call put into words. Shared by the grader (``runner.py``) and ``gradcheck
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from ..report.model import CaseResult
 from ..tolerance import Tolerance
 from .compare import Comparison, compare_outputs
-from .diagnoses import Evidence, Failure, describe_failure, diagnose, rank
+from .diagnoses import (Evidence, EvidenceUnavailable, Failure, describe_failure, diagnose,
+                        rank)
 
 if TYPE_CHECKING:
     from ..sandbox import CallResult
@@ -48,6 +49,51 @@ def record_failure(case: CaseResult, status: str, failure: Failure) -> None:
     case.diagnoses = [describe_failure(failure), *case.diagnoses]
 
 
+class CallAgain:
+    """The learner's function, called again by the detectors that probe it (``LearnerCalls``).
+
+    ``call(args, dz)`` returns the answers as real arrays, or None when the call gave none;
+    each labelled call is made once per case, however many outputs ask.
+    """
+
+    def __init__(self, call: Callable[[Sequence[np.ndarray], np.ndarray],
+                                      tuple[np.ndarray, ...] | None]):
+        self._call = call
+        self._answers: dict[str, tuple[np.ndarray, ...] | None] = {}
+
+    def answer(self, label: str, args: Sequence[np.ndarray],
+               dz: np.ndarray) -> tuple[np.ndarray, ...]:
+        if label not in self._answers:
+            try:
+                values = self._call(args, dz)
+            except Exception:  # noqa: BLE001 - the learner's code raised: no answer to compare
+                values = None
+            if values is not None and any(np.asarray(v).dtype.kind not in "biuf"
+                                          for v in values):
+                values = None
+            self._answers[label] = None if values is None else tuple(
+                np.asarray(v, dtype=np.float64) for v in values)
+        found = self._answers[label]
+        if found is None:
+            raise EvidenceUnavailable(f"the learner's function gave no answer ({label})")
+        return found
+
+
+def complex_answer(function: str, got: tuple[np.ndarray, ...],
+                   names: tuple[str, ...]) -> Failure | None:
+    """A ``wrong_type`` failure if some returned array holds complex numbers, else None.
+
+    The gradient of real inputs is real; comparing only the real part would pass an answer
+    whose imaginary part is anything at all.
+    """
+    for name, value in zip(names, got):
+        if np.asarray(value).dtype.kind == "c":
+            return Failure("wrong_type", function,
+                           f"{function} returned complex numbers for {name} (dtype "
+                           f"{np.asarray(value).dtype}); the gradient of real inputs is real")
+    return None
+
+
 def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance,
                    evidence: Callable[[int], Evidence]) -> list[Comparison]:
     """Compare ``got`` with ``case.expected`` and put the verdict on the case.
@@ -69,8 +115,13 @@ def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance
     case.worst_index = comparisons[failing[0]].worst_index
     case.message = "; ".join(mismatch_message(case.output_names[k], got[k], case.expected[k],
                                               comparisons[k]) for k in failing)
-    found = [d for k in failing for d in diagnose(evidence(k))]
+    found, unjudged = [], None
+    for k in failing:
+        ev = evidence(k)
+        found += diagnose(ev)
+        unjudged = set(ev.unjudged) if unjudged is None else unjudged & ev.unjudged
     case.diagnoses = [*rank(found), *case.diagnoses]
+    case.unjudged = sorted(unjudged or ())
     return comparisons
 
 

@@ -20,6 +20,7 @@ class Diagnosis:
     message: str
     hint: str | None = None
     severity: str = "error"          # "error" explains a failure; "warning"/"info" do not fail
+    cases: list[str] | None = None   # an exercise's diagnosis true on these failing cases only
 
     def to_json(self, *, with_hint: bool = True) -> dict:
         d = {"id": self.id, "message": self.message}
@@ -27,6 +28,8 @@ class Diagnosis:
             d["hint"] = self.hint
         if self.severity != "error":
             d["severity"] = self.severity
+        if self.cases is not None:
+            d["cases"] = list(self.cases)
         return d
 
 
@@ -72,6 +75,7 @@ class CaseResult:
     stdout: str = ""
     tolerance: tuple[float, float] | None = None    # (rtol, atol) the case was graded at
     errors: tuple[OutputErrors | None, ...] = ()     # per output; None where shapes differ
+    unjudged: list[str] = field(default_factory=list)  # diagnoses that could not be judged here
 
     def to_json(self) -> dict:
         return {
@@ -103,6 +107,7 @@ class ExerciseResult:
     signature: str = ""
     group: str | None = None
     hints: list[str] = field(default_factory=list)
+    tolerance: str = ""              # the rule its answers were held to, in a sentence
 
     def to_json(self) -> dict:
         return {
@@ -110,7 +115,7 @@ class ExerciseResult:
             "status": self.status, "score": self.score, "max_score": self.max_score,
             "diagnoses": [d.to_json() for d in self.diagnoses],
             "error": self.error, "stdout": self.stdout, "line": self.line,
-            "group": self.group,
+            "group": self.group, "tolerance": self.tolerance or None,
             "cases": [c.to_json() for c in self.cases],
         }
 

@@ -62,6 +62,13 @@ def failing_cases(ex, options) -> FailingCases:
                         more=[c.name for c in visible[len(shown):]])
 
 
+def tolerance_notes(report) -> list[str]:
+    """'Tolerance: ...' once per rule that a wrong answer failed, for a report's footer."""
+    rules = dict.fromkeys(e.tolerance for e in report.exercises
+                          if e.status == "failed" and e.tolerance)
+    return [f"Tolerance: {rule[:1].upper()}{rule[1:]}" for rule in rules]
+
+
 def nothing_per_case(ex) -> bool:
     """Every case failed for the same reason before it ran (the file did not import)."""
     return all(c.status != "passed" and c.got is None and not c.frames and c.message == ex.error

@@ -14,7 +14,8 @@ An exercise file, with every feature (``gradcheck schema`` prints the full JSON 
     scoring: partial                    # or all-or-nothing
     group: seed-000
     tags: [linear-algebra]
-    tolerance: {rtol: 1.0e-4, atol: 1.0e-6}   # the defaults; see gradcheck_cli/tolerance.py
+    tolerance: {rtol: 1.0e-4}           # a floor for an ill-conditioned forward; the rule is
+                                        # gradcheck_cli/tolerance.py's (by the answer's dtype)
     kinks: {at: [0], margin: 1.0e-3}    # random inputs keep this far from kinks (relu, abs)
     forbidden_imports: [torch, jax]     # replaces the default list
     hints: [Check the shapes.]

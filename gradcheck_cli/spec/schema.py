@@ -104,12 +104,15 @@ def spec_schema() -> dict:
                      "examples": [["activations", "elementwise"]]},
             "tolerance": {
                 "type": "object", "additionalProperties": False,
-                "description": "an element passes when |got - want| <= atol + rtol * "
-                               "max(|want|, 1% of the largest |want| in the case); the "
-                               "defaults pass float32 arithmetic and fail real mistakes",
+                "description": "an element passes when |got - want| <= R * (the largest |want| "
+                               "of its output) + atol, with R = max(rtol, 4096 epsilons of "
+                               "the answer's precision); leave it out unless the forward is "
+                               "ill-conditioned at the inputs",
                 "properties": {
                     "rtol": {"type": "number", "minimum": 0, "maximum": 1,
-                             "default": DEFAULT_RTOL, "description": "relative tolerance"},
+                             "default": DEFAULT_RTOL,
+                             "description": "the least R, relative to each output's largest "
+                                            "element (default: only the answer's precision)"},
                     "atol": {"type": "number", "minimum": 0, "maximum": 1,
                              "default": DEFAULT_ATOL, "description": "absolute tolerance"},
                 }},

@@ -78,6 +78,8 @@ def test_hidden_cases_of_a_hardcoded_answer_are_named_in_json(graded):
     assert exercise["diagnoses"][0]["id"] == "hardcoded" and exercise["diagnoses"][0]["hint"]
     visible = [c for c in exercise["cases"] if not c["hidden"]]
     assert visible and all(c["status"] == "passed" for c in visible)
+    # Copying the worked example's answer earns nothing, not even that case's share.
+    assert exercise["score"] == 0 and all(c["score"] == 0 for c in exercise["cases"])
     # Case-level diagnoses carry id and message only; the hint is at the exercise level.
     for case in exercise["cases"]:
         for d in case["diagnoses"]:

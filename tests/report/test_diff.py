@@ -42,7 +42,7 @@ def test_small_matrix_side_by_side_marks_the_differing_elements():
     expected = np.array([[14.0, 20.0], [32.0, 46.0]])
     got = np.array([[14.0, 24.0], [39.0, 46.0]])
     lines = diff_lines(output_diff("dx", got, expected, expected, judged(got, expected)))
-    assert lines[0] == "dx (a 2 × 2 matrix): 2 of 4 elements differ (largest relative error 0.22)"
+    assert lines[0] == "dx (a 2 × 2 matrix): 2 of 4 elements differ (largest relative error 0.15)"
     yours, theirs = zip(*(line.split(" | ") for line in lines[1:]))
     assert [cell.split() for cell in yours[1:]] == [["14", "*24"], ["*39", "46"]]
     assert [cell.split() for cell in theirs[1:]] == [["14", "20"], ["32", "46"]]

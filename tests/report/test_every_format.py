@@ -54,7 +54,11 @@ def _github(text: str, report) -> None:
 def _human(text: str, report) -> None:
     lines = text.splitlines()
     assert lines[0].startswith("gradcheck ") and report.submission in text
-    assert lines[-1].startswith(f"Score {report.score:g}/{report.max_score:g}")
+    scores = [line for line in lines if line.startswith("Score ")]
+    assert scores and scores[-1].startswith(f"Score {report.score:g}/{report.max_score:g}")
+    # The footer states the tolerance a wrong answer failed, and only then.
+    footer = "\n".join(lines[lines.index(scores[-1]):])
+    assert ("Tolerance: " in footer) == any(e.status == "failed" for e in report.exercises)
 
 
 def _html(text: str, report) -> None:

@@ -1,13 +1,14 @@
 """Diagnoses: small units that name a learner's mistake, registered in one table.
 
 ``registry.py`` holds the table and runs it; the detectors register themselves by level:
-``output.py`` (one output of one failing case), ``across_cases.py`` (every case of an
+``output.py`` and ``values.py`` (one output of one failing case), ``probes.py`` (one output,
+calling the learner's function again), ``across_cases.py`` (every case of an
 exercise), ``failures.py`` (the wording of what the worker saw). Adding a diagnosis is one
 decorated function in one of them; ``wording.py`` puts places in words (numbers and shapes
 are ``report/numbers.py``'s).
 """
 
-from . import across_cases, failures, output  # noqa: F401 - each registers its detectors
+from . import across_cases, failures, output, probes, values  # noqa: F401 - they register
 from .registry import (AUTHORED_SPECIFICITY, DETECTORS, INTERNAL_ERROR, AlternativeAnswers,
                        Detector, Evidence, EvidenceUnavailable, ExerciseEvidence, Failure,
                        describe_failure, detector, diagnose, diagnose_exercise,

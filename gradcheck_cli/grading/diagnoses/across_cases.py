@@ -17,6 +17,8 @@ def _hardcoded(ev: ExerciseEvidence):
         for b in cases[i + 1:]:
             if "failed" not in (a.status, b.status) or not _same_arrays(a.got, b.got):
                 continue
+            if not any(np.any(g) for g in a.got):
+                continue                  # zeros everywhere: zero_gradient says it better
             if _all_close(a.expected, b.expected, ev.close):
                 continue                  # the same gradient: the same answer is no evidence
             if a.status == "passed" and not a.hidden:

@@ -33,10 +33,15 @@ def _exception(f: Failure):
 
 @reported("wrong_type", specificity=96)
 def _wrong_type(f: Failure):
+    if "complex" in f.message:
+        hint = ("Find where complex numbers come in (np.emath.sqrt or np.lib.scimath of a "
+                "negative number, an FFT) and compute with real numbers; taking .real would "
+                "only hide the imaginary part.")
+    else:
+        hint = (f"Return a NumPy array of floats shaped like the input from {f.function} "
+                "(check for a missing return statement, which gives None).")
     return Diagnosis("wrong_type", f.message or f"{f.function} returned something that is not "
-                     "an array of numbers.",
-                     f"Return a NumPy array of floats shaped like the input from {f.function} "
-                     "(check for a missing return statement, which gives None).")
+                     "an array of numbers.", hint)
 
 
 @reported("timeout", specificity=96)

@@ -10,6 +10,7 @@ import numpy as np
 
 from ...report.model import Diagnosis
 from ...report.numbers import elements, factor, rough, sci, shape_tuple
+from ...tolerance import precision_of
 from ..compare import compare
 from .registry import EvidenceUnavailable, Evidence, detector
 
@@ -86,7 +87,8 @@ def _sign_flipped(ev: Evidence):
 
 @detector("scaled", specificity=70)
 def _scaled(ev: Evidence):
-    if not ev.same_shape or ev.close(ev.got, ev.expected):
+    # Any wrong number is a multiple of a one-element gradient: that says nothing.
+    if not ev.same_shape or ev.got.size < 2 or ev.close(ev.got, ev.expected):
         return None
     got = ev.got.astype(np.float64).ravel()
     exp = ev.expected.astype(np.float64).ravel()
@@ -177,9 +179,10 @@ def _close(ev: Evidence):
         return None
     cmp = compare(ev.got, ev.expected, ev.tolerance)
     loose = ev.tolerance.looser()
-    message = (f"{ev.yours} is within {sci(loose.rtol)} relative of {ev.of} (largest "
-               f"relative error {rough(cmp.max_rel_error)}), but not within the exercise's "
-               f"tolerance of {sci(ev.tolerance.rtol)}.")
+    message = (f"{ev.yours} is within {sci(loose.rtol)} of {ev.of} (largest error "
+               f"{rough(cmp.max_rel_error)} of its largest element), but not within the "
+               f"{sci(ev.tolerance.rtol_for(ev.got.dtype))} that {_precision(ev.got)} "
+               "arithmetic reaches.")
     if ev.got.dtype in (np.float32, np.float16):
         hint = (f"Likely round-off from {ev.got.dtype}: compute in float64 (keep the inputs' "
                 f"dtype; no .astype(np.{ev.got.dtype})).")
@@ -194,7 +197,11 @@ def _loosely_close(ev: Evidence) -> bool:
     """Within the looser tolerance, though not within the exercise's own."""
     return (ev.tolerance is not None and ev.same_shape
             and compare(ev.got, ev.expected, ev.tolerance.looser()).passed
-            and not ev.close(ev.got, ev.expected))
+            and not compare(ev.got, ev.expected, ev.tolerance).passed)
+
+
+def _precision(got: np.ndarray) -> str:
+    return str(precision_of(got.dtype)) if got.dtype.kind == "f" else "float64"
 
 
 @detector("at_kink", specificity=10)

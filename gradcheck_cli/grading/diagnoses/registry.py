@@ -23,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 
 from ...report.model import CaseResult, Diagnosis
-from ...tolerance import Tolerance
+from ...tolerance import MATCH_RTOL, Tolerance, output_scale
 
 DETECTORS: dict[str, "Detector"] = {}
 
@@ -91,7 +91,7 @@ class AuthoredMistake(Protocol):
     id: str
     message: str | None
     hint: str | None
-    value: np.ndarray | None
+    value: np.ndarray | None             # None: the formula does not fit this case's shapes
     error: Exception | None
 
 
@@ -115,6 +115,27 @@ class AlternativeAnswers(Protocol):
 
     def mistakes(self, output: int) -> Sequence[AuthoredMistake]: ...
 
+    # The case itself: its inputs (with their names) and dz.
+    names: tuple[str, ...]
+    args: tuple[np.ndarray, ...]
+    dz: np.ndarray
+
+    def unreduced(self, output: int) -> np.ndarray: ...
+
+    def without_paths(self, output: int) -> Sequence[tuple[str, np.ndarray]]: ...
+
+    def gradient_at(self, args: Sequence[np.ndarray],
+                    dz: np.ndarray) -> tuple[np.ndarray, ...]: ...
+
+
+class LearnerCalls(Protocol):
+    """The learner's function, called again on other inputs of one case (raises
+    ``EvidenceUnavailable`` when the call gives no usable answer); ``label`` names the call,
+    which is made once."""
+
+    def answer(self, label: str, args: Sequence[np.ndarray],
+               dz: np.ndarray) -> tuple[np.ndarray, ...]: ...
+
 
 @dataclass
 class Evidence:
@@ -130,6 +151,10 @@ class Evidence:
     function: str = "your function"
     tolerance: Tolerance | None = None
     kinks: tuple[str, ...] = ()           # kinks of non-smooth ops the case's inputs sit on
+    learner: LearnerCalls | None = None   # the learner's function, for detectors that probe
+    # Filled in by ``diagnose``: the ids that could not be judged here (their evidence was
+    # unavailable, an authored formula does not fit the case's shapes).
+    unjudged: set[str] = field(default_factory=set)
 
     @property
     def alt(self) -> AlternativeAnswers:
@@ -142,9 +167,15 @@ class Evidence:
         return self.got.shape == self.expected.shape
 
     def explains(self, candidate: np.ndarray) -> bool:
-        """The learner's result is ``candidate``, and ``candidate`` is not the gradient."""
+        """The learner's result is ``candidate``, and ``candidate`` is not the gradient.
+
+        A candidate that is all but zero next to the gradient explains nothing: an answer of
+        zeros is ``zero_gradient``'s to name, whatever else happens to vanish on the case.
+        """
         candidate = np.asarray(candidate)
-        return (candidate.shape == self.got.shape and self.close(self.got, candidate)
+        if candidate.shape != self.got.shape or _negligible(candidate, self.expected):
+            return False
+        return (self.close(self.got, candidate)
                 and not (candidate.shape == self.expected.shape
                          and self.close(candidate, self.expected)))
 
@@ -157,6 +188,10 @@ class Evidence:
     def of(self) -> str:
         """'the gradient of x' (or just 'the gradient' when the input is unnamed)."""
         return f"the gradient of {self.input_name}" if self.input_name else "the gradient"
+
+
+def _negligible(candidate: np.ndarray, expected: np.ndarray) -> bool:
+    return output_scale(candidate) <= MATCH_RTOL * output_scale(expected)
 
 
 @dataclass
@@ -190,7 +225,9 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
     found = _authored(evidence)
     for det in _units("output"):
         result = _run(det.id, det.run, evidence)
-        if result is not None:
+        if result is _UNAVAILABLE:
+            evidence.unjudged.add(det.id)
+        elif result is not None:
             found.append(result)
     return rank(found)
 
@@ -198,7 +235,7 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
 def diagnose_exercise(evidence: ExerciseEvidence) -> list[Diagnosis]:
     """The diagnoses that need every case of an exercise (a hard-coded answer)."""
     return rank([d for det in _units("exercise")
-                 if (d := _run(det.id, det.run, evidence)) is not None])
+                 if (d := _run(det.id, det.run, evidence)) not in (None, _UNAVAILABLE)])
 
 
 def describe_failure(failure: Failure) -> Diagnosis:
@@ -211,6 +248,8 @@ def describe_failure(failure: Failure) -> Diagnosis:
     if det is None or det.level != "reported":
         return fallback
     result = _run(det.id, det.run, failure)
+    if result is _UNAVAILABLE:
+        return fallback
     if result is not None and result.id == INTERNAL_ERROR:
         fallback.hint = result.message
         return fallback
@@ -231,11 +270,14 @@ def _units(level: str) -> list[Detector]:
                   key=lambda d: -d.specificity)
 
 
+_UNAVAILABLE = Diagnosis("", "")       # what ``_run`` returns when the evidence was missing
+
+
 def _run(name: str, run: Callable, evidence) -> Diagnosis | None:
     try:
         return run(evidence)
     except EvidenceUnavailable:
-        return None
+        return _UNAVAILABLE
     except Exception as exc:  # noqa: BLE001 - a broken unit is a line in the report, not a crash
         return internal_error(name, exc)
 
@@ -247,6 +289,8 @@ def _authored(ev: Evidence) -> list[Diagnosis]:
         for m in ev.alt.mistakes(ev.output):
             if m.error is not None:           # its formula raised on this case
                 found.append(internal_error(f"mistake {m.id!r}", m.error))
+            elif m.value is None or m.value.shape not in (ev.got.shape, ev.expected.shape):
+                ev.unjudged.add(m.id)             # it does not fit this case's shapes
             elif ev.explains(m.value):
                 message = m.message or f"{ev.yours} matches the known mistake {m.id!r}."
                 found.append(Diagnosis(m.id, message, m.hint))

@@ -13,7 +13,7 @@ from html import escape
 
 from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
 from ..numbers import fmt, index_str
-from ..view import STATUS_WORD, failing_cases, severity_symbol
+from ..view import STATUS_WORD, failing_cases, severity_symbol, tolerance_notes
 from . import register
 from .plain import printable
 from .rich import LEVEL_COLOURS
@@ -138,6 +138,7 @@ def report_fragment(report, options, *, anchor: str = "gc", heading: str = "h2")
     verdict = "passed" if report.passed else "failed"
     out.append(f'<p class="score">Score <span class="{verdict}">{pts(report.score)}/'
                f"{pts(report.max_score)}</span> — {esc(counts or 'nothing to grade')}</p>")
+    out += [f'<p class="tolerance">{esc(note)}</p>' for note in tolerance_notes(report)]
     out.append("</article>")
     return "\n".join(out) + "\n"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
-from ..view import STATUS_WORD, failing_cases, severity_symbol
+from ..view import STATUS_WORD, failing_cases, severity_symbol, tolerance_notes
 from . import register
 
 INDENT = " " * 10
@@ -34,7 +34,7 @@ def report_lines(report, options) -> list[str]:
     counts = report.counts()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     lines += ["", f"Score {_pts(report.score)}/{_pts(report.max_score)} — "
-                  f"{summary or 'nothing to grade'}"]
+                  f"{summary or 'nothing to grade'}", *tolerance_notes(report)]
     return lines
 
 

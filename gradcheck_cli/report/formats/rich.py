@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
 from ..numbers import fmt, index_str
-from ..view import SEVERITY_STYLE, STATUS_STYLE, failing_cases, severity_symbol, status_label
+from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, severity_symbol, status_label,
+                    tolerance_notes)
 from . import register
 
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
@@ -42,6 +43,8 @@ def render(report, console, options) -> None:
     style = "bold green" if report.passed else "bold red"
     console.print(Text.assemble(("Score ", "bold"), (f"{report.score:g}/{report.max_score:g}", style),
                                 f" — {counts}"))
+    for note in tolerance_notes(report):
+        console.print(Text(note, "dim"))
 
 
 def diagnosis_text(d):

@@ -1,0 +1,73 @@
+"""An exercise's diagnoses, judged on all of its failing cases.
+
+A case's diagnoses are true of that case. The exercise states one plainly only when it holds on
+every failing case where it can be judged: a detector of answers on every case that returned
+one, the wording of a failed call on every failing case. When none does, each that holds
+somewhere is stated with the cases it holds on, most widely true first; when one does, the
+diagnoses true of some cases only are left to those cases (a scalar worked example can make a
+sign error look like the forward output, too). A case where a diagnosis cannot be judged (an
+authored formula that does not fit its shapes, a probe the learner's code did not answer) does
+not count against it.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ...report.model import CaseResult, Diagnosis
+from .registry import DETECTORS, _specificity, rank
+
+# Detectors from this specificity up say what the answer is; below, what it does wrong.
+NAMES_THE_ANSWER = 60
+
+
+def summarize(cases: Sequence[CaseResult], across: Sequence[Diagnosis]) -> list[Diagnosis]:
+    """The exercise-level diagnoses of ``cases`` (``across``: the across-cases detectors')."""
+    failing = [c for c in cases if c.status != "passed"]
+    answered = [c.name for c in failing if c.got is not None]
+    holds: dict[str, list[str]] = {}
+    first: dict[str, Diagnosis] = {}
+    notes: list[Diagnosis] = []
+    for case in cases:
+        for d in case.diagnoses:
+            if d.severity != "error":
+                notes.append(d)           # warnings and notes stand on their own
+                continue
+            first.setdefault(d.id, d)
+            holds.setdefault(d.id, []).append(case.name)
+    full, partial, events = [], [], []
+    for ident, names in holds.items():
+        if not _judges_answers(ident):
+            # A failed call (an exception, a timeout) is an event, not a judgment: always said,
+            # with the cases it happened on when not all.
+            failed = [c.name for c in failing]
+            events.append(first[ident] if set(failed) <= set(names)
+                          else _on_cases(first[ident], names))
+            continue
+        judged = [c.name for c in failing if c.name in answered and ident not in c.unjudged]
+        if set(judged) <= set(names):
+            full.append(first[ident])
+        else:
+            partial.append((len(names), ident, names))
+    if full:
+        # What the answer is (minus the gradient, the forward...) says more than what it does
+        # wrong (not linear in dz, a shape): the weaker ones go when a stronger one holds.
+        strong = [d for d in full if _specificity(d.id) >= NAMES_THE_ANSWER]
+        found = strong or full
+    else:
+        partial.sort(key=lambda item: -item[0])
+        found = [_on_cases(first[ident], names) for _, ident, names in partial]
+    return [*rank([*across, *found, *events]), *rank(notes)]
+
+
+def _judges_answers(ident: str) -> bool:
+    """Whether a diagnosis judges the learner's answers (else it words a failed call)."""
+    det = DETECTORS.get(ident)
+    return det is None or det.level == "output"       # authored mistakes judge answers too
+
+
+def _on_cases(d: Diagnosis, names: list[str]) -> Diagnosis:
+    where = (f"case {names[0]!r}" if len(names) == 1
+             else "cases " + ", ".join(repr(n) for n in names))
+    message = f"On {where} only: {d.message[:1].lower()}{d.message[1:]}"
+    return Diagnosis(d.id, message, d.hint, d.severity, list(names))

@@ -1,0 +1,81 @@
+"""Verdicts a teacher can sign: the comparison holes and scoring problems of issue "verdicts"
+(an Inf in the gradient, tiny gradients, small elements, complex answers), each shown failing
+the way a learner would hit it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gradcheck_cli import check_vjp, ops
+
+
+def test_an_inf_in_the_gradient_does_not_let_every_element_pass():
+    result = check_vjp(ops.sqrt, lambda x, dz: np.array([5.0, -100.0, 42.0]),
+                       (np.array([0.0, 1.0, 4.0]),), np.ones(3))
+    assert not result.passed
+
+
+def test_zeros_fail_where_the_whole_gradient_is_tiny():
+    x = np.array([20.0, 21.5, 19.0])
+    zeros = check_vjp(ops.sigmoid, lambda x, dz: np.zeros_like(x), (x,), np.ones(3))
+    assert not zeros.passed
+    assert "zero_gradient" in {d.id for d in zeros.diagnoses}
+    x = -18.0 + np.linspace(0, 1, 4)
+    assert not check_vjp(ops.exp, lambda x, dz: np.zeros_like(x), (x,), np.ones(4)).passed
+    assert check_vjp(ops.exp, lambda x, dz: dz * np.exp(x), (x,), np.ones(4)).passed
+
+
+def test_a_sign_flipped_on_the_small_elements_fails():
+    x = np.array([0.0, 6.0, 8.0, -7.0])           # sigmoid' is 0.25, 2.5e-3, 3.4e-4, 9e-4
+
+    def grad(x, dz):
+        s = 1 / (1 + np.exp(-x))
+        return np.where(np.abs(x) > 1, -1, 1) * dz * s * (1 - s)
+
+    assert not check_vjp(ops.sigmoid, grad, (x,), np.ones(4)).passed
+
+
+def test_a_complex_answer_is_the_wrong_type():
+    def grad(x, dz):
+        return (dz * np.exp(x)).astype(complex) + 1j
+
+    result = check_vjp(ops.exp, grad, (np.array([0.5, 1.0]),), np.ones(2))
+    assert not result.passed and result.diagnoses[0].id == "wrong_type"
+
+
+def test_no_scaled_on_a_one_element_output():
+    # Any wrong number is a multiple of a one-element gradient.
+    result = check_vjp(lambda w: ops.sum(ops.exp(w) * 2.0), lambda w, dz: -1.676 * 2 * np.exp(w),
+                       (np.array(0.3),), np.array(1.0))
+    assert not result.passed and "scaled" not in {d.id for d in result.diagnoses}
+
+
+def _case(name, status, ids, got=True):
+    from gradcheck_cli.report.model import CaseResult, Diagnosis
+
+    return CaseResult(name, name != "worked-example", status,
+                      diagnoses=[Diagnosis(i, f"it is {i}") for i in ids],
+                      got=(np.zeros(1),) if got else None)
+
+
+def test_an_exercise_states_what_holds_on_every_failing_case_not_the_first_cases_story():
+    from gradcheck_cli.grading.diagnoses.summary import summarize
+
+    # A sign error on a scalar worked example also looks like the forward output there.
+    cases = [_case("worked-example", "failed", ["returned_forward", "sign_flipped"]),
+             _case("random-1", "failed", ["sign_flipped"]),
+             _case("random-2", "failed", ["sign_flipped"])]
+    assert [d.id for d in summarize(cases, [])] == ["sign_flipped"]
+
+
+def test_a_diagnosis_true_on_some_cases_only_says_which():
+    from gradcheck_cli.grading.diagnoses.summary import summarize
+
+    cases = [_case("worked-example", "failed", ["transposed"]),
+             _case("random-1", "failed", []),
+             _case("random-2", "error", ["exception"], got=False)]
+    found = summarize(cases, [])
+    assert [(d.id, d.cases) for d in found] == [("exception", ["random-2"]),
+                                                 ("transposed", ["worked-example"])]
+    assert found[1].message.startswith("On case 'worked-example' only: ")
+    assert found[1].to_json()["cases"] == ["worked-example"]
