@@ -551,9 +551,14 @@ def _close(a, b, rtol: float = CLAIM_RTOL) -> bool:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         return False
-    scale = max(float(np.abs(b).max(initial=0.0)), float(np.abs(a).max(initial=0.0)))
+    if not np.array_equal(np.isfinite(a), np.isfinite(b)):
+        return False
+    finite = np.isfinite(a)
+    scale = max(float(np.abs(b[finite]).max(initial=0.0)),
+                float(np.abs(a[finite]).max(initial=0.0)))
     with np.errstate(all="ignore"):
-        return bool(np.all(np.abs(a - b) <= rtol * scale))
+        return bool(np.all(np.abs(a[finite] - b[finite]) <= rtol * scale)
+                    and np.array_equal(a[~finite], b[~finite]))
 
 
 def _answers(got):

@@ -30,13 +30,19 @@ def summarize(cases: Sequence[CaseResult], across: Sequence[Diagnosis]) -> list[
     notes: list[Diagnosis] = []
     for case in cases:
         for d in case.diagnoses:
-            if d.severity != "error":
-                notes.append(d)           # warnings and notes stand on their own
+            if d.severity == "warning":
+                notes.append(d)           # warnings (an input changed in place) stand alone
                 continue
             first.setdefault(d.id, d)
             holds.setdefault(d.id, []).append(case.name)
-    full, partial, events = [], [], []
+    full, partial, events, infos = [], [], [], []
     for ident, names in holds.items():
+        if first[ident].severity == "info":
+            # A note (close, at a kink) is said whatever else holds, with its cases if not all.
+            judged = [c.name for c in failing if c.name in answered]
+            infos.append(first[ident] if set(judged) <= set(names)
+                         else _on_cases(first[ident], names))
+            continue
         if not _judges_answers(ident):
             # A failed call (an exception, a timeout) is an event, not a judgment: always said,
             # with the cases it happened on when not all.
@@ -57,7 +63,7 @@ def summarize(cases: Sequence[CaseResult], across: Sequence[Diagnosis]) -> list[
     else:
         partial.sort(key=lambda item: -item[0])
         found = [_on_cases(first[ident], names) for _, ident, names in partial]
-    return [*rank([*across, *found, *events]), *rank(notes)]
+    return [*rank([*across, *found, *events, *infos]), *rank(notes)]
 
 
 def _judges_answers(ident: str) -> bool:
