@@ -7,28 +7,15 @@ specs, the engine, finite differences, the diagnoses and the report, and overlap
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..sandbox.options import DEFAULT_DEADLINE
+from .options import RunOptions, start_worker
 
 if TYPE_CHECKING:
     from ..report.model import Report
-    from ..sandbox import ForkServer, SandboxOptions, Worker
 
-
-@dataclass
-class RunOptions:
-    """How to grade: the seed and the sandbox limits."""
-
-    seed: int = 0
-    timeout: float = 10.0
-    memory_mb: int = 1024
-    deadline: float = DEFAULT_DEADLINE
-    show_hidden: bool = False
-    forbidden_imports: tuple[str, ...] | None = None
-    fork_server: ForkServer | None = None    # if running, workers are forked from it
+__all__ = ["RunOptions", "run_submission"]
 
 
 def run_submission(path: str | Path, selection, options: RunOptions) -> Report:
@@ -44,25 +31,3 @@ def run_submission(path: str | Path, selection, options: RunOptions) -> Report:
     finally:
         if worker is not None:
             worker.close()
-
-
-def start_worker(path: str | Path, options: RunOptions) -> Worker | None:
-    """A worker for ``path`` started now, before the exercises are loaded (None if no file).
-
-    It assumes the default forbidden imports and is replaced if the exercises need others.
-    """
-    from ..sandbox import DEFAULT_FORBIDDEN_IMPORTS, Worker
-
-    if not Path(path).is_file():
-        return None
-    forbidden = options.forbidden_imports or tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
-    return Worker(str(path), sandbox_options(options, forbidden),
-                  fork_server=options.fork_server).start()
-
-
-def sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxOptions:
-    """The worker's limits for a run with ``options`` and these refused imports."""
-    from ..sandbox import SandboxOptions
-
-    return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                          forbidden_imports=forbidden, deadline=options.deadline)

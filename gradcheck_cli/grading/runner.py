@@ -17,8 +17,8 @@ from .alternatives import FD_STEP, Alternatives
 from .compare import closeness
 from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
 from .diagnoses.summary import summarize
-from .run import RunOptions, run_submission, start_worker  # noqa: F401 - also imported from here
-from .run import sandbox_options as _sandbox_options
+from .options import RunOptions, start_worker  # noqa: F401 - also imported from here
+from .options import sandbox_options as _sandbox_options
 from .verdict import (CallAgain, call_status, complex_answer, failure_of, record_failure,
                       record_outputs)
 

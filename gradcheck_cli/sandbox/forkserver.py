@@ -35,7 +35,8 @@ from typing import Any
 from .channel import Pipes
 from .inside.tree import kill_tree
 from .options import SandboxOptions
-from .process import SandboxError, WorkerProcess, inside_command, open_pipes, send_init, worker_env
+from .process import (SandboxError, WorkerProcess, inside_command, open_pipes, send_init, spawn,
+                      worker_env)
 
 _MAX_MESSAGE = 1 << 16
 _KILL_WAIT = 5.0
@@ -295,3 +296,15 @@ def _stop(popen: subprocess.Popen, sock: socket.socket, workdir: str) -> None:
         pass
     sock.close()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def launch(path: str, options: SandboxOptions,
+           fork_server: ForkServer | None = None) -> WorkerProcess:
+    """A worker for the submission at absolute ``path``, forked by ``fork_server`` when it is
+    running, else spawned; it begins importing at once."""
+    if fork_server is not None and fork_server.running:
+        try:
+            return fork_server.launch(path, options)
+        except SandboxError:                    # the server died: this worker is spawned
+            pass
+    return spawn(path, options)

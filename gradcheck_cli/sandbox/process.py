@@ -10,7 +10,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,8 +19,6 @@ from .inside import wire
 from .inside.tree import kill_tree
 from .options import SandboxOptions
 
-if TYPE_CHECKING:
-    from .forkserver import ForkServer
 
 # The script every process that runs learner code starts from (a worker, a fork server).
 START_SCRIPT = Path(__file__).parent / "inside" / "start.py"
@@ -132,18 +129,6 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions) -> Wor
         process.end()
         raise
     return process
-
-
-def launch(path: str, options: SandboxOptions,
-           fork_server: ForkServer | None = None) -> WorkerProcess:
-    """A worker for the submission at absolute ``path``, forked by ``fork_server`` when it is
-    running, else spawned; it begins importing at once."""
-    if fork_server is not None and fork_server.running:
-        try:
-            return fork_server.launch(path, options)
-        except SandboxError:                    # the server died: this worker is spawned
-            pass
-    return spawn(path, options)
 
 
 def spawn(path: str, options: SandboxOptions) -> WorkerProcess:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any, Iterable
 from ..errors import UsageError
 from . import protocol
 from .channel import Closed, TimedOut
+from .forkserver import launch
 from .inside import wire
 from .options import SandboxOptions
-from .process import SandboxError, WorkerProcess, describe_exit, launch
+from .process import SandboxError, WorkerProcess, describe_exit
 from .protocol import ProtocolViolation
 from .replies import Naming, arguments, oversized, reply_budget
 from .results import CallResult, ImportFailure

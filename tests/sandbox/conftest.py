@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gradcheck_cli.sandbox import ForkServer, process, worker
+from gradcheck_cli.sandbox import ForkServer, forkserver, worker
 from gradcheck_cli.sandbox.inside.tree import descendants
 
 LAUNCHES = ["spawn", "fork"]
@@ -31,7 +31,7 @@ def launch(request, monkeypatch) -> str:
     if request.param == "fork":
         server = request.getfixturevalue("fork_server")
         monkeypatch.setattr(worker, "launch", lambda path, options, fork_server=None:
-                            process.launch(path, options, server))
+                            forkserver.launch(path, options, server))
     return request.param
 
 

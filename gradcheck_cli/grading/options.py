@@ -1,0 +1,51 @@
+"""How to grade a submission (`RunOptions`), and starting the learner's worker ahead of the grading.
+
+This module imports only the sandbox's options (the rest of the sandbox lazily), so that the
+worker can start before the grader imports the heavier machinery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..sandbox.options import DEFAULT_DEADLINE
+
+if TYPE_CHECKING:
+    from ..sandbox import ForkServer, SandboxOptions, Worker
+
+
+@dataclass
+class RunOptions:
+    """How to grade: the seed and the sandbox limits."""
+
+    seed: int = 0
+    timeout: float = 10.0
+    memory_mb: int = 1024
+    deadline: float = DEFAULT_DEADLINE
+    show_hidden: bool = False
+    forbidden_imports: tuple[str, ...] | None = None
+    fork_server: ForkServer | None = None    # if running, workers are forked from it
+
+
+def start_worker(path: str | Path, options: RunOptions) -> Worker | None:
+    """A worker for ``path`` started now, before the exercises are loaded (None if no file).
+
+    It assumes the default forbidden imports and is replaced if the exercises need others.
+    """
+    from ..sandbox import DEFAULT_FORBIDDEN_IMPORTS, Worker
+
+    if not Path(path).is_file():
+        return None
+    forbidden = options.forbidden_imports or tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
+    return Worker(str(path), sandbox_options(options, forbidden),
+                  fork_server=options.fork_server).start()
+
+
+def sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxOptions:
+    """The worker's limits for a run with ``options`` and these refused imports."""
+    from ..sandbox import SandboxOptions
+
+    return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
+                          forbidden_imports=forbidden, deadline=options.deadline)
