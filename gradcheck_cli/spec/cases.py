@@ -75,6 +75,7 @@ class RandomInput:
     dist: str = "normal"
     params: dict = field(default_factory=dict)
     line: int | None = None
+    constant_along: int | None = None   # the first line along this axis is one value
 
     def sizes(self, dims: Mapping[str, Range]) -> list[Range]:
         """Each axis as an inclusive range of sizes."""
@@ -110,8 +111,14 @@ class RandomInput:
         if shape is None:
             shape = self.draw_shape(rng, dims)
         dist = DISTRIBUTIONS[self.dist]
-        return np.asarray(dist.draw(rng, shape, {**dist.defaults, **self.params}),
-                          dtype=np.float64)
+        values = np.asarray(dist.draw(rng, shape, {**dist.defaults, **self.params}),
+                            dtype=np.float64)
+        if self.constant_along is not None and values.ndim:
+            line = np.moveaxis(values, self.constant_along, -1)[(0,) * (values.ndim - 1)]
+            # A multiple of 1/8 is exact in every precision: the line's variance is exactly 0
+            # for a float32 learner too.
+            line[...] = np.round(line[0] * 8) / 8
+        return values
 
     @property
     def is_random(self) -> bool:
@@ -139,6 +146,9 @@ class CaseSpec:
     index: int
     line: int | None = None
     dz_line: int | None = None
+    # One case per entry, with these dims (a size or a range each) instead of `dims`'s: sizes
+    # every seed must cover (odd and even, square and not).
+    sizes: tuple[dict[str, Range], ...] = ()
 
     def case_names(self) -> list[str]:
         """The names of the cases this entry expands into."""
@@ -150,15 +160,17 @@ class CaseSpec:
         """The most numbers the inputs of one of its cases can hold (dz not included)."""
         return sum(spec.max_size(self.dims) for spec in self.inputs.values())
 
-    def draw_dims(self, rng: np.random.Generator, file: str | None) -> dict[str, int]:
-        """Named sizes for one case, honouring ``distinct``."""
+    def draw_dims(self, rng: np.random.Generator, file: str | None,
+                  repeat: int = 0) -> dict[str, int]:
+        """Named sizes for one case (the ``repeat``-th), honouring ``sizes`` and ``distinct``."""
+        dims = {**self.dims, **self.sizes[repeat]} if self.sizes else self.dims
         for _ in range(_DISTINCT_TRIES):
             values = {name: int(rng.integers(lo, hi, endpoint=True))
-                      for name, (lo, hi) in self.dims.items()}
+                      for name, (lo, hi) in dims.items()}
             if all(len({values[n] for n in group}) == len(group) for group in self.distinct):
                 return values
         # Tight ranges: rejection keeps failing, so fall back to a valid assignment.
-        fixed = distinct_assignment(self.dims, self.distinct)
+        fixed = distinct_assignment(dims, self.distinct)
         if fixed is None:
             raise SpecError(f"case '{self.name}': the dims listed in `distinct` cannot all "
                             "differ", file=file, line=self.line, hint="widen their ranges")
@@ -214,7 +226,7 @@ def generate(spec: CaseSpec, *, seed: int, exercise: str, file: str | None,
     cases = []
     for repeat, name in enumerate(spec.case_names()):
         rng = case_rng(seed, exercise, spec.index, repeat)
-        dims = spec.draw_dims(rng, file)
+        dims = spec.draw_dims(rng, file, repeat)
         inputs = {}
         for param in params:
             value = spec.inputs[param].make(rng, dims)

@@ -241,9 +241,11 @@ class _Builder:
                                        name, param)
         dz_line = inputs_raw.value_line(dz_name) if dz_name in inputs_raw else None
         dz = self.gradient_input(inputs_raw.get(dz_name, "random"), dz_line, name, dz_name)
+        sizes = self.sizes(raw, dims, name)
         spec = CaseSpec(name=name, hidden=raw.get("hidden", False),
-                        repeat=raw.get("repeat", 1), dims=dims, distinct=distinct,
-                        inputs=inputs, dz=dz, index=index, line=line, dz_line=dz_line)
+                        repeat=len(sizes) or raw.get("repeat", 1), dims=dims,
+                        distinct=distinct, inputs=inputs, dz=dz, index=index, line=line,
+                        dz_line=dz_line, sizes=sizes)
         if spec.max_elements() > MAX_CASE_ELEMENTS:
             sizes = ", ".join(f"{k}: up to {v.max_size(dims):,}" for k, v in inputs.items())
             raise self.fail(f"case '{name}': the inputs can hold {spec.max_elements():,} "
@@ -251,6 +253,31 @@ class _Builder:
                             line, "use smaller shapes: gradients are checked just as well on "
                                   "small arrays")
         return spec
+
+    def sizes(self, raw: YMap, dims: dict, case: str) -> tuple[dict[str, tuple[int, int]], ...]:
+        """The ``sizes:`` of a case: per entry, dims fixed (or narrowed) within their ranges."""
+        if "sizes" not in raw:
+            return ()
+        if "repeat" in raw:
+            raise self.fail(f"case '{case}': `sizes` already makes one case per entry; drop "
+                            "`repeat`", raw.key_line("repeat"), "keep `sizes` or `repeat`")
+        out = []
+        for i, entry in enumerate(raw["sizes"]):
+            line = raw["sizes"].item_line(i)
+            sized = {}
+            for dim, value in entry.items():
+                if dim not in dims:
+                    raise self.fail(f"case '{case}': sizes: '{dim}' is not one of the case's "
+                                    "dims", line, "declare it under `dims:` with the range "
+                                                  "the sizes lie in")
+                low, high = self.size_range(value, line, f"sizes.{dim}")
+                if low < dims[dim][0] or high > dims[dim][1]:
+                    raise self.fail(f"case '{case}': sizes: {dim} {value} is outside its "
+                                    f"range {dims[dim][0]}..{dims[dim][1]}", line,
+                                    "widen the range under `dims:`")
+                sized[dim] = (low, high)
+            out.append(sized)
+        return tuple(out)
 
     def size_range(self, value, line: int | None, what: str) -> tuple[int, int]:
         if isinstance(value, int):
@@ -331,7 +358,7 @@ class _Builder:
         dist_name = raw.get("dist", "normal")
         dist = DISTRIBUTIONS[dist_name]
         for key in raw:
-            if key not in ("shape", "dist") and key not in dist.defaults:
+            if key not in ("shape", "dist", "constant_along") and key not in dist.defaults:
                 raise self.fail(f"case '{case}': '{key}' does not apply to dist {dist_name}",
                                 raw.key_line(key), f"dist {dist_name} takes "
                                 + ", ".join(dist.defaults))
@@ -344,7 +371,13 @@ class _Builder:
         if with_shape:
             shape = tuple(self.shape_entry(entry, raw["shape"].item_line(i), dims, case, param)
                           for i, entry in enumerate(raw["shape"]))
-        return RandomInput(shape=shape, dist=dist_name, params=params, line=line)
+        along = raw.get("constant_along")
+        if along is not None and shape is not None and not -len(shape) <= along < len(shape):
+            raise self.fail(f"case '{case}': input '{param}': constant_along {along} is not an "
+                            f"axis of its {len(shape)}-d shape", raw.value_line("constant_along"),
+                            "count axes from 0, or from -1 for the last")
+        return RandomInput(shape=shape, dist=dist_name, params=params, line=line,
+                           constant_along=along)
 
     def shape_entry(self, entry, line: int | None, dims: dict, case: str, param: str):
         if isinstance(entry, int):

@@ -50,6 +50,12 @@ def _generator() -> dict:
         "dist": {"enum": list(DISTRIBUTIONS), "default": "normal",
                  "description": "; ".join(f"{d.name}: {d.description}"
                                           for d in DISTRIBUTIONS.values())},
+        "constant_along": {
+            "type": "integer", "minimum": -8, "maximum": 7,
+            "description": "make the first line along this axis one repeated value (exact in "
+                           "any precision): a row (-1) or column (0) with zero variance, to "
+                           "stress a normalisation's epsilon",
+            "examples": [-1]},
     }
     for name in parameter_names():
         owners = ", ".join(d.name for d in DISTRIBUTIONS.values() if name in d.defaults)
@@ -159,6 +165,16 @@ def spec_schema() -> dict:
                     "repeat": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1,
                                "description": "how many copies, each with fresh random "
                                               "draws"},
+                    "sizes": {"type": "array", "minItems": 1, "maxItems": 20,
+                              "items": {"type": "object",
+                                        "propertyNames": {"pattern": IDENTIFIER},
+                                        "additionalProperties": _dimension(
+                                            "a size for one of the case's dims, or a "
+                                            "narrower range")},
+                              "description": "one case per entry, with these dims: the sizes "
+                                             "every seed must cover (odd and even, say), "
+                                             "values still random; instead of `repeat`",
+                              "examples": [[{"rows": 5, "cols": 6}, {"rows": 6, "cols": 7}]]},
                     "dims": {"type": "object",
                              "propertyNames": {"pattern": IDENTIFIER},
                              "additionalProperties": _dimension("a named size: a number or "
