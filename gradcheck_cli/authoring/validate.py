@@ -18,7 +18,7 @@ from ..errors import GradcheckError, OpError
 from ..grading.runner import RunOptions, grade_submission, reference_for
 from ..report.model import ExerciseResult
 from ..spec import Exercise, default_catalog_dir, load_exercise, spec_files
-from . import rules  # noqa: F401 - registers the rules
+from . import coverage, rules  # noqa: F401 - they register the rules
 from .problems import RULES, Drawn, Problem, Sample, Validation
 
 SEEDS_CHECKED = 3      # validate draws the random cases for --seed and the next seeds too
