@@ -264,5 +264,5 @@ class FileAlternatives:
     def without_paths(self, output: int) -> list[tuple[str, np.ndarray]]:
         raise EvidenceUnavailable("no engine graph for the learner's own forward")
 
-    def gradient_at(self, args, dz: np.ndarray) -> tuple[np.ndarray, ...]:
+    def gradient_at(self, label: str, args, dz: np.ndarray) -> tuple[np.ndarray, ...]:
         raise EvidenceUnavailable("finite differences at other inputs are not computed")

@@ -85,6 +85,7 @@ class Alternatives:
         self.kink_values = tuple(kink_values)
         self._unreduced: dict = {}
         self._without: dict = {}
+        self._elsewhere: dict = {}
 
     @classmethod
     def for_case(cls, exercise: Exercise, case: Case) -> "Alternatives":
@@ -203,15 +204,21 @@ class Alternatives:
             found.append((_op_words(node), value))
         return found
 
-    def gradient_at(self, args: Sequence[np.ndarray], dz: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The graded gradients at other inputs (to see what they depend on)."""
-        from ..engine import vjp
+    def gradient_at(self, label: str, args: Sequence[np.ndarray],
+                    dz: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The graded gradients at other inputs (to see what they depend on), computed once
+        per ``label``."""
+        if label not in self._elsewhere:
+            self._elsewhere[label] = _evaluated(lambda: tuple(
+                _array(g) for g in _vjp_at(self.forward_fn, args, dz, self.wrt)))
+        return _result(self._elsewhere[label])
 
-        try:
-            grads = vjp(self.forward_fn, tuple(args), dz, wrt=self.wrt)
-        except GradcheckError as exc:
-            raise EvidenceUnavailable(str(exc)) from exc
-        return tuple(_array(g) for g in grads)
+
+def _vjp_at(forward_fn, args, dz, wrt):
+    from ..engine import vjp
+
+    with np.errstate(all="ignore"):
+        return vjp(forward_fn, tuple(args), dz, wrt=wrt)
 
 
 def _op_words(node) -> str:

@@ -4,7 +4,8 @@ Every VJP is linear in dz, and changes with an input exactly when the true gradi
 wrong answer that breaks one of these is named by what it broke, checked on the case itself:
 the learner's function runs on 2 * dz, or on the case with one input moved, and its answers
 are compared with its own first answer and with the engine's gradient at the moved inputs.
-Only failing cases are probed, and only when a detector asks.
+Only failing outputs are probed, and only when no detector that names the answer has (these
+are ``fallback`` detectors).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def _learner(ev: Evidence):
     return ev.learner
 
 
-@detector("not_linear_in_dz", specificity=58)
+@detector("not_linear_in_dz", specificity=58, fallback=True)
 def _not_linear_in_dz(ev: Evidence):
     alt = ev.alt
     doubled = _learner(ev).answer("doubled dz", alt.args, 2.0 * alt.dz)[ev.output]
@@ -38,7 +39,7 @@ def _not_linear_in_dz(ev: Evidence):
                      "to a term without it, squared, or passed through a nonlinear function.")
 
 
-@detector("ignores_input", specificity=56)
+@detector("ignores_input", specificity=56, fallback=True)
 def _ignores_input(ev: Evidence):
     for name, moves in _moved(ev):
         if (all(ev.close(got, ev.got) for got, _ in moves)
@@ -52,7 +53,7 @@ def _ignores_input(ev: Evidence):
     return None
 
 
-@detector("uses_unrelated_input", specificity=55)
+@detector("uses_unrelated_input", specificity=55, fallback=True)
 def _uses_unrelated_input(ev: Evidence):
     for name, moves in _moved(ev):
         if (all(ev.close(want, ev.expected) for _, want in moves)
@@ -83,7 +84,7 @@ def _moved(ev: Evidence):
             moved = tuple(_move(a, MOVES * i + m) if j == i else a
                           for j, a in enumerate(alt.args))
             try:
-                want = alt.gradient_at(moved, alt.dz)[ev.output]
+                want = alt.gradient_at(f"moved {name} ({m + 1})", moved, alt.dz)[ev.output]
                 got = learner.answer(f"moved {name} ({m + 1})", moved, alt.dz)[ev.output]
             except EvidenceUnavailable:
                 break

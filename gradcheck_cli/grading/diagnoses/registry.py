@@ -29,6 +29,9 @@ DETECTORS: dict[str, "Detector"] = {}
 
 # Authored mistakes outrank every generic unit.
 AUTHORED_SPECIFICITY = 100
+# Detectors from this specificity up say what the answer is (minus the gradient, the forward
+# output); below, what it does wrong (not linear in dz, a wrong shape).
+NAMES_THE_ANSWER = 60
 # A detector's own bug is reported last: what the learner did wrong comes first.
 INTERNAL_ERROR = "internal_error"
 INTERNAL_ERROR_SPECIFICITY = 0
@@ -46,12 +49,14 @@ class Detector:
     level: str                       # "output", "exercise" or "reported"
     run: Callable[..., Diagnosis | None]
     specificity: int                 # higher is shown first
+    fallback: bool = False           # run only when nothing that names the answer was found
 
 
-def detector(id: str, specificity: int = 50, level: str = "output"):
-    """Register a unit under a stable diagnosis id."""
+def detector(id: str, specificity: int = 50, level: str = "output", fallback: bool = False):
+    """Register a unit under a stable diagnosis id (``fallback``: a costly one, run only when
+    no detector from ``NAMES_THE_ANSWER`` up found anything on the output)."""
     def register(fn):
-        DETECTORS[id] = Detector(id, level, fn, specificity)
+        DETECTORS[id] = Detector(id, level, fn, specificity, fallback)
         return fn
     return register
 
@@ -124,7 +129,7 @@ class AlternativeAnswers(Protocol):
 
     def without_paths(self, output: int) -> Sequence[tuple[str, np.ndarray]]: ...
 
-    def gradient_at(self, args: Sequence[np.ndarray],
+    def gradient_at(self, label: str, args: Sequence[np.ndarray],
                     dz: np.ndarray) -> tuple[np.ndarray, ...]: ...
 
 
@@ -224,6 +229,9 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
     """Every diagnosis that applies to one output, most specific first."""
     found = _authored(evidence)
     for det in _units("output"):
+        if det.fallback and any(_specificity(d.id) >= NAMES_THE_ANSWER and d.id != INTERNAL_ERROR
+                                for d in found):
+            continue
         result = _run(det.id, det.run, evidence)
         if result is _UNAVAILABLE:
             evidence.unjudged.add(det.id)

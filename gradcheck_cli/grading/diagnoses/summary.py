@@ -15,10 +15,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ...report.model import CaseResult, Diagnosis
-from .registry import DETECTORS, _specificity, rank
-
-# Detectors from this specificity up say what the answer is; below, what it does wrong.
-NAMES_THE_ANSWER = 60
+from .registry import DETECTORS, NAMES_THE_ANSWER, _specificity, rank
 
 
 def summarize(cases: Sequence[CaseResult], across: Sequence[Diagnosis]) -> list[Diagnosis]:
