@@ -10,8 +10,10 @@ API::
         with Worker("alice.py", SandboxOptions(timeout=5.0), fork_server=server) as worker:
             ...
 
-Linux only (``ForkServer.supported()``); elsewhere, and if the server dies, workers are
-spawned as before.
+Under bubblewrap (``confinement.py``) the server runs inside one sandbox, and gives each
+worker a slot of its own namespaces (``inside/slot.py``); in the fallback it confines itself
+and its workers as a spawned worker would. Linux only (``ForkServer.supported()``); elsewhere,
+and if the server dies, workers are spawned as before.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import select
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -32,14 +35,18 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from . import confinement
+from .cgroups import Slot
 from .channel import Pipes
+from .confinement import Confinement
 from .inside.tree import kill_tree
 from .options import SandboxOptions
-from .process import (SandboxError, WorkerProcess, inside_command, open_pipes, send_init, spawn,
-                      worker_env)
+from .process import (SANDBOX_WORKDIR, SandboxError, WorkerProcess, inside_command, make_workdir,
+                      open_pipes, remove_workdir, send_init, spawn, tmpfs_bytes, worker_env)
 
 _MAX_MESSAGE = 1 << 16
 _KILL_WAIT = 5.0
+_CREDENTIALS = struct.Struct("3i")
 
 
 class ForkServer:
@@ -49,8 +56,11 @@ class ForkServer:
     it; ``close()`` kills it and every worker it forked.
     """
 
-    def __init__(self, startup_timeout: float = 60.0):
+    def __init__(self, startup_timeout: float = 60.0, confinement: str | None = None):
         self.startup_timeout = startup_timeout
+        self.wanted = confinement              # None: as $GRADCHECK_CONFINEMENT says
+        self.confinement: Confinement | None = None
+        self.slots = False                      # a slot of namespaces per worker (bubblewrap)
         self.pid: int | None = None
         self.network = "not cut: the fork server is not running"
         self.pid_namespace = False
@@ -95,7 +105,8 @@ class ForkServer:
             except SandboxError:
                 pass
         return {"running": self._running, "network": self.network,
-                "pid_namespace": self.pid_namespace}
+                "pid_namespace": self.pid_namespace, "slots": self.slots,
+                **(self.confinement.describe() if self.confinement else {})}
 
     # -- lifecycle
 
@@ -109,27 +120,40 @@ class ForkServer:
             return self
         if not self.supported():
             raise SandboxError("a fork server needs Linux; workers are started one by one")
+        self._start(confinement.choose(self.wanted))
+        return self
+
+    def _start(self, confined: Confinement) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
         workdir = tempfile.mkdtemp(prefix="gradcheck-forkserver-")
-        command = inside_command("forkserver", str(theirs.fileno()))
+        mode = "slots" if confined.name == "bwrap" else "plain"
+        command = inside_command("forkserver", str(theirs.fileno()), mode)
+        if confined.name == "bwrap":
+            command = [*confinement.bwrap_command(1 << 20), "--", *command]
         try:
             with open(os.path.join(workdir, "server.log"), "wb") as log:
                 popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=log, pass_fds=(theirs.fileno(),), cwd=workdir,
-                                         env=worker_env(workdir), start_new_session=True)
+                                         stderr=log, pass_fds=(theirs.fileno(),),
+                                         cwd=workdir, env=worker_env(workdir),
+                                         start_new_session=True)
         except OSError as exc:
             ours.close()
             shutil.rmtree(workdir, ignore_errors=True)
             raise SandboxError(f"could not start the fork server: {exc}") from None
         finally:
             theirs.close()
+        self.confinement = confined
         self._popen, self._sock, self._workdir = popen, ours, workdir
         self._finalizer = weakref.finalize(self, _stop, popen, ours, workdir)
         self._running = True
-        return self
 
     def wait_ready(self) -> None:
-        """Wait until the server has started; SandboxError (and the server stopped) if not."""
+        """Wait until the server has started; SandboxError (and the server stopped) if not.
+
+        A server under bubblewrap that cannot give its workers namespaces of their own is
+        replaced by one in the fallback confinement, which says why.
+        """
         with self._ready_lock:
             if self._ready:
                 return
@@ -140,9 +164,20 @@ class ForkServer:
                 log = self._log()
                 self.close()
                 raise SandboxError(f"the fork server did not start; it printed:\n{log}")
-            self.pid = int(ready["pid"])
+            if self.confinement.name == "bwrap" and not ready.get("slots"):
+                self.close()
+                self._start(Confinement("process", f"bubblewrap's fork server could not give "
+                                                   f"each worker its namespaces "
+                                                   f"({ready.get('problem')})"))
+                ready = self._first_message(time.monotonic() + self.startup_timeout)
+                if ready is None or ready.get("kind") != "ready":
+                    log = self._log()
+                    self.close()
+                    raise SandboxError(f"the fork server did not start; it printed:\n{log}")
+            self.pid = int(ready.get("host_pid") or ready["pid"])
             self.network = str(ready.get("network"))
             self.pid_namespace = bool(ready.get("pid_namespace"))
+            self.slots = bool(ready.get("slots"))
             self._ready = True
             threading.Thread(target=self._read_messages, name="gradcheck-forkserver",
                              daemon=True).start()
@@ -162,25 +197,38 @@ class ForkServer:
         self.wait_ready()
         if not self._running:
             raise SandboxError("the fork server has stopped")
-        workdir = tempfile.mkdtemp(prefix="gradcheck-worker-")
+        # The learner's processes, the worker, and a slot's first process.
+        slot = Slot.create(options.memory_mb, options.process_limit + 1 + self.slots)
+        join = slot.join_fds() if slot is not None else []
+        if self.slots:
+            folder, workdir = None, SANDBOX_WORKDIR     # the slot's own tmpfs
+        else:
+            folder, workdir = make_workdir()
         pipes, theirs = open_pipes(options)
-        request = {"op": "fork", "workdir": workdir, "env": worker_env(workdir)}
+        request = {"op": "fork", "workdir": workdir, "env": worker_env(workdir),
+                   "tmpfs_bytes": tmpfs_bytes(options)}
         try:
             with self._fork_lock:
-                socket.send_fds(self._sock, [json.dumps(request).encode("utf-8")], list(theirs))
+                socket.send_fds(self._sock, [json.dumps(request).encode("utf-8")],
+                                [*theirs, *join])
                 reply = self._replies.get(timeout=options.startup_timeout)
         except (OSError, queue.Empty) as exc:
             reply = {"kind": "fork_failed", "error": f"no answer ({exc or 'timed out'})"}
             self.close()                # a late answer must not be taken for the next request
         finally:
-            for fd in theirs:
+            for fd in (*theirs, *join):
                 os.close(fd)
         if reply.get("kind") != "forked":
             pipes.close()
-            shutil.rmtree(workdir, ignore_errors=True)
+            if slot is not None:
+                slot.remove()
+            if folder is not None:
+                remove_workdir(folder)
             raise SandboxError(f"the fork server could not fork a worker: "
                                f"{reply.get('error', reply)}")
-        return send_init(ForkedProcess(self, int(reply["pid"]), pipes, workdir), path, options)
+        process = ForkedProcess(self, int(reply["pid"]), reply.get("host_pid"), pipes, folder,
+                                slot, self.confinement)
+        return send_init(process, path, options)
 
     def exit_status(self, pid: int, grace: float) -> int | None:
         """The worker's exit status once the server has reaped it (waiting up to ``grace``)."""
@@ -217,7 +265,7 @@ class ForkServer:
                 return None
             readable, _, _ = select.select([self._sock], [], [], min(remaining, 0.1))
             if readable:
-                return _decode(self._sock.recv(_MAX_MESSAGE))
+                return _receive(self._sock)
             if self._popen.poll() is not None:
                 return None
 
@@ -225,14 +273,10 @@ class ForkServer:
         """The server's messages: fork replies to the launcher, exits to whoever waits."""
         sock = self._sock
         while True:
-            try:
-                data = sock.recv(_MAX_MESSAGE)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            message = _decode(data)
+            message = _receive(sock)
             if message is None:
+                break
+            if not message:
                 continue
             if message.get("kind") == "exited":
                 with self._changed:
@@ -253,22 +297,50 @@ class ForkServer:
 
 
 class ForkedProcess(WorkerProcess):
-    """A worker forked by a ``ForkServer``; the server reaps it and kills it."""
+    """A worker forked by a ``ForkServer``; the server reaps it and kills it.
+
+    ``server_pid`` is its number in the server's PID namespace (the server's to use); ``pid``
+    the grader's own for it, when the kernel translated it (else the same).
+    """
 
     launch = "fork"
 
-    def __init__(self, server: ForkServer, pid: int, pipes: Pipes, workdir: str):
-        super().__init__(pid, pipes, workdir)
+    def __init__(self, server: ForkServer, server_pid: int, host_pid: int | None, pipes: Pipes,
+                 workdir: str | None, slot: Slot | None, confined: Confinement):
+        super().__init__(host_pid or server_pid, pipes, workdir, slot, confined)
         self.server = server
+        self.server_pid = server_pid
 
     def exit_status(self, grace: float = 1.0) -> int | None:
         """How the worker ended, as the server saw it, or None if it is still running."""
-        return self.server.exit_status(self.pid, grace)
+        return self.server.exit_status(self.server_pid, grace)
 
     def _kill(self) -> None:
-        self.server.kill(self.pid)
-        self.server.exit_status(self.pid, _KILL_WAIT)
-        self.server.forget(self.pid)
+        self.server.kill(self.server_pid)
+        self.server.exit_status(self.server_pid, _KILL_WAIT)
+        self.server.forget(self.server_pid)
+
+
+def _receive(sock: socket.socket) -> dict | None:
+    """The next message, {} for an unreadable one, None once the server hung up.
+
+    ``host_pid`` is the pid its credentials carry, as the grader numbers it: the server's own
+    for "ready", the forked process's for "forked".
+    """
+    try:
+        data, ancillary, _, _ = sock.recvmsg(_MAX_MESSAGE, socket.CMSG_SPACE(_CREDENTIALS.size))
+    except OSError:
+        return None
+    if not data:
+        return None
+    message = _decode(data) or {}
+    if message.get("ns_only"):
+        return message
+    for level, kind, value in ancillary:
+        if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS) \
+                and len(value) >= _CREDENTIALS.size:
+            message["host_pid"] = _CREDENTIALS.unpack(value[:_CREDENTIALS.size])[0]
+    return message
 
 
 def _decode(data: bytes) -> dict | None:

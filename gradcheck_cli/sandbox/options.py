@@ -47,11 +47,14 @@ class SandboxOptions:
     startup_timeout: float = 60.0
     process_limit: int = 64
     deadline: float = DEFAULT_DEADLINE
+    confinement: str | None = None          # bwrap, process, auto; None: $GRADCHECK_CONFINEMENT
 
     def __post_init__(self):
         object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))
         _require(self.timeout > 0, f"the timeout must be a positive number of seconds, "
                                    f"not {self.timeout}", "--timeout")
+        _require(self.confinement in (None, "auto", "bwrap", "process"),
+                 f"unknown confinement {self.confinement!r}", None)
         _require(self.deadline > 0, f"the deadline must be a positive number of seconds, "
                                     f"not {self.deadline}", "--deadline")
         _require(self.memory_mb >= 16, f"the memory limit must be at least 16 MB, "

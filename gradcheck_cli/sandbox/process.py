@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GradcheckError
+from . import cgroups, confinement
+from .cgroups import Slot
 from .channel import Capture, Pipes
+from .confinement import Confinement
 from .inside import wire
 from .inside.tree import kill_tree
 from .options import SandboxOptions
@@ -22,11 +25,14 @@ from .options import SandboxOptions
 
 # The script every process that runs learner code starts from (a worker, a fork server).
 START_SCRIPT = Path(__file__).parent / "inside" / "start.py"
-# Isolated (no user site, no PYTHON* variables, no script folder on sys.path), no .pyc files
-# next to the learner's file, unbuffered output so nothing printed before a crash is lost.
-PYTHON_FLAGS = ("-I", "-B", "-u", "-X", "utf8")
+# Isolated (no user site, no PYTHON* variables, no script folder on sys.path), no site-packages
+# (NumPy's folder is added alone), no .pyc files next to the learner's file, unbuffered output
+# so nothing printed before a crash is lost.
+PYTHON_FLAGS = ("-I", "-S", "-B", "-u", "-X", "utf8")
 # One BLAS thread per worker: graders run several workers side by side.
 _THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# The work directory inside bubblewrap: a tmpfs of the sandbox's own.
+SANDBOX_WORKDIR = "/tmp"
 
 
 class SandboxError(GradcheckError):
@@ -34,18 +40,22 @@ class SandboxError(GradcheckError):
 
 
 class WorkerProcess:
-    """A running worker: its pipes and its private working directory.
+    """A running worker: its pipes, its cgroups (``slot``) and its work directory.
 
     How it was started (``spawn``, or forked by a ``ForkServer``) decides how its exit is seen
-    and how it is killed: the subclasses.
+    and how it is killed: the subclasses. ``workdir`` is the host folder to delete afterwards
+    (None under bubblewrap, whose work directory is a tmpfs that vanishes with the sandbox).
     """
 
     launch = "spawn"
 
-    def __init__(self, pid: int, pipes: Pipes, workdir: str):
+    def __init__(self, pid: int, pipes: Pipes, workdir: str | None, slot: Slot | None,
+                 confined: Confinement):
         self.pid = pid
         self.pipes = pipes
         self.workdir = workdir
+        self.slot = slot
+        self.confinement = confined
         self._ended = False
 
     @property
@@ -59,17 +69,31 @@ class WorkerProcess:
 
     def memory_exceeded(self) -> bool:
         """Whether the kernel killed one of the learner's processes for the memory budget."""
-        return False
+        return self.slot is not None and self.slot.oom_kills() > 0
+
+    def describe(self) -> dict:
+        """How this worker was confined, for the report's ``sandbox`` section."""
+        if self.confinement.name == "bwrap":
+            kill = "PID namespace" + (" and cgroup" if self.slot is not None else "")
+        else:
+            kill = "cgroup" if self.slot is not None else "process tree (no cgroup)"
+        return {**self.confinement.describe(), "kill": kill, **cgroups.describe(self.slot)}
 
     def end(self) -> None:
-        """Kill the worker and all its descendants, keep their last output, free everything."""
+        """Kill the worker and everything the learner started, keep their last output, free
+        everything (the work directory too, whatever the learner did to it)."""
         if self._ended:
             return
         self._ended = True
+        if self.slot is not None:
+            self.slot.kill()                 # all of it at once, however it was started
         self._kill()
         self.pipes.drain_output()
         self.pipes.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.slot is not None:
+            self.slot.remove()
+        if self.workdir is not None:
+            remove_workdir(self.workdir)
 
     def _kill(self) -> None:
         """Kill the process tree and wait (a little) for the worker to be gone."""
@@ -77,23 +101,28 @@ class WorkerProcess:
 
 
 class SpawnedProcess(WorkerProcess):
-    """A worker started as a fresh interpreter, a child of the grader."""
+    """A worker started as a fresh interpreter (in bubblewrap or not), a child of the grader."""
 
-    def __init__(self, popen: subprocess.Popen, pipes: Pipes, workdir: str):
-        super().__init__(popen.pid, pipes, workdir)
+    def __init__(self, popen: subprocess.Popen, pipes: Pipes, workdir: str | None,
+                 slot: Slot | None, confined: Confinement):
+        super().__init__(popen.pid, pipes, workdir, slot, confined)
         self.popen = popen
 
     def exit_status(self, grace: float = 1.0) -> int | None:
         """The exit status, seen without reaping the process.
 
         Unreaped, its pid stays reserved until ``end`` has killed what it may have left behind.
+        bubblewrap passes its command's exit status on, and a death by signal N as 128 + N.
         """
         deadline = time.monotonic() + grace
         while True:
             status = _peek_status(self.popen)
             if status is not None or time.monotonic() >= deadline:
-                return status
+                break
             time.sleep(0.005)
+        if status is not None and self.confinement.name == "bwrap" and 128 < status < 128 + 65:
+            return -(status - 128)
+        return status
 
     def _kill(self) -> None:
         if self.popen.returncode is None:        # not reaped: the pid still names our worker
@@ -117,14 +146,24 @@ def open_pipes(options: SandboxOptions) -> tuple[Pipes, tuple[int, int, int]]:
     return pipes, (request_r, response_w, output_w)
 
 
-def send_init(process: WorkerProcess, path: str, options: SandboxOptions) -> WorkerProcess:
-    """Tell a new worker which submission to import and under which limits."""
+def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
+              join_fds: list[int] = ()) -> WorkerProcess:
+    """Tell a new worker which submission to import (its bytes: the worker need not be able to
+    read the file) and under which limits and confinement."""
     init = {"op": "init", "path": path, "timeout": options.timeout,
             "import_timeout": options.effective_import_timeout, "deadline": options.deadline,
             "memory_mb": options.memory_mb, "process_limit": options.process_limit,
-            "forbidden_imports": list(options.refused_imports)}
+            "forbidden_imports": list(options.refused_imports),
+            "confinement": process.confinement.name,
+            "slot": {"controls": sorted(process.slot.controls) if process.slot else [],
+                     "join_fds": list(join_fds)}}
     try:
-        process.pipes.send(wire.encode_parts(init), time.monotonic() + options.startup_timeout)
+        source = [np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)]
+    except OSError as exc:
+        init["read_error"], source = f"cannot read the submission: {exc.strerror}", []
+    try:
+        process.pipes.send(wire.encode_parts(init, source),
+                           time.monotonic() + options.startup_timeout)
     except Exception:
         process.end()
         raise
@@ -132,35 +171,77 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions) -> Wor
 
 
 def spawn(path: str, options: SandboxOptions) -> WorkerProcess:
-    """Start a fresh interpreter as the worker for the submission at absolute ``path``."""
+    """Start a fresh interpreter as the worker for the submission at absolute ``path``: in
+    bubblewrap where it runs, else confining itself (``confinement.py``)."""
     if os.name != "posix" or not sys.executable:
         raise SandboxError("gradcheck runs learner code in a worker process, which needs a "
                            "POSIX system (Linux or macOS) and a known Python executable")
-    workdir = tempfile.mkdtemp(prefix="gradcheck-worker-")
+    confined = confinement.choose(options.confinement)
+    slot = Slot.create(options.memory_mb, options.process_limit + 1)     # + the worker
+    join = slot.join_fds() if slot is not None else []
     pipes, (request_r, response_w, output_w) = open_pipes(options)
     command = inside_command("worker", str(request_r), str(response_w))
+    if confined.name == "bwrap":
+        folder, cwd = None, None
+        command = [*confinement.bwrap_command(tmpfs_bytes(options)), "--", *command]
+        env = worker_env(SANDBOX_WORKDIR)
+    else:
+        folder, cwd = make_workdir()
+        env = worker_env(cwd)
     try:
         popen = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=output_w,
-                                 stderr=output_w, pass_fds=(request_r, response_w),
-                                 cwd=workdir, env=worker_env(workdir), start_new_session=True)
+                                 stderr=output_w, pass_fds=(request_r, response_w, *join),
+                                 cwd=cwd, env=env, start_new_session=True)
     except OSError as exc:
         pipes.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if slot is not None:
+            slot.remove()
+        if folder is not None:
+            remove_workdir(folder)
         raise SandboxError(f"could not start the worker process: {exc}") from None
     finally:
-        for fd in (request_r, response_w, output_w):
+        for fd in (request_r, response_w, output_w, *join):
             os.close(fd)
-    return send_init(SpawnedProcess(popen, pipes, workdir), path, options)
+    return send_init(SpawnedProcess(popen, pipes, folder, slot, confined), path, options, join)
 
 
 def inside_command(role: str, *args: str) -> list[str]:
     """The command line that starts ``inside/start.py`` as ``role`` (worker, forkserver).
 
-    The last argument is where the grader found NumPy: the process looks there too (a user
-    site, for example).
+    The last argument is where the grader found NumPy: the only folder of installed packages
+    the process looks in (``-S``).
     """
-    numpy_dir = os.path.dirname(os.path.dirname(np.__file__))
-    return [sys.executable, *PYTHON_FLAGS, str(START_SCRIPT), role, *args, numpy_dir]
+    return [confinement.interpreter(), *PYTHON_FLAGS, str(START_SCRIPT), role, *args,
+            confinement.numpy_dir()]
+
+
+def tmpfs_bytes(options: SandboxOptions) -> int:
+    """The size of a learner's private /tmp: its memory budget (tmpfs pages are memory)."""
+    return options.memory_mb * 2**20
+
+
+def make_workdir() -> tuple[str, str]:
+    """A private work directory on the host: (the folder to delete, the directory to use).
+
+    The directory sits in a folder of the grader's that the learner's user may enter but not
+    change, so the learner cannot rename the directory away to keep it.
+    """
+    folder = tempfile.mkdtemp(prefix="gradcheck-worker-")
+    os.chmod(folder, 0o711)
+    work = os.path.join(folder, "work")
+    os.mkdir(work, 0o700)
+    return folder, work
+
+
+def remove_workdir(folder: str) -> None:
+    """Delete a work directory, however deep or strange the learner made it."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    except RecursionError:                   # deeper than Python's recursion: rm walks by fd
+        pass
+    if os.path.lexists(folder):
+        subprocess.run(["rm", "-rf", "--", folder], stdin=subprocess.DEVNULL,
+                       capture_output=True, check=False)
 
 
 def worker_env(workdir: str) -> dict[str, str]:

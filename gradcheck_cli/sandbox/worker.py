@@ -70,6 +70,7 @@ class Worker:
         self._limits: list[str] = []
         self._confinement: dict[str, Any] = {}
         self._launched_by = ""
+        self._confined: dict[str, Any] = {}
         self._closed = False
 
     def __enter__(self) -> "Worker":
@@ -125,24 +126,30 @@ class Worker:
     def describe(self) -> dict[str, Any]:
         """The sandbox's settings and what it did, as plain data for reports.
 
-        ``network`` is "cut" or "not cut: <reason>"; ``process_limit`` the RLIMIT_NPROC set,
-        or why none; ``uid`` and ``user`` whom the learner's code ran as; ``launch`` "fork"
-        (from a fork server) or "spawn" (a fresh interpreter). Waits for the worker to start.
+        ``confinement`` is ``bwrap`` or ``process`` (the fallback; ``confinement_note`` says
+        why); ``kill`` how the learner's processes are ended; ``memory_budget`` whether
+        ``memory_mb`` counts all of them together; ``filesystem``, ``proc`` and ``syscalls``
+        what the learner's code can reach; ``network`` is "cut" or "not cut: <reason>";
+        ``process_limit`` the processes it may start, or why none; ``uid`` and ``user`` whom
+        it ran as; ``launch`` "fork" (from a fork server) or "spawn" (a fresh interpreter).
+        Waits for the worker to start.
         """
         if not self._closed:
             self._ensure_imported()
         opts = self.options
         confinement = self._confinement
         return {"isolation": "process", "launch": self._launched_by or "spawn",
-                "timeout_s": opts.timeout,
+                **self._confined,
+                "timeout_s": opts.timeout, "deadline_s": opts.deadline,
                 "import_timeout_s": opts.effective_import_timeout, "memory_mb": opts.memory_mb,
                 "network": confinement.get("network", "not cut: the worker did not start"),
+                "filesystem": confinement.get("filesystem"), "proc": confinement.get("proc"),
+                "syscalls": confinement.get("syscalls"),
                 "pid_namespace": bool(confinement.get("pid_namespace")),
                 "process_limit": confinement.get("process_limit", opts.process_limit),
                 "uid": confinement.get("uid"), "user": confinement.get("user"),
                 "forbidden_imports": list(opts.refused_imports),
                 "capture_limit": opts.capture_limit, "limits": list(self._limits),
-                "deadline_s": opts.deadline,
                 "restarts": self.restarts}
 
     # -- calls
@@ -266,6 +273,7 @@ class Worker:
     def _launch(self) -> WorkerProcess:
         process = launch(self._abs_path, self.options, self.fork_server)
         self._launched_by = process.launch
+        self._confined = process.describe()
         self._process = process
         self._finalizer = weakref.finalize(self, process.end)
         return process

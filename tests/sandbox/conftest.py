@@ -1,5 +1,7 @@
 """Every worker test runs twice: with a freshly spawned worker and with one forked from a
-fork server (where the system has one), since both must behave the same."""
+fork server, since both must behave the same. Tests that take the ``confinement`` fixture
+with ``indirect`` parameters run under each confinement path too: bubblewrap and the
+fallback (``GRADCHECK_CONFINEMENT``); the others run under the one this system chooses."""
 
 from __future__ import annotations
 
@@ -11,22 +13,41 @@ from pathlib import Path
 import pytest
 
 from gradcheck_cli.sandbox import ForkServer, forkserver, worker
+from gradcheck_cli.sandbox.confinement import ENVIRONMENT, choose
 from gradcheck_cli.sandbox.inside.tree import descendants
 
 LAUNCHES = ["spawn", "fork"]
+CONFINEMENTS = ["bwrap", "process"]
 
 
 @pytest.fixture(scope="session")
-def fork_server():
-    """One fork server for the whole session, as a batch would have."""
-    if not ForkServer.supported():
-        pytest.skip("no fork server on this system")
-    with ForkServer() as server:
-        yield server
+def fork_servers():
+    """One fork server per confinement for the whole session, as a batch would have."""
+    servers: dict[str, ForkServer] = {}
+    yield servers
+    for server in servers.values():
+        server.close()
+
+
+@pytest.fixture
+def confinement(request, monkeypatch) -> str:
+    """The confinement path of the test's workers: a parameter, else the system's choice."""
+    name = getattr(request, "param", None) or choose("auto").name
+    monkeypatch.setenv(ENVIRONMENT, name)
+    return name
+
+
+@pytest.fixture
+def fork_server(confinement, fork_servers) -> ForkServer:
+    """The session's fork server for the test's confinement."""
+    server = fork_servers.get(confinement)
+    if server is None or not server.running:
+        server = fork_servers[confinement] = ForkServer(confinement=confinement).start()
+    return server
 
 
 @pytest.fixture(params=LAUNCHES)
-def launch(request, monkeypatch) -> str:
+def launch(request, monkeypatch, confinement) -> str:
     """How the tests' workers start: "spawn" or "fork" (from the session's fork server)."""
     if request.param == "fork":
         server = request.getfixturevalue("fork_server")

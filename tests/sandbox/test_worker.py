@@ -12,6 +12,8 @@ import pytest
 from gradcheck_cli.errors import UsageError
 from gradcheck_cli.sandbox import CallResult, SandboxOptions, Worker
 
+from .conftest import CONFINEMENTS
+
 pytestmark = [pytest.mark.skipif(os.name != "posix", reason="the worker needs a POSIX system"),
               pytest.mark.usefixtures("launch")]      # each test: spawned, then forked
 
@@ -198,16 +200,21 @@ def test_monkeypatching_numpy_in_the_worker_does_not_change_what_the_grader_sees
         np.testing.assert_array_equal(seen.values[0], X + 10.0 * DZ)
 
 
+@pytest.mark.parametrize("confinement", CONFINEMENTS, indirect=True)
 def test_learner_code_gets_a_scrubbed_environment_and_a_private_working_directory(
-        monkeypatch):
+        monkeypatch, confinement):
     monkeypatch.setenv("GRADCHECK_TEST_SECRET", "token")
     with Worker(submission("environment"), OPTIONS) as w:
         result = w.call("grad_look_around", [("x", X), ("dz", DZ)])
         assert result.status == "ok", result.message
-        assert result.values[0].tolist() == [0.0]        # the grader's variable is not there
+        # the grader's variable is not there; the working directory is writable
+        assert result.values[0].tolist() == [0.0, 1.0]
         workdir = Path(result.stdout.strip())
-        assert workdir != SUBMISSIONS and (workdir / "scratch.txt").is_file()
-    assert not workdir.exists()
+        if confinement == "bwrap":
+            assert str(workdir) == "/tmp"        # the sandbox's own tmpfs, not the host's
+        else:
+            assert workdir != SUBMISSIONS and (workdir / "scratch.txt").is_file()
+    assert confinement == "bwrap" or not workdir.parent.exists()
     assert not (SUBMISSIONS / "scratch.txt").exists()
 
 

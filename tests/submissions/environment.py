@@ -10,4 +10,6 @@ def grad_look_around(x, dz):
     secret = "GRADCHECK_TEST_SECRET" in os.environ
     with open("scratch.txt", "w") as f:      # the working directory is writable
         f.write("notes")
-    return np.array([float(secret)])
+    with open("scratch.txt") as f:
+        kept = f.read() == "notes"
+    return np.array([float(secret), float(kept)])

@@ -1,25 +1,34 @@
 """The fork server: NumPy and the worker's code imported once, then a worker forked per request.
 
 ``ForkServer`` (the grader's handle, ``sandbox/forkserver.py``) starts it as
-``python -I -B -u start.py forkserver SOCKET_FD NUMPY_DIR``. It never imports a submission:
-each process it forks becomes a worker exactly as a spawned one would (``serve.run_worker``:
-limits, user, import guard, the submission, calls), on pipes the grader created and passed
-over the socket.
+``python -I -S -B -u start.py forkserver SOCKET_FD MODE NUMPY_DIR``. It never imports a
+submission: each process it forks becomes a worker exactly as a spawned one would
+(``serve.run_worker``: limits, user, import guard, the submission, calls), on pipes the grader
+created and passed over the socket.
+
+Two modes:
+
+- ``slots``, under bubblewrap: each worker gets a slot of its own (``slot.py``): PID, mount and
+  IPC namespaces, its own /proc and tmpfs work directory, its cgroups joined before anything
+  runs. Ending the slot ends everything the learner started.
+- ``plain`` (the fallback): where the kernel allows it, the server first enters new network
+  and PID namespaces, so every worker has no network and no worker can see or signal a process
+  outside them. The namespace's first process, forked before any worker, only reaps: when it
+  dies (with the server), the kernel kills whatever is left in it. Processes a dead worker left
+  behind are adopted by it (or by this server) and killed here; the grader's cgroup kill, where
+  there is one, catches the rest.
 
 Messages on the socket (SOCK_SEQPACKET, one JSON object each)::
 
-    server → grader   {"kind": "ready", "pid", "network", "pid_namespace"}
-    grader → server   {"op": "fork", "workdir", "env"} + 3 descriptors (request, response, output)
+    server → grader   {"kind": "ready", "pid", "network", "pid_namespace", "slots", "problem"}
+    grader → server   {"op": "fork", "workdir", "env", "tmpfs_bytes"}
+                      + descriptors: request, response, output, then cgroup.procs to join
     server → grader   {"kind": "forked", "pid"} | {"kind": "fork_failed", "error"}
+                      "forked" carries the process's credentials (SCM_CREDENTIALS), which the
+                      kernel translates to the grader's PID namespace; "ns_only": true if not
     grader → server   {"op": "kill", "pid"}      kill that worker and all it started
     server → grader   {"kind": "exited", "pid", "status"}   status like Popen.returncode
     grader → server   {"op": "exit"}             or the grader hangs up: kill everything, exit
-
-Where the kernel allows it, the server first enters new network and PID namespaces, so every
-worker has no network, and no worker can see or signal a process outside them (the grader
-included). The namespace's first process, forked before any worker, only reaps: when it dies
-(with the server), the kernel kills whatever is left in the namespace. Processes a dead worker
-left behind are adopted by it (or by this server, without a PID namespace) and killed here.
 """
 
 import json
@@ -27,40 +36,66 @@ import os
 import select
 import signal
 import socket
+import struct
 
-from . import confine, limits, tree
+from . import confine, limits, slot, tree
 from .limits import PR_SET_CHILD_SUBREAPER, PR_SET_PDEATHSIG, prctl
 from .serve import run_worker
 
 MAX_MESSAGE = 1 << 16
+MAX_FDS = 8                              # three pipes and a cgroup per hierarchy
 
 
 class Server:
     """The server's state: its socket, its live workers, the namespace's reaper."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock: socket.socket, mode: str = "plain"):
         self.sock = sock
+        self.mode = mode
         self.workers: set[int] = set()     # forked and not yet reaped: their pids are ours
-        self.reaper: int | None = None      # the PID namespace's first process
+        self.statuses: dict[int, int] = {}  # slot -> the pipe its worker's status comes on
+        self.reaper: int | None = None      # the PID namespace's first process (plain mode)
+        self.own_pid_namespace: int | None = None
         self.wake_r, self.wake_w = os.pipe()
 
     # -- start
 
     def start(self) -> None:
-        """Enter the namespaces, start the reaper, say ready."""
-        network, pid_namespace = confine.enter_namespaces(pid_namespace=True)
+        """Enter the namespaces, start the reaper (or check that slots work), say ready."""
+        problem = ""
+        if self.mode == "slots":
+            network, _ = confine.enter_namespaces()
+            self.own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            problem = self._try_a_slot()
+            pid_namespace = not problem
+        else:
+            network, pid_namespace = confine.enter_namespaces(pid_namespace=True)
         limits.INHERITED_NETWORK = network
         limits.INHERITED_PID_NAMESPACE = pid_namespace
         limits.FORKED = True
         prctl(PR_SET_CHILD_SUBREAPER, 1)    # orphans come here when there is no reaper
-        if pid_namespace:
+        if pid_namespace and self.mode != "slots":
             self.reaper = self._fork_reaper()
         for fd in (self.wake_r, self.wake_w):
             os.set_blocking(fd, False)
         signal.set_wakeup_fd(self.wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)
         self.send({"kind": "ready", "pid": os.getpid(), "network": network,
-                   "pid_namespace": pid_namespace})
+                   "pid_namespace": pid_namespace, "slots": self.mode == "slots" and not problem,
+                   "problem": problem})
+
+    def _try_a_slot(self) -> str:
+        """Why slots cannot be made here ("" if a trial slot ran)."""
+        try:
+            pid, status_r = slot.fork_slot(self.own_pid_namespace, lambda workdir: os._exit(0),
+                                           [], 1 << 20, self._close_server_fds)
+        except OSError as exc:
+            return f"no slot namespaces: {exc}"
+        _, status = os.waitpid(pid, 0)
+        worker = slot.read_status(status_r)
+        if worker != 0 or status != 0:
+            return f"a trial slot failed (status {status}, its worker's {worker})"
+        return ""
 
     def _fork_reaper(self) -> int:
         pid = os.fork()
@@ -91,7 +126,7 @@ class Server:
     def handle_request(self) -> bool:
         """One request; False when the server should stop."""
         try:
-            data, fds, _, _ = socket.recv_fds(self.sock, MAX_MESSAGE, 3)
+            data, fds, _, _ = socket.recv_fds(self.sock, MAX_MESSAGE, MAX_FDS)
         except InterruptedError:
             return True
         except OSError:
@@ -103,7 +138,7 @@ class Server:
         except ValueError:
             request = {}
         op = request.get("op")
-        if op == "fork" and len(fds) == 3:
+        if op == "fork" and len(fds) >= 3:
             self.fork_worker(request, fds)
             return True
         for fd in fds:
@@ -111,14 +146,25 @@ class Server:
         if op == "kill":
             pid = int(request.get("pid", 0))
             if pid in self.workers:         # unreaped: the pid surely names our worker
-                tree.kill_tree(pid)
+                if self.mode == "slots":
+                    _kill(pid)              # the slot's first process: the kernel does the rest
+                else:
+                    tree.kill_tree(pid)
             return True
         return op != "exit"
 
     def fork_worker(self, request: dict, fds: list[int]) -> None:
         """Fork a worker on the grader's pipes; it never returns into this loop."""
+        pipes, join = fds[:3], fds[3:]
         try:
-            pid = os.fork()
+            if self.mode == "slots":
+                pid, status_r = slot.fork_slot(
+                    self.own_pid_namespace,
+                    lambda workdir: self.become_worker(request, *pipes, workdir=workdir),
+                    join, int(request.get("tmpfs_bytes") or 1 << 26), self._close_server_fds)
+                self.statuses[pid] = status_r
+            else:
+                pid = os.fork()
         except OSError as exc:
             for fd in fds:
                 os.close(fd)
@@ -126,21 +172,22 @@ class Server:
             return
         if pid == 0:
             try:
-                self.become_worker(request, *fds)
+                self._close_server_fds()
+                confine.join_cgroups(join)
+                self.become_worker(request, *pipes)
             finally:
                 os._exit(70)
         for fd in fds:
             os.close(fd)
         self.workers.add(pid)
-        self.send({"kind": "forked", "pid": pid})
+        self.send_forked(pid)
 
     def become_worker(self, request: dict, request_fd: int, response_fd: int,
-                      output_fd: int) -> None:
+                      output_fd: int, workdir: str | None = None) -> None:
         """In the forked process: the grader's pipes, its own session, directory and
         environment; then the worker's life (``serve.run_worker``), which ends in ``_exit``."""
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        self._close_server_fds()
         os.setsid()
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -149,15 +196,17 @@ class Server:
         os.dup2(output_fd, 2)
         os.close(output_fd)
         env = {str(k): str(v) for k, v in dict(request.get("env") or {}).items()}
-        os.chdir(str(request["workdir"]))
+        os.chdir(workdir or str(request["workdir"]))
         os.environ.clear()
         os.environ.update(env)
         run_worker(request_fd, response_fd)
 
     def _close_server_fds(self) -> None:
+        """In a forked process: nothing of the server's stays open."""
         self.sock.close()
-        for fd in (self.wake_r, self.wake_w):
-            os.close(fd)
+        for fd in (self.wake_r, self.wake_w, self.own_pid_namespace, *self.statuses.values()):
+            if fd is not None:
+                os.close(fd)
 
     # -- children
 
@@ -174,6 +223,9 @@ class Server:
             if pid in self.workers:
                 self.workers.discard(pid)
                 ended = True
+                if pid in self.statuses:        # a slot: its worker's status, if it came
+                    worker = slot.read_status(self.statuses.pop(pid))
+                    status = status if worker is None else worker
                 self.send({"kind": "exited", "pid": pid,
                            "status": os.waitstatus_to_exitcode(status)})
             elif pid == self.reaper:
@@ -183,13 +235,19 @@ class Server:
 
     def sweep(self) -> None:
         """Kill the orphans of dead workers: the adopter's children that are not workers."""
+        if self.mode == "slots":            # a slot's orphans die with its namespace
+            return
         adopter = self.reaper if self.reaper is not None else os.getpid()
         keep = self.workers | {self.reaper}
         tree.kill_trees(pid for pid in tree.children_of(adopter) if pid not in keep)
 
     def shutdown(self) -> None:
         """Kill every worker and the namespace (with all it holds), then reap."""
-        tree.kill_trees(list(self.workers))
+        if self.mode == "slots":
+            for pid in self.workers:
+                _kill(pid)
+        else:
+            tree.kill_trees(list(self.workers))
         if self.reaper is not None:
             try:
                 os.kill(self.reaper, signal.SIGKILL)
@@ -201,6 +259,17 @@ class Server:
         try:
             self.sock.send(json.dumps(message).encode("utf-8"))
         except OSError:                     # the grader is gone; shutdown follows
+            pass
+
+    def send_forked(self, pid: int) -> None:
+        """Say a worker was forked, with its credentials: the grader gets its own pid for it."""
+        data = json.dumps({"kind": "forked", "pid": pid}).encode("utf-8")
+        creds = struct.pack("3i", pid, os.getuid(), os.getgid())
+        try:
+            self.sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, creds)])
+        except PermissionError:             # another's pid needs CAP_SYS_ADMIN
+            self.send({"kind": "forked", "pid": pid, "ns_only": True})
+        except OSError:
             pass
 
 
@@ -224,9 +293,16 @@ def _drain(fd: int) -> None:
         pass
 
 
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def main(args: list[str]) -> None:
-    """``SOCKET_FD [NUMPY_DIR]``, as ``start.py forkserver`` passes them."""
-    server = Server(socket.socket(fileno=int(args[0])))
+    """``SOCKET_FD MODE [NUMPY_DIR]``, as ``start.py forkserver`` passes them."""
+    server = Server(socket.socket(fileno=int(args[0])), args[1] if len(args) > 2 else "plain")
     server.start()
     try:
         server.serve()

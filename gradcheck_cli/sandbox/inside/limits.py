@@ -3,6 +3,11 @@
 A fork server sets ``INHERITED_NETWORK``, ``INHERITED_PID_NAMESPACE`` and ``FORKED`` before it
 forks: the network it already cut for every worker, and that a worker's parent is that server
 (whose death must end the worker).
+
+The init message (``config``) says how the grader confined the worker: ``confinement`` is
+``bwrap`` (a private, read-only view of the file system already) or ``process`` (the host's:
+Landlock then restricts it), and ``slot`` lists what the learner's cgroups control
+(``memory``, ``pids``, ``kill``) and, for a spawned worker, the descriptors to join them by.
 """
 
 import os
@@ -10,7 +15,7 @@ import sys
 
 import numpy as np
 
-from . import confine
+from . import confine, landlock, seccomp
 
 try:
     import resource
@@ -23,14 +28,20 @@ PR_SET_CHILD_SUBREAPER = 36
 INHERITED_NETWORK = None
 INHERITED_PID_NAMESPACE = False
 FORKED = False
+# What a learner's code may still read (besides the interpreter and NumPy) and write.
+_SYSTEM_READABLE = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/etc/ld.so.cache",
+                    "/etc/localtime", "/dev/zero", "/dev/urandom", "/dev/random")
+_SYSTEM_WRITABLE = ("/dev/null",)
 
 
 def apply_limits(config: dict) -> tuple[list[str], dict]:
     """Resource limits and confinement for this process and its children.
 
     Returns the names of the limits applied and the confinement as the report shows it:
-    network, user, process limit.
+    network, user, process limit, file system, /proc, system calls.
     """
+    slot = config.get("slot") or {}
+    confine.join_cgroups(slot.get("join_fds") or ())
     applied = []
     if sys.platform.startswith("linux") and prctl(PR_SET_CHILD_SUBREAPER, 1):
         # Orphans of the learner's processes re-parent to the worker: the grader finds them.
@@ -49,13 +60,25 @@ def apply_limits(config: dict) -> tuple[list[str], dict]:
     network = INHERITED_NETWORK
     if network is None:
         network, _ = confine.enter_namespaces()
-    user = confine.drop_privileges(os.getcwd(), _interpreter_paths())
+    workdir = os.getcwd()
+    user = confine.drop_privileges(workdir, _interpreter_paths())
     if FORKED:
         # A forked worker ends with its fork server (set after the user changed: that clears it).
         prctl(PR_SET_PDEATHSIG, 9)
-    processes = confine.limit_processes(int(config.get("process_limit", 64)))
+    if "pids" in slot.get("controls", ()):
+        processes = int(config.get("process_limit", 64))      # the cgroup counts them
+    else:
+        processes = confine.limit_processes(int(config.get("process_limit", 64)))
+    if config.get("confinement") == "bwrap":
+        files = "a read-only view of the interpreter and NumPy, a private /tmp"
+        proc = "its own processes only"
+    else:
+        files = landlock.restrict([*_interpreter_paths(), *_SYSTEM_READABLE],
+                                  [workdir, *_SYSTEM_WRITABLE])
+        proc = "not readable" if files.startswith("Landlock") else "the host's"
     return applied, {"network": network, "pid_namespace": INHERITED_PID_NAMESPACE,
-                     "process_limit": processes, **user}
+                     "process_limit": processes, **user, "filesystem": files, "proc": proc,
+                     "syscalls": seccomp.install()}
 
 
 def prctl(option: int, value: int) -> bool:
@@ -85,8 +108,12 @@ def _cpu_seconds() -> int:
 
 
 def _interpreter_paths() -> list[str]:
-    """What the learner's later imports read: the standard library and NumPy's site-packages."""
-    return [os.path.dirname(os.__file__), os.path.dirname(os.path.dirname(np.__file__))]
+    """What the learner's later imports read: the interpreter's installation (its standard
+    library and extension modules) and NumPy (with the libraries a wheel brings)."""
+    numpy_dir = os.path.dirname(np.__file__)
+    paths = {sys.base_prefix, sys.base_exec_prefix, os.path.dirname(os.__file__), numpy_dir,
+             numpy_dir + ".libs"}
+    return sorted(p for p in paths if os.path.exists(p))
 
 
 def _set_limit(which, soft, hard) -> bool:

@@ -6,8 +6,9 @@ pipe: whatever the learner prints goes there, never into the request/response ch
 
 The conversation, in frames of ``wire.py``::
 
-    grader → worker   {"op": "init", "path", "timeout", "import_timeout", "memory_mb",
-                       "process_limit", "forbidden_imports"}
+    grader → worker   {"op": "init", "path", "timeout", "import_timeout", "deadline",
+                       "memory_mb", "process_limit", "forbidden_imports", "confinement",
+                       "slot", "read_error"} + the submission's bytes (uint8)
     worker → grader   {"kind": "started", "pid", "limits", "confinement"}
     worker → grader   {"kind": "ready", "functions": {name: line}, "import_error": null | {...}}
     grader → worker   {"op": "call", "seq", "function", "names", "n_results"}
@@ -67,10 +68,13 @@ class Channel:
                 data = data[_write(self.response_fd, data):]
 
 
-def serve(channel: Channel, config: dict) -> None:
-    """Import the submission, say what it defines, then answer calls until the grader hangs up."""
-    submission = Submission(config)
-    submission.read_source()
+def serve(channel: Channel, config: dict, source) -> None:
+    """Import the submission, say what it defines, then answer calls until the grader hangs up.
+
+    ``source`` is the submission's bytes, sent by the grader: the worker need not be able to
+    read any learner's file.
+    """
+    submission = Submission(config, source)
     limits, confinement = apply_limits(config)
     channel.send({"kind": "started", "pid": _getpid(), "limits": limits,
                   "confinement": confinement})
@@ -91,8 +95,8 @@ def serve(channel: Channel, config: dict) -> None:
 def run_worker(request_fd: int, response_fd: int) -> None:
     """Be a worker on these pipes: wait for the grader's init, then serve; never returns."""
     channel = Channel(request_fd, response_fd)
-    config, _ = channel.receive()
-    serve(channel, config)
+    config, arrays = channel.receive()
+    serve(channel, config, bytes(arrays[0]) if arrays else None)
     _exit(0)
 
 

@@ -42,7 +42,7 @@ class RefuseImports:
 
 
 class SubmissionLoader(importlib.abc.SourceLoader):
-    """Imports the submission from source read before the worker gave up its privileges."""
+    """Imports the submission from the source the grader sent."""
 
     def __init__(self, path: str, source: bytes):
         self.path = path
@@ -58,27 +58,21 @@ class SubmissionLoader(importlib.abc.SourceLoader):
 
 
 class Submission:
-    """The learner's file: read while the worker may, then imported under the limits."""
+    """The learner's file, as the grader sent it, imported under the limits."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, source: bytes | None):
         self.path = config["path"]
         self.import_timeout = float(config["import_timeout"])
         self.memory_mb = int(config["memory_mb"])
         self.forbidden = tuple(config.get("forbidden_imports", ()))
         self.pid = _getpid()
         self.module = None
-        self.source: bytes | None = None
+        self.source = source
         self.read_error: OSError | None = None
-
-    def read_source(self) -> None:
-        """Read the submission now, while the worker may still read the grader's files."""
-        try:
-            with open(self.path, "rb") as f:
-                self.source = f.read()
-        except OSError as exc:
-            self.read_error = exc
+        if source is None:
+            self.read_error = OSError(str(config.get("read_error") or "no source was sent"))
             return
-        # Tracebacks show the learner's lines without reading the file again.
+        # Tracebacks show the learner's lines without reading the file.
         text = self.source.decode("utf-8", errors="replace")
         linecache.cache[self.path] = (len(self.source), None, text.splitlines(True), self.path)
 
