@@ -71,6 +71,15 @@ class Pipes:
         self._reader = wire.FrameReader(UNSOLICITED_PAYLOAD, MAX_REPLY_HEADER)
         self._frame: tuple[bytes, bytearray] | None = None
         self._closed = False
+        self._process_fd: int | None = None
+
+    def watch(self, process_fd: int | None) -> None:
+        """Also wait on ``process_fd`` (a pidfd of the worker, owned from now on): once the
+        worker ended, a reply that is not whole is never coming, even if a process it left
+        behind still holds the pipe open."""
+        if process_fd is not None:
+            self._process_fd = process_fd
+            self._selector.register(process_fd, selectors.EVENT_READ)
 
     def send(self, parts, deadline: float) -> None:
         """Write one frame (its buffers in order), capturing output meanwhile."""
@@ -131,7 +140,9 @@ class Pipes:
         self._closed = True
         self._output_open = False
         self._selector.close()
-        for fd in (self.request_fd, self.response_fd, self.output_fd):
+        for fd in (self.request_fd, self.response_fd, self.output_fd, self._process_fd):
+            if fd is None:
+                continue
             try:
                 os.close(fd)
             except OSError:
@@ -165,17 +176,28 @@ class Pipes:
         if fd == self.output_fd:
             self.drain_output()
             return
-        if self._frame is not None:     # a whole reply is waiting to be taken
+        if fd == self._process_fd:              # the worker ended: take what it wrote
+            while self._frame is None and self._read_reply():
+                pass
+            if self._frame is None:
+                raise Closed("the worker process ended")
             return
+        self._read_reply()
+
+    def _read_reply(self) -> bool:
+        """Read what waits of the reply; False if nothing was there (or a reply is whole)."""
+        if self._frame is not None:     # a whole reply is waiting to be taken
+            return False
         try:
             n = os.readv(self.response_fd, [self._reader.buffer()])
         except BlockingIOError:
-            return
+            return False
         except OSError as exc:
             raise Closed(str(exc)) from None
         if not n:
             raise Closed("the worker closed its reply pipe")
         self._frame = self._reader.advance(n)
+        return True
 
     def _close_output(self) -> None:
         if self._output_open:

@@ -18,6 +18,7 @@ and if the server dies, workers are spawned as before.
 
 from __future__ import annotations
 
+import array
 import json
 import os
 import queue
@@ -219,6 +220,8 @@ class ForkServer:
             for fd in (*theirs, *join):
                 os.close(fd)
         if reply.get("kind") != "forked":
+            if reply.get("pidfd") is not None:
+                os.close(reply["pidfd"])
             pipes.close()
             if slot is not None:
                 slot.remove()
@@ -226,6 +229,7 @@ class ForkServer:
                 remove_workdir(folder)
             raise SandboxError(f"the fork server could not fork a worker: "
                                f"{reply.get('error', reply)}")
+        pipes.watch(reply.get("pidfd"))
         process = ForkedProcess(self, int(reply["pid"]), reply.get("host_pid"), pipes, folder,
                                 slot, self.confinement)
         return send_init(process, path, options)
@@ -325,21 +329,27 @@ def _receive(sock: socket.socket) -> dict | None:
     """The next message, {} for an unreadable one, None once the server hung up.
 
     ``host_pid`` is the pid its credentials carry, as the grader numbers it: the server's own
-    for "ready", the forked process's for "forked".
+    for "ready", the forked process's for "forked", which also brings its ``pidfd``.
     """
+    space = socket.CMSG_SPACE(_CREDENTIALS.size) + socket.CMSG_SPACE(4)
     try:
-        data, ancillary, _, _ = sock.recvmsg(_MAX_MESSAGE, socket.CMSG_SPACE(_CREDENTIALS.size))
+        data, ancillary, _, _ = sock.recvmsg(_MAX_MESSAGE, space)
     except OSError:
         return None
-    if not data:
-        return None
-    message = _decode(data) or {}
-    if message.get("ns_only"):
-        return message
-    for level, kind, value in ancillary:
-        if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS) \
-                and len(value) >= _CREDENTIALS.size:
-            message["host_pid"] = _CREDENTIALS.unpack(value[:_CREDENTIALS.size])[0]
+    fds = [fd for level, kind, value in ancillary
+           if (level, kind) == (socket.SOL_SOCKET, socket.SCM_RIGHTS)
+           for fd in array.array("i", value[:len(value) - len(value) % 4])]
+    message = (_decode(data) or {}) if data else None
+    if message is None or message.get("kind") != "forked" or len(fds) > 1:
+        for fd in fds:
+            os.close(fd)
+    else:
+        message["pidfd"] = fds[0] if fds else None
+    if message and not message.get("ns_only"):
+        for level, kind, value in ancillary:
+            if (level, kind) == (socket.SOL_SOCKET, socket.SCM_CREDENTIALS) \
+                    and len(value) >= _CREDENTIALS.size:
+                message["host_pid"] = _CREDENTIALS.unpack(value[:_CREDENTIALS.size])[0]
     return message
 
 

@@ -202,6 +202,7 @@ def spawn(path: str, options: SandboxOptions) -> WorkerProcess:
     finally:
         for fd in (request_r, response_w, output_w, *join):
             os.close(fd)
+    pipes.watch(_pidfd(popen.pid))               # our unreaped child: the pid is surely it
     return send_init(SpawnedProcess(popen, pipes, folder, slot, confined), path, options, join)
 
 
@@ -265,6 +266,14 @@ def describe_exit(status: int | None) -> str:
         name = f"signal {number}"
     text = signal.strsignal(number) or ""
     return f"signal {name} ({text})" if text else f"signal {name}"
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when process ``pid`` ends (Linux 5.3+), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
 
 
 def _widen_pipe(fd: int) -> None:

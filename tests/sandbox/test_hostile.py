@@ -180,3 +180,30 @@ def test_as_root_the_learner_runs_as_nobody_and_cannot_write_the_graders_files(t
         assert attack(w, x=spelled).values[0].tolist() == [0.0]
         assert not target.exists()
         assert_still_graded(w)
+
+
+def test_memory_is_one_budget_for_all_of_a_learners_processes(watch):
+    with Worker(hostile("split_memory"), SandboxOptions(timeout=8.0, memory_mb=100)) as w:
+        watch(w)
+        assert w.describe()["memory_budget"] == "all of the learner's processes together"
+        result = attack(w)
+        if result.status == "ok":            # the kernel killed children, not the worker
+            held = result.values[0][0]
+            assert held * 60 <= 100 + 64, f"{held:g} children held 60 MB each"
+        else:
+            assert (result.status, result.diagnosis) == ("memory_limit", "memory_limit")
+        assert_still_graded(w)
+
+
+def test_the_learner_sees_neither_the_machines_processes_nor_the_graders(confinement):
+    with Worker(hostile("look_around"), OPTIONS) as w:
+        result = attack(w, x=[os.getpid(), 0.0, 0.0])
+        assert result.status == "ok", result.message
+        seen, read = result.values[0]
+        assert read == 0.0                                  # the grader's command line
+        if confinement == "bwrap":
+            assert 0 < seen <= 4                            # its slot: itself and its parent
+            assert w.describe()["proc"] == "its own processes only"
+        else:
+            assert seen == -1.0 and w.describe()["proc"] == "not readable"
+        assert_still_graded(w)

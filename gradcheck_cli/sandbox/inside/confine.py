@@ -174,7 +174,24 @@ def drop_privileges(workdir: str, needed_paths) -> dict:
                                        "(the interpreter is not readable by it)"}
 
 
+_known: dict = {}
+
+
+def prepare(needed_paths) -> None:
+    """Look up, once, what every worker's ``drop_privileges`` needs (a fork server calls this
+    before it forks, so no worker reads /etc/passwd or probes the paths again)."""
+    if os.geteuid() == 0:
+        uid, gid = _unprivileged_ids()
+        _readable_as(uid, gid, needed_paths)
+
+
 def _unprivileged_ids() -> tuple[int, int]:
+    if "ids" not in _known:
+        _known["ids"] = _look_up_ids()
+    return _known["ids"]
+
+
+def _look_up_ids() -> tuple[int, int]:
     try:
         import pwd
         entry = pwd.getpwnam(UNPRIVILEGED_USER)
@@ -184,7 +201,15 @@ def _unprivileged_ids() -> tuple[int, int]:
 
 
 def _readable_as(uid: int, gid: int, paths) -> bool:
-    """Whether ``uid`` may read and list every path (asked with only the effective ids changed)."""
+    """Whether ``uid`` may read and list every path (asked once with only the effective ids
+    changed)."""
+    key = (uid, gid, tuple(paths))
+    if key not in _known:
+        _known[key] = _probe_readable(uid, gid, paths)
+    return _known[key]
+
+
+def _probe_readable(uid: int, gid: int, paths) -> bool:
     try:
         os.setegid(gid)
         os.seteuid(uid)

@@ -25,12 +25,15 @@ Messages on the socket (SOCK_SEQPACKET, one JSON object each)::
                       + descriptors: request, response, output, then cgroup.procs to join
     server → grader   {"kind": "forked", "pid"} | {"kind": "fork_failed", "error"}
                       "forked" carries the process's credentials (SCM_CREDENTIALS), which the
-                      kernel translates to the grader's PID namespace; "ns_only": true if not
+                      kernel translates to the grader's PID namespace ("ns_only": true if
+                      not), and a pidfd of the process where the kernel has them
     grader → server   {"op": "kill", "pid"}      kill that worker and all it started
     server → grader   {"kind": "exited", "pid", "status"}   status like Popen.returncode
     grader → server   {"op": "exit"}             or the grader hangs up: kill everything, exit
 """
 
+import array
+import gc
 import json
 import os
 import select
@@ -73,6 +76,10 @@ class Server:
         limits.INHERITED_NETWORK = network
         limits.INHERITED_PID_NAMESPACE = pid_namespace
         limits.FORKED = True
+        limits.prepare()
+        # Every object so far is the workers' to share: the collector never walks (and so
+        # never copies) their pages in a forked process.
+        gc.freeze()
         prctl(PR_SET_CHILD_SUBREAPER, 1)    # orphans come here when there is no reaper
         if pid_namespace and self.mode != "slots":
             self.reaper = self._fork_reaper()
@@ -262,15 +269,29 @@ class Server:
             pass
 
     def send_forked(self, pid: int) -> None:
-        """Say a worker was forked, with its credentials: the grader gets its own pid for it."""
+        """Say a worker was forked, with its credentials (the grader gets its own pid for it)
+        and a pidfd (readable once it ended, whoever else holds its pipes)."""
         data = json.dumps({"kind": "forked", "pid": pid}).encode("utf-8")
         creds = struct.pack("3i", pid, os.getuid(), os.getgid())
+        try:                                # unreaped: the pid surely names our process
+            fds = [os.pidfd_open(pid)]
+        except (AttributeError, OSError):
+            fds = []
+        rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
         try:
-            self.sock.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, creds)])
+            self.sock.sendmsg([data], [*rights,
+                                       (socket.SOL_SOCKET, socket.SCM_CREDENTIALS, creds)])
         except PermissionError:             # another's pid needs CAP_SYS_ADMIN
-            self.send({"kind": "forked", "pid": pid, "ns_only": True})
+            try:
+                self.sock.sendmsg([json.dumps({"kind": "forked", "pid": pid,
+                                               "ns_only": True}).encode("utf-8")], rights)
+            except OSError:
+                pass
         except OSError:
             pass
+        finally:
+            for fd in fds:
+                os.close(fd)
 
 
 def reap_forever() -> None:

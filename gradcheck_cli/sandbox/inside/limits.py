@@ -107,6 +107,12 @@ def _cpu_seconds() -> int:
     return int(usage.ru_utime + usage.ru_stime)
 
 
+def prepare() -> None:
+    """What every forked worker would otherwise work out again (a fork server calls this)."""
+    confine.prepare(_interpreter_paths())
+    seccomp.prepare()
+
+
 def _interpreter_paths() -> list[str]:
     """What the learner's later imports read: the interpreter's installation (its standard
     library and extension modules) and NumPy (with the libraries a wheel brings)."""

@@ -70,21 +70,40 @@ def program(machine: str) -> bytes | None:
     return b"".join(code)
 
 
+class _Program(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+_prepared: dict = {}
+
+
+def prepare() -> None:
+    """Build the filter and load the C library once (a fork server does it before forking)."""
+    if _prepared:
+        return
+    code = program(platform.machine())
+    _prepared["code"] = code
+    if code is None:
+        return
+    try:
+        _prepared["libc"] = ctypes.CDLL(None, use_errno=True)
+    except OSError as exc:
+        _prepared["error"] = str(exc)
+        return
+    buffer = ctypes.create_string_buffer(code, len(code))
+    _prepared["buffer"] = buffer                  # kept alive with the program that points in
+    _prepared["program"] = _Program(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+
+
 def install() -> str:
     """Filter this process and all it starts (no_new_privs must be set); what was done."""
-    code = program(platform.machine())
-    if code is None:
+    prepare()
+    if _prepared["code"] is None:
         return f"not filtered: no filter for {platform.machine()}"
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-    except OSError as exc:
-        return f"not filtered: {exc}"
-    buffer = ctypes.create_string_buffer(code, len(code))
-
-    class Program(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    prog = Program(len(code) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+    if "error" in _prepared:
+        return f"not filtered: {_prepared['error']}"
+    libc = _prepared["libc"]
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_prepared["program"]),
+                  0, 0) != 0:
         return f"not filtered: {errno.errorcode.get(ctypes.get_errno(), 'error')}"
     return "filtered: no sockets, no new namespaces, no io_uring"

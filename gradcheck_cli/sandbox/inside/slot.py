@@ -27,6 +27,7 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 WORKDIR = "/tmp"
+PR_SET_PDEATHSIG = 1
 STATUS = struct.Struct("=i")
 
 
@@ -57,6 +58,8 @@ def fork_slot(own_pid_namespace: int, become_worker, join_fds: list[int], tmpfs_
         raise
     if pid == 0:
         try:
+            # The slot ends with the server (bubblewrap's init would keep it otherwise).
+            confine.libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             close_in_child()
             os.close(status_r)
             _run_slot(become_worker, join_fds, tmpfs_bytes, status_w)
