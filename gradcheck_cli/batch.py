@@ -28,10 +28,11 @@ import csv
 import io
 import json
 import os
+import queue
 import re
+import threading
 import traceback
 from contextlib import contextmanager
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -207,42 +208,90 @@ def _fork_server(count: int):
 
 def _grade_all(submissions: Sequence[Submission], prepared: list, options, *, jobs,
                json_dir, show_hidden, on_graded) -> list[Graded]:
+    """Grade on ``jobs`` threads; each starts its next learner's worker before grading the
+    current one, so that worker imports the submission while this one is graded."""
     if json_dir is not None:
         json_dir.mkdir(parents=True, exist_ok=True)
     results: list[Graded | None] = [None] * len(submissions)
-    pool = ThreadPoolExecutor(max_workers=jobs or default_jobs(),
-                              thread_name_prefix="gradcheck-grade")
+    queue_: queue.Queue = queue.Queue()
+    order = iter(range(len(submissions)))
+    lock, stop = threading.Lock(), threading.Event()
+
+    def take() -> int | None:
+        with lock:
+            return None if stop.is_set() else next(order, None)
+
+    def work() -> None:
+        current = take()
+        early = _start(submissions, current, prepared, options)
+        try:
+            while current is not None:
+                upcoming = take()
+                ahead = _start(submissions, upcoming, prepared, options)
+                queue_.put((current, grade_one(submissions[current], prepared, options,
+                                               early)))
+                current, early = upcoming, ahead
+        except BaseException as exc:  # noqa: BLE001 - Ctrl-C in a thread: the main one raises
+            queue_.put((None, exc))
+        finally:
+            if early is not None:        # started for a learner that will not be graded now
+                early.close()
+
+    threads = [threading.Thread(target=work, name="gradcheck-grade", daemon=True)
+               for _ in range(min(jobs or default_jobs(), max(len(submissions), 1)))]
+    for thread in threads:
+        thread.start()
     try:
-        futures = {pool.submit(grade_one, sub, prepared, options): i
-                   for i, sub in enumerate(submissions)}
-        for future in as_completed(futures):
-            graded = future.result()
-            results[futures[future]] = graded
+        for _ in range(len(submissions)):
+            index, graded = queue_.get()
+            if index is None:
+                raise graded
+            results[index] = graded
             if json_dir is not None and graded.report is not None:
                 write_report_json(json_dir, graded, show_hidden)
             if on_graded is not None:
                 on_graded(graded)
     except BaseException:
         # Ctrl-C (or a failing callback): stop handing out work; what is running finishes.
-        pool.shutdown(wait=False, cancel_futures=True)
+        stop.set()
         raise
-    pool.shutdown()
+    for thread in threads:
+        thread.join()
     return results
 
 
-def grade_one(submission: Submission, prepared: list, options) -> Graded:
-    """Grade one submission; any failure becomes part of the result, never an exception."""
+def _start(submissions: Sequence[Submission], index: int | None, prepared: list, options):
+    """The worker of submission ``index``, started now (None when there is none to start)."""
+    from .grading.options import start_worker
+
+    if index is None or submissions[index].path is None:
+        return None
+    try:
+        return start_worker(submissions[index].path, options,
+                            [exercise for exercise, _ in prepared])
+    except Exception:  # noqa: BLE001 - grading it will start one again, and report the trouble
+        return None
+
+
+def grade_one(submission: Submission, prepared: list, options, worker=None) -> Graded:
+    """Grade one submission (with ``worker``, if one was started for it already); any failure
+    becomes part of the result, never an exception."""
     from .grading.runner import grade_prepared
 
     if submission.path is None:
         return Graded(submission, problem=submission.problem)
     try:
-        return Graded(submission, report=grade_prepared(submission.path, prepared, options))
+        extra = {} if worker is None else {"worker": worker}
+        return Graded(submission, report=grade_prepared(submission.path, prepared, options,
+                                                        **extra))
     except GradcheckError as exc:        # e.g. the file vanished since discovery
         return Graded(submission, problem=_first_line(str(exc)))
     except Exception as exc:  # noqa: BLE001 - one broken submission must not stop the batch
         return Graded(submission, internal=f"{type(exc).__name__}: {_first_line(str(exc))}",
                       traceback=traceback.format_exc())
+    finally:
+        if worker is not None:
+            worker.close()
 
 
 def exit_code(results: Sequence[Graded]) -> int:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from gradcheck_cli import batch
 from gradcheck_cli.cli import app
 from gradcheck_cli.errors import UsageError
-from gradcheck_cli.grading import runner
+from gradcheck_cli.grading import options as grading_options, runner
 from gradcheck_cli.grading.runner import RunOptions
 from gradcheck_cli.report.model import CaseResult, ExerciseResult, Report
 
@@ -125,6 +125,7 @@ def _fake_grade(path, prepared, options):
 def faked(monkeypatch):
     monkeypatch.setattr(runner, "prepare", lambda exercises, seed: [(e, []) for e in exercises])
     monkeypatch.setattr(runner, "grade_prepared", _fake_grade)
+    monkeypatch.setattr(grading_options, "start_worker", lambda *args: None)   # no learner code
     monkeypatch.setattr("gradcheck_cli.selection.select_exercises", lambda path, names: EXERCISES)
 
 

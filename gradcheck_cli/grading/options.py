@@ -29,16 +29,22 @@ class RunOptions:
     fork_server: ForkServer | None = None    # if running, workers are forked from it
 
 
-def start_worker(path: str | Path, options: RunOptions) -> Worker | None:
-    """A worker for ``path`` started now, before the exercises are loaded (None if no file).
+def start_worker(path: str | Path, options: RunOptions, exercises=None) -> Worker | None:
+    """A worker for ``path`` started now, before it is graded (None if no file).
 
-    It assumes the default forbidden imports and is replaced if the exercises need others.
+    Without ``exercises`` (not loaded yet) it assumes the default forbidden imports, and is
+    replaced if the exercises need others.
     """
     from ..sandbox import DEFAULT_FORBIDDEN_IMPORTS, Worker
 
     if not Path(path).is_file():
         return None
-    forbidden = options.forbidden_imports or tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
+    if options.forbidden_imports is not None:
+        forbidden = options.forbidden_imports
+    elif exercises is not None:
+        forbidden = tuple(sorted({n for ex in exercises for n in ex.forbidden_imports}))
+    else:
+        forbidden = tuple(sorted(DEFAULT_FORBIDDEN_IMPORTS))
     return Worker(str(path), sandbox_options(options, forbidden),
                   fork_server=options.fork_server).start()
 

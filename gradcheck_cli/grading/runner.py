@@ -105,9 +105,11 @@ def grade_submission(path: str | Path, exercises: Sequence[Exercise], options: R
                   worker)
 
 
-def grade_prepared(path: str | Path, prepared: Prepared, options: RunOptions) -> Report:
-    """Grade one submission against the output of ``prepare()``, shared by a whole batch."""
-    return _grade(path, [ex for ex, _ in prepared], lambda: prepared, options)
+def grade_prepared(path: str | Path, prepared: Prepared, options: RunOptions, *,
+                   worker: Worker | None = None) -> Report:
+    """Grade one submission against the output of ``prepare()``, shared by a whole batch
+    (with ``worker``, started for it already, where its limits fit)."""
+    return _grade(path, [ex for ex, _ in prepared], lambda: prepared, options, worker)
 
 
 def _grade(path: str | Path, exercises: list[Exercise], get_prepared: Callable[[], Prepared],
