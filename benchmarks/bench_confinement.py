@@ -10,6 +10,7 @@ cgroup).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -54,7 +55,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
     paths = ["process"] + (["bwrap"] if choose("auto").name == "bwrap" else [])
-    print(f"{args.repeats} workers per row; confinement paths here: {', '.join(paths)}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{args.repeats} workers per row; confinement paths here: {', '.join(paths)}; "
+          f"load average {load}")
     for name in paths:
         options = SandboxOptions(timeout=10.0, confinement=name)
         starts, ends = lifecycle(options, None, max(args.repeats // 4, 3))

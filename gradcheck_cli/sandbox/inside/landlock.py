@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+import sys
 
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
 _CREATE_RULESET_VERSION = 1
@@ -32,6 +33,8 @@ _SCOPE_ALL = 1 | 2                   # abstract Unix sockets, signals (ABI 6)
 
 def abi() -> int:
     """The kernel's Landlock ABI version, or 0 where there is none."""
+    if not sys.platform.startswith("linux"):     # the syscall numbers are Linux's
+        return 0
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         version = libc.syscall(_CREATE_RULESET, None, ctypes.c_size_t(0),

@@ -76,7 +76,10 @@ def apply_limits(config: dict) -> tuple[list[str], dict]:
         files = landlock.restrict([*_interpreter_paths(), *_SYSTEM_READABLE],
                                   [workdir, *_SYSTEM_WRITABLE])
         proc = "not readable" if files.startswith("Landlock") else "the host's"
-    return applied, {"network": network, "pid_namespace": INHERITED_PID_NAMESPACE,
+        if files.startswith("Landlock") and "reads any file" in str(user.get("user")):
+            user = {**user, "user": f"{confine.UNPRIVILEGED_USER}, with a read capability "
+                                    "that Landlock bounds"}
+    return applied, {"network": network, "pid_namespace": INHERITED_PID_NAMESPACE or config.get("confinement") == "bwrap",
                      "process_limit": processes, **user, "filesystem": files, "proc": proc,
                      "syscalls": seccomp.install()}
 

@@ -17,6 +17,7 @@ import ctypes
 import errno
 import platform
 import struct
+import sys
 
 # Per architecture: audit arch, and the numbers of socket, clone, unshare, setns, clone3,
 # io_uring_setup/enter/register.
@@ -81,7 +82,7 @@ def prepare() -> None:
     """Build the filter and load the C library once (a fork server does it before forking)."""
     if _prepared:
         return
-    code = program(platform.machine())
+    code = program(platform.machine()) if sys.platform.startswith("linux") else None
     _prepared["code"] = code
     if code is None:
         return
@@ -99,7 +100,7 @@ def install() -> str:
     """Filter this process and all it starts (no_new_privs must be set); what was done."""
     prepare()
     if _prepared["code"] is None:
-        return f"not filtered: no filter for {platform.machine()}"
+        return f"not filtered: no filter for {sys.platform} on {platform.machine()}"
     if "error" in _prepared:
         return f"not filtered: {_prepared['error']}"
     libc = _prepared["libc"]
