@@ -70,6 +70,7 @@ class ForkServer:
         self._workdir: str | None = None
         self._replies: queue.Queue = queue.Queue()
         self._exits: dict[int, int] = {}
+        self._abandoned: set[int] = set()
         self._changed = threading.Condition()
         self._fork_lock = threading.Lock()
         self._running = False
@@ -254,6 +255,13 @@ class ForkServer:
         with self._changed:
             self._exits.pop(pid, None)
 
+    def abandon(self, pid: int) -> None:
+        """Stop waiting for a worker the grader has ended itself: its exit is dropped when the
+        server reports it (always before the pid can name another worker)."""
+        with self._changed:
+            if self._exits.pop(pid, None) is None:
+                self._abandoned.add(pid)
+
     # -- internals
 
     def _send(self, message: dict) -> None:
@@ -284,7 +292,11 @@ class ForkServer:
                 continue
             if message.get("kind") == "exited":
                 with self._changed:
-                    self._exits[int(message["pid"])] = int(message["status"])
+                    pid = int(message["pid"])
+                    if pid in self._abandoned:
+                        self._abandoned.discard(pid)
+                    else:
+                        self._exits[pid] = int(message["status"])
                     self._changed.notify_all()
             else:
                 self._replies.put(message)
@@ -320,6 +332,9 @@ class ForkedProcess(WorkerProcess):
         return self.server.exit_status(self.server_pid, grace)
 
     def _kill(self) -> None:
+        if self.slot is not None:       # its cgroup was killed whole: nothing to wait for here
+            self.server.abandon(self.server_pid)
+            return
         self.server.kill(self.server_pid)
         self.server.exit_status(self.server_pid, _KILL_WAIT)
         self.server.forget(self.server_pid)
