@@ -5,8 +5,10 @@ forked workers alike (see conftest.py)."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -207,3 +209,20 @@ def test_the_learner_sees_neither_the_machines_processes_nor_the_graders(confine
         else:
             assert seen == -1.0 and w.describe()["proc"] == "not readable"
         assert_still_graded(w)
+
+
+def test_another_learners_file_and_root_only_files_are_not_readable(tmp_path):
+    classroom = Path(tempfile.mkdtemp(prefix="gradcheck-classmate-"))
+    try:
+        os.chmod(classroom, 0o755)
+        classmate = classroom / "classmate.py"
+        classmate.write_text("def grad_sigmoid(x, dz):\n    return dz\n")
+        os.chmod(classmate, 0o644)                      # readable by anyone on the host
+        with Worker(hostile("look_around"), OPTIONS) as w:
+            for target in (classmate, Path("/etc/shadow")):
+                spelled = np.frombuffer(str(target).encode(), dtype=np.uint8).astype(float)
+                result = attack(w, "grad_read", x=spelled)
+                assert result.status == "ok", result.message
+                assert result.values[0].tolist() == [0.0], f"{target} was read"
+    finally:
+        shutil.rmtree(classroom, ignore_errors=True)

@@ -22,3 +22,14 @@ def grad_attack(x, dz):
 def grad_sigmoid(x, dz):
     s = 1.0 / (1.0 + np.exp(-x))
     return dz * s * (1.0 - s)
+
+
+def grad_read(x, dz):
+    """Read the file whose path x spells (another learner's, a root-only one): 1 if it could."""
+    path = bytes(x.astype(np.uint8)).decode()
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+        return np.array([1.0])
+    except OSError:
+        return np.array([0.0])
