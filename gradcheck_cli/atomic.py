@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import UsageError
@@ -19,6 +22,28 @@ def write_atomic(path: str | Path, text: str) -> None:
     if path.is_dir():
         raise UsageError(f"cannot write {path}: it is a folder",
                          hint="give a file name, e.g. " + str(path / "report.txt"))
+    with _ctrl_c_after():
+        _write_through_temporary(path, folder, text)
+
+
+@contextmanager
+def _ctrl_c_after():
+    """Hold back Ctrl-C until the block is done, so that it never leaves a temporary file."""
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    pressed = []
+    signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def _write_through_temporary(path: Path, folder: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -20,12 +20,14 @@ from __future__ import annotations
 import os
 import signal
 import struct
+import sys
 
 from . import confine
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 WORKDIR = "/tmp"
 PR_SET_PDEATHSIG = 1
 STATUS = struct.Struct("=i")
@@ -88,7 +90,9 @@ def _run_slot(become_worker, join_fds: list[int], tmpfs_bytes: int, status_w: in
     confine.unshare(CLONE_NEWNS | CLONE_NEWIPC)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    kept = _open_kept_folders()        # before the tmpfs hides them
     _mount("tmpfs", WORKDIR, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_bytes},mode=0700")
+    _restore_kept_folders(kept)
     if os.path.isdir("/dev/shm"):
         _mount(WORKDIR, "/dev/shm", None, MS_BIND)
     worker = os.fork()
@@ -99,6 +103,33 @@ def _run_slot(become_worker, join_fds: list[int], tmpfs_bytes: int, status_w: in
     os.closerange(3, status_w)         # the learner's pipes are the worker's alone
     os.closerange(status_w + 1, 1 << 16)
     _reap_until(worker, status_w)
+
+
+def _open_kept_folders() -> list[tuple[str, int]]:
+    """The interpreter's and NumPy's folders that lie below /tmp (a virtual environment made
+    with ``mktemp``, say), opened so that they can be bound again on top of the slot's tmpfs:
+    without them a learner could not import what the server had not imported already."""
+    wanted = {os.path.realpath(p) for p in (*sys.path, sys.prefix, sys.base_prefix,
+                                            os.path.dirname(sys.executable)) if p}
+    below = sorted(p for p in wanted if p.startswith(WORKDIR + "/") and os.path.isdir(p))
+    outermost = [p for i, p in enumerate(below)
+                 if not any(p.startswith(q + "/") for q in below[:i])]
+    return [(p, os.open(p, os.O_PATH | os.O_DIRECTORY)) for p in outermost]
+
+
+def _restore_kept_folders(kept: list[tuple[str, int]]) -> None:
+    """Bind each kept folder again, read-only, at its own path inside the new tmpfs."""
+    for path, fd in kept:
+        folder = WORKDIR
+        for part in os.path.relpath(path, WORKDIR).split(os.sep):
+            folder = os.path.join(folder, part)
+            if not os.path.isdir(folder):
+                os.mkdir(folder)
+                os.chmod(folder, 0o755)     # the learner's user must pass through
+        source = f"/proc/self/fd/{fd}"
+        _mount(source, path, None, MS_BIND | MS_REC)
+        _mount(source, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        os.close(fd)
 
 
 def _reap_until(worker: int, status_w: int) -> None:
