@@ -217,7 +217,8 @@ def check_claims(by_id, graded, catalog, killed) -> tuple[list[dict], int]:
 
         def verdict(ident, name, message):
             k = by_name[name]
-            ctx = mutation.ClaimContext(message, others=others[:k] + others[k + 1:])
+            ctx = mutation.ClaimContext(message, others=others[:k] + others[k + 1:],
+                                        function=fn)
             return oracle.holds(ident, answers[k], cases[k][1], ctx)
 
         for d in ids:

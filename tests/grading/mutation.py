@@ -60,20 +60,26 @@ def generate(path: Path = SOLUTIONS) -> list[Mutant]:
     tree = ast.parse(text)
     reference = ast.unparse(tree)
     sites = list(_sites(tree))
+    nodes = list(ast.walk(tree))
+    parents = {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
+    statements = [_statement(s) for s in tree.body]
     seen, out = {reference}, []
-    for index, (node_index, operator, change) in enumerate(sites):
-        mutated = copy.deepcopy(tree)
-        nodes = list(ast.walk(mutated))
+    for node_index, operator, change in sites:
+        # The change works on a copy of the node, which stands in for it while its top-level
+        # statement is written out again; then the original goes back.
         node = nodes[node_index]
-        parents = {id(child): parent for parent in nodes for child in ast.iter_child_nodes(parent)}
         owner = _owner(node, parents)
         before = ast.unparse(node)
-        new = change(node)
+        new = change(copy.deepcopy(node))
         if new is None:
             continue
-        _replace(parents, node, new)
-        ast.fix_missing_locations(mutated)
-        source = ast.unparse(mutated)
+        at = tree.body.index(_top(node, parents))
+        _replace(parents, node, ast.fix_missing_locations(ast.copy_location(new, node)))
+        try:
+            changed = [*statements[:at], _statement(tree.body[at]), *statements[at + 1:]]
+        finally:
+            _replace(parents, new, node)
+        source = _module(tree.body, changed)
         if source in seen:
             continue
         try:
@@ -85,6 +91,40 @@ def generate(path: Path = SOLUTIONS) -> list[Mutant]:
         out.append(Mutant(f"{owner}-{operator}-{digest}", owner, operator,
                           getattr(node, "lineno", 0), before, _short(new), source))
     return out
+
+
+def only(source: str, functions: set[str]) -> str:
+    """``source`` with only the top-level functions ``functions`` need (and every import and
+    global): a submission that defines just those, so other exercises are not attempted."""
+    tree = ast.parse(source)
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    keep, todo = set(), list(functions)
+    while todo:
+        name = todo.pop()
+        if name in defs and name not in keep:
+            keep.add(name)
+            todo += [m.id for m in ast.walk(defs[name]) if isinstance(m, ast.Name)]
+    tree.body = [n for n in tree.body if not isinstance(n, ast.FunctionDef) or n.name in keep]
+    return ast.unparse(tree)
+
+
+def _statement(stmt) -> str:
+    return ast.unparse(ast.Module([stmt], []))
+
+
+def _module(body, texts: list[str]) -> str:
+    """What ast.unparse writes for a module whose statements read ``texts``."""
+    out = texts[0] if texts else ""
+    for stmt, text in zip(body[1:], texts[1:]):
+        out += ("\n\n" if isinstance(stmt, (ast.FunctionDef, ast.ClassDef)) else "\n") + text
+    return out
+
+
+def _top(node, parents):
+    """The top-level statement a node is in."""
+    while not isinstance(parents.get(id(node)), ast.Module):
+        node = parents[id(node)]
+    return node
 
 
 def _short(node) -> str:
@@ -128,6 +168,7 @@ def users(path: Path = SOLUTIONS) -> dict[str, set[str]]:
 
 def _replace(parents, old, new) -> None:
     parent = parents[id(old)]
+    parents[id(new)] = parent
     for name, value in ast.iter_fields(parent):
         if value is old:
             setattr(parent, name, new)
@@ -433,6 +474,15 @@ class Refs:
     def all_inputs(self) -> tuple[np.ndarray, ...]:
         return self._get("all", lambda: self._grads(self.dz, range(len(self.args))))
 
+    def gradient_at(self, args, dz) -> tuple[np.ndarray, ...]:
+        """The gradient at other inputs."""
+        return self._grads_at(tuple(np.asarray(a, dtype=np.float64) for a in args),
+                              np.asarray(dz, dtype=np.float64))
+
+    def _grads_at(self, args, dz):
+        out = self._vjp(self._ex.forward_fn, args, dz, wrt=self.wrt)
+        return tuple(np.asarray(getattr(g, "data", g), dtype=np.float64) for g in out)
+
     @property
     def forward(self) -> np.ndarray:
         return self._get("forward", lambda: np.asarray(
@@ -458,8 +508,8 @@ def _constant_row(args, axis):
 
 
 def _shifted(args):
-    """Logits near 704, where exp overflows unless the max is subtracted; exact in float32."""
-    x = np.round(np.asarray(args[0], dtype=np.float64) * 64) / 64 + 704
+    """Logits near 720, where exp overflows unless the max is subtracted; exact in float32."""
+    x = np.round(np.asarray(args[0], dtype=np.float64) * 64) / 64 + 720
     return (x, *args[1:])
 
 
@@ -541,6 +591,7 @@ class ClaimContext:
     message: str = ""
     raised: bool = False
     others: list = field(default_factory=list)      # (got, refs) of the exercise's other cases
+    function: Callable | None = None                # the mutant's function, to probe it
 
 
 class _NotApplicable(Exception):
@@ -603,6 +654,86 @@ def _hardcoded(got, refs, ctx) -> bool:
     return False
 
 
+def _again(ctx: "ClaimContext", refs: Refs, args, dz) -> tuple:
+    """The mutant's answers on other inputs (the claim is not checkable if it raises)."""
+    if ctx.function is None:
+        raise _NotApplicable
+    answers = call(ctx.function, (*args, dz), len(refs.wrt))
+    if isinstance(answers, Exception):
+        raise _NotApplicable
+    return answers
+
+
+def _diagonal(ctx, refs, g, k) -> bool:
+    """dz times a wrong local derivative: the answer scales element by element with dz."""
+    factors = np.random.default_rng(123).uniform(0.5, 3.0, refs.dz.shape)
+    scaled = _again(ctx, refs, refs.args, refs.dz * factors)[k]
+    return g.shape == refs.dz.shape and _close(scaled, g * factors)
+
+
+def _moves(a, n=3, seed=99):
+    rng = np.random.default_rng(seed)
+    size = float(np.sqrt(np.mean(np.square(a)))) or 1.0
+    return [a + 0.7 * size * rng.standard_normal(a.shape) for _ in range(n)]
+
+
+def _dependence(got, refs, ctx, ignores: bool) -> bool:
+    """The answer does not change with the named input while the gradient does (or the
+    reverse), checked with moves of its own."""
+    name = next((n for n in refs.names if f" {n} changes" in ctx.message), None)
+    if name is None:
+        raise _NotApplicable
+    i = refs.names.index(name)
+    got = _answers(got)
+    for k, (g, e) in enumerate(zip(got, refs.expected)):
+        if _close(g, e, SAME_GRADIENT_RTOL) or g.shape != e.shape:
+            continue
+        same_answer, same_gradient = True, True
+        for moved in _moves(refs.args[i]):
+            args = tuple(moved if j == i else a for j, a in enumerate(refs.args))
+            same_answer &= _close(_again(ctx, refs, args, refs.dz)[k], g, SAME_GRADIENT_RTOL)
+            same_gradient &= _close(refs.gradient_at(args, refs.dz)[k], e, 1e-6)
+        if (same_answer and not same_gradient) if ignores else (same_gradient
+                                                                 and not same_answer):
+            return True
+    return False
+
+
+def _mixes(got, refs, ctx) -> bool:
+    """Changing the first row (column) of dz or of an input shaped like the answer changes the
+    answer in the other rows, and not the gradient."""
+    got = _answers(got)
+    for k, (g, e) in enumerate(zip(got, refs.expected)):
+        if g.shape != e.shape or _close(g, e, SAME_GRADIENT_RTOL):
+            continue
+        arrays = [refs.dz, *refs.args]
+        for which, array in enumerate(arrays):
+            if array.shape != g.shape:
+                continue
+            for axis in range(g.ndim):
+                moved = array.copy()
+                first = (slice(None),) * axis + (0,)
+                moved[first] += np.random.default_rng(5).uniform(0.5, 1.5, moved[first].shape)
+                changed = [moved if i == which else a for i, a in enumerate(arrays)]
+                dz, args = changed[0], tuple(changed[1:])
+                rest = (slice(None),) * axis + (slice(1, None),)
+                if (_close(refs.gradient_at(args, dz)[k][rest], e[rest], 1e-6)
+                        and not _close(_again(ctx, refs, args, dz)[k][rest], g[rest],
+                                       SAME_GRADIENT_RTOL)):
+                    return True
+    return False
+
+
+def _unbroadcasts_to(g, e) -> bool:
+    g = np.asarray(g, dtype=np.float64)
+    extra = g.ndim - e.ndim
+    if extra < 0:
+        return False
+    g = g.sum(axis=tuple(range(extra))) if extra else g
+    axes = tuple(i for i, n in enumerate(e.shape) if n == 1 and g.shape[i] != 1)
+    return _close(g.sum(axis=axes, keepdims=True).reshape(e.shape) if axes else g, e)
+
+
 CLAIMS: dict[str, Callable] = {
     "sign_flipped": lambda got, refs, ctx: _any_output(
         got, refs, lambda g, e, k: _close(-g.astype(np.float64), e)),
@@ -629,6 +760,16 @@ CLAIMS: dict[str, Callable] = {
         got, refs, lambda g, e, k: g.dtype.kind in "iub"),
     "hardcoded": _hardcoded,
     "exception": lambda got, refs, ctx: isinstance(got, Exception),
+    "not_linear_in_dz": lambda got, refs, ctx: _any_output(
+        got, refs, lambda g, e, k: not _close(_again(ctx, refs, refs.args, 2 * refs.dz)[k],
+                                              2 * g.astype(np.float64))),
+    "wrong_local_derivative": lambda got, refs, ctx: _any_output(
+        got, refs, lambda g, e, k: _diagonal(ctx, refs, g, k)),
+    "ignores_input": lambda got, refs, ctx: _dependence(got, refs, ctx, ignores=True),
+    "uses_unrelated_input": lambda got, refs, ctx: _dependence(got, refs, ctx, ignores=False),
+    "mixes_slices": lambda got, refs, ctx: _mixes(got, refs, ctx),
+    "broadcast_not_summed": lambda got, refs, ctx: _any_output(
+        got, refs, lambda g, e, k: g.shape != e.shape and _unbroadcasts_to(g, e)),
     "close": lambda got, refs, ctx: _any_output(
         got, refs, lambda g, e, k: g.shape == e.shape and _close(g, e, 1e-2)),
 }

@@ -75,7 +75,7 @@ def _missing_upstream_gradient(ev: Evidence):
 
 @detector("sign_flipped", specificity=72)
 def _sign_flipped(ev: Evidence):
-    if not (ev.same_shape and ev.close(-ev.got, ev.expected)
+    if not (ev.same_shape and ev.close(-ev.got.astype(np.float64), ev.expected)
             and not ev.close(ev.got, ev.expected)):
         return None
     return Diagnosis("sign_flipped",

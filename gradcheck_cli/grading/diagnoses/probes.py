@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...report.model import Diagnosis
+from ...report.numbers import fmt
+from ..compare import compare
 from .registry import Evidence, EvidenceUnavailable, detector
 
 
@@ -101,3 +103,93 @@ def _move(a: np.ndarray, seed: int) -> np.ndarray:
     size = float(np.sqrt(np.mean(a ** 2))) if a.size else 0.0
     noise = np.random.default_rng(seed).standard_normal(a.shape)
     return a + 0.5 * (size or 1.0) * noise
+
+
+@detector("wrong_local_derivative", specificity=54, fallback=True)
+def _wrong_local_derivative(ev: Evidence):
+    # An elementwise step: each dx[i] is dz[i] times a local derivative at the inputs' i-th
+    # elements, for the learner's answer (it scales element by element with dz) as for the
+    # gradient. Then what differs is that derivative, and where it differs says which branch.
+    alt = ev.alt
+    if not ev.same_shape or alt.dz.shape != ev.got.shape or ev.got.size < 2 or ev.kinks:
+        return None                  # (at a kink the derivative there is a convention)
+    if ev.tolerance is not None and compare(ev.got, ev.expected, ev.tolerance.looser()).passed:
+        return None                  # an approximation: `close` says it
+    factors = np.random.default_rng(7).uniform(0.5, 2.0, alt.dz.shape)
+    theirs = _learner(ev).answer("dz scaled elementwise", alt.args, alt.dz * factors)[ev.output]
+    want = alt.gradient_at("dz scaled elementwise", alt.args, alt.dz * factors)[ev.output]
+    got = np.asarray(ev.got, dtype=np.float64)
+    if not (ev.close(theirs, got * factors) and ev.close(want, ev.expected * factors)):
+        return None
+    with np.errstate(all="ignore"):
+        yours, right = got / alt.dz, ev.expected / alt.dz
+    usable = np.isfinite(yours) & np.isfinite(right) & (alt.dz != 0)
+    wrong = usable & ~np.isclose(yours, right, rtol=1e-6, atol=1e-12 * max(
+        float(np.abs(right[usable]).max(initial=0.0)), 1e-300))
+    if not wrong.any():
+        return None
+    at = np.unravel_index(int(np.argmax(np.where(wrong, np.abs(yours - right), -1.0))),
+                          got.shape)
+    inputs = ", ".join(f"{n} = {fmt(a[at])}" for n, a in zip(alt.names, alt.args)
+                       if np.shape(a) == got.shape)
+    where = _where_wrong(wrong, usable, alt)
+    return Diagnosis("wrong_local_derivative",
+                     f"{ev.yours} is dz times a local derivative, element by element, but not "
+                     f"the right one{where}: at {inputs or 'element ' + str(at)} yours is "
+                     f"{fmt(yours[at])}, the derivative is {fmt(right[at])}.",
+                     "Differentiate the forward by hand at that point and compare with your "
+                     "formula term by term (a constant, a sign, an exponent, or the branch of "
+                     "a max or where that it takes).")
+
+
+def _where_wrong(wrong: np.ndarray, usable: np.ndarray, alt) -> str:
+    """' (where x < 0, right elsewhere)' when the wrong elements are one side of an input."""
+    for name, a in zip(alt.names, alt.args):
+        if np.shape(a) != wrong.shape:
+            continue
+        for side, mask in ((f"{name} < 0", a < 0), (f"{name} > 0", a > 0)):
+            if np.array_equal(wrong[usable], mask[usable]) and not wrong[usable].all():
+                return f" where {side} (it is right elsewhere)"
+    return ""
+
+
+@detector("mixes_slices", specificity=56, fallback=True)
+def _mixes_slices(ev: Evidence):
+    # A row-wise (or column-wise) step: each row of the gradient depends on its own row of dz
+    # and of the input only. Change row 0 of one of them: a learner's answer that changes in
+    # other rows mixes what the forward keeps apart (a mean over the wrong axis, say).
+    alt = ev.alt
+    if not ev.same_shape or ev.got.ndim < 2 or ev.kinks:
+        return None
+    learner = _learner(ev)
+    sources = [("dz", None)] + [(n, i) for i, (n, a) in enumerate(zip(alt.names, alt.args))
+                                if np.shape(a) == ev.got.shape]
+    for axis, size in enumerate(ev.got.shape):
+        if size < 2:
+            continue
+        for name, index in sources:
+            array = alt.dz if index is None else alt.args[index]
+            if array.shape != ev.got.shape:
+                continue
+            moved = array.copy()
+            first = (slice(None),) * axis + (0,)
+            moved[first] += np.random.default_rng(axis).standard_normal(moved[first].shape)
+            args = alt.args if index is None else tuple(
+                moved if j == index else a for j, a in enumerate(alt.args))
+            dz = moved if index is None else alt.dz
+            label = f"{name} moved in slice 0 of axis {axis}"
+            want = alt.gradient_at(label, args, dz)[ev.output]
+            theirs = learner.answer(label, args, dz)[ev.output]
+            rest = (slice(None),) * axis + (slice(1, None),)
+            if (theirs.shape == ev.got.shape and ev.close(want[rest], ev.expected[rest])
+                    and not ev.close(theirs[rest], ev.got[rest])):
+                what = {0: "rows", 1: "columns"}.get(axis, f"slices along axis {axis}")
+                among = " or ".join(n for n, _ in sources)
+                return Diagnosis("mixes_slices",
+                                 f"{ev.yours} mixes the {what}: change the first of them (in "
+                                 f"{among}) and your answer changes in the others too, but in "
+                                 f"{ev.of} each of the {what} depends on its own only.",
+                                 "Check the axis of every sum and mean in your backward pass: "
+                                 "the forward's statistics (a mean, a softmax, a norm) run "
+                                 "along one axis, and so must theirs.")
+    return None
