@@ -184,9 +184,23 @@ def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options,
 
     with _fork_server(len(submissions)) as server:    # gets ready while the cases are made
         prepared = prepare(exercises, options.seed)   # once, before any learner code runs
-        return _grade_all(submissions, prepared, replace(options, fork_server=server),
+        options = replace(options, fork_server=server, hidden_paths=learners_work(submissions, options.hidden_paths))
+        return _grade_all(submissions, prepared, options,
                           jobs=jobs, json_dir=json_dir, show_hidden=show_hidden,
                           on_graded=on_graded)
+
+
+def learners_work(submissions: Sequence[Submission], known=()) -> tuple[str, ...]:
+    """Every learner's file and folder (and ``known`` ones): a learner's worker gets the
+    modules beside its submission (its own folder), never another learner's."""
+    found = set(known)
+    for sub in submissions:
+        if sub.path is not None:
+            found.add(str(sub.path.resolve()))
+        label = Path(sub.label)
+        if label.is_dir():
+            found.add(str(label.resolve()))
+    return tuple(sorted(found))
 
 
 @contextmanager

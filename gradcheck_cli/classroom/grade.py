@@ -7,6 +7,7 @@ the class (the whole of it, for the manifest's fingerprint) is described alongsi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -35,6 +36,8 @@ def grade_class(found: Sequence[batch.Submission], exercises: Sequence, options,
     """
     shard = shard or WHOLE
     chosen = select(found, shard)
+    # Another shard's learners are other learners too: none of their files is sent.
+    options = replace(options, hidden_paths=batch.learners_work(found, options.hidden_paths))
     graded = batch.grade_batch([sub for _, sub in chosen], exercises, options, jobs=jobs,
                                json_dir=json_dir, show_hidden=show_hidden, on_graded=on_graded)
     results = from_graded(graded, [i for i, _ in chosen], exercises, options.seed, shard=shard,

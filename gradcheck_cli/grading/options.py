@@ -27,6 +27,9 @@ class RunOptions:
     show_hidden: bool = False
     forbidden_imports: tuple[str, ...] | None = None
     fork_server: ForkServer | None = None    # if running, workers are forked from it
+    # A batch's submissions (files and learners' folders): what one learner's worker is never
+    # sent of the folder beside its submission.
+    hidden_paths: tuple[str, ...] = ()
 
 
 def start_worker(path: str | Path, options: RunOptions, exercises=None) -> Worker | None:
@@ -54,4 +57,5 @@ def sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxO
     from ..sandbox import SandboxOptions
 
     return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                          forbidden_imports=forbidden, deadline=options.deadline)
+                          forbidden_imports=forbidden, deadline=options.deadline,
+                          hidden_paths=options.hidden_paths)

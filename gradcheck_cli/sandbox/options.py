@@ -35,7 +35,9 @@ class SandboxOptions:
     ``process_limit`` is how many processes (and threads) the learner's code may start, where
     the system enforces it (see ``inside/confine.limit_processes``). ``deadline`` is the
     wall-clock seconds the grader waits on the submission's code in all (its import and every
-    call, restarts included): a bound on what one submission costs, whatever it does. Plain
+    call, restarts included): a bound on what one submission costs, whatever it does.
+    ``hidden_paths`` are other learners' files and folders: the modules beside the submission
+    that the worker gets (``learner_files.py``) never include them. Plain
     values only: a fork server, if any, is handed to ``Worker`` beside these options.
     """
 
@@ -48,9 +50,11 @@ class SandboxOptions:
     process_limit: int = 64
     deadline: float = DEFAULT_DEADLINE
     confinement: str | None = None          # bwrap, process, auto; None: $GRADCHECK_CONFINEMENT
+    hidden_paths: tuple[str, ...] = ()      # other learners' files and folders (a batch's)
 
     def __post_init__(self):
         object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))
+        object.__setattr__(self, "hidden_paths", tuple(self.hidden_paths))
         _require(self.timeout > 0, f"the timeout must be a positive number of seconds, "
                                    f"not {self.timeout}", "--timeout")
         _require(self.confinement in (None, "auto", "bwrap", "process"),

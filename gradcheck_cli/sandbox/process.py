@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GradcheckError
-from . import cgroups, confinement
+from . import cgroups, confinement, learner_files
 from .cgroups import Slot
 from .channel import Capture, Pipes
 from .confinement import Confinement
@@ -148,8 +148,9 @@ def open_pipes(options: SandboxOptions) -> tuple[Pipes, tuple[int, int, int]]:
 
 def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
               join_fds: list[int] = ()) -> WorkerProcess:
-    """Tell a new worker which submission to import (its bytes: the worker need not be able to
-    read the file) and under which limits and confinement."""
+    """Tell a new worker which submission to import (its bytes, and those of the learner's
+    modules beside it: the worker need not be able to read any file) and under which limits
+    and confinement."""
     init = {"op": "init", "path": path, "timeout": options.timeout,
             "import_timeout": options.effective_import_timeout, "deadline": options.deadline,
             "memory_mb": options.memory_mb, "process_limit": options.process_limit,
@@ -161,6 +162,11 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
         source = [np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)]
     except OSError as exc:
         init["read_error"], source = f"cannot read the submission: {exc.strerror}", []
+    else:
+        # The modules beside it, which the worker cannot read itself: import as Python would.
+        modules = learner_files.collect(path, options.hidden_paths)
+        init["folder"], init["modules"] = modules.folder, modules.names
+        source += [np.frombuffer(data, dtype=np.uint8) for data in modules.sources]
     try:
         process.pipes.send(wire.encode_parts(init, source),
                            time.monotonic() + options.startup_timeout)

@@ -6,6 +6,7 @@ observations (an exit status, a timeout): plain data in, ``CallResult``/``Import
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Iterable
 
@@ -29,16 +30,26 @@ _MIN_REPLY_NUMBERS = 1 << 16
 
 
 class Naming:
-    """Names the submission the way the caller did, in frames and messages."""
+    """Names the submission the way the caller did, in frames and messages (and the learner's
+    modules beside it the same way: ``work/helper.py`` beside ``work/grads.py``)."""
 
     def __init__(self, shown: str, absolute: str):
         self.shown, self.absolute = shown, absolute
 
+    def file(self, path: str) -> str:
+        """``path`` (absolute, as the worker names it) as the caller would spell it."""
+        if path == self.absolute:
+            return self.shown
+        folder = os.path.dirname(self.absolute)
+        if path.startswith(folder + os.sep):
+            return os.path.join(os.path.dirname(self.shown), path[len(folder) + 1:])
+        return path
+
     def frames(self, raw) -> tuple[Frame, ...]:
-        """Checked frames as plain dicts, the submission under the caller's name."""
+        """Checked frames as plain dicts, the learner's files under the caller's names."""
         out = []
         for f in raw or ():
-            frame: Frame = {"file": self.shown if f["file"] == self.absolute else f["file"],
+            frame: Frame = {"file": self.file(f["file"]),
                             "line": f["line"], "function": f["function"], "source": f["source"]}
             if f.get("column") is not None:
                 frame["column"] = f["column"]
@@ -49,7 +60,7 @@ class Naming:
         """The worker's description of a failed import, as a message naming file and line."""
         frames = self.frames(raw["frames"])
         summary = raw["summary"] or "the submission could not be imported"
-        message = f"{self.shown}:{frames[-1]['line']}: {summary}" if frames \
+        message = f"{frames[-1]['file']}:{frames[-1]['line']}: {summary}" if frames \
             else f"{self.shown}: {summary}"
         if frames and frames[-1].get("source"):
             message += source_excerpt(frames[-1])

@@ -25,6 +25,15 @@ def _missing_function(f: Failure):
 
 @reported("exception", specificity=97)
 def _exception(f: Failure):
+    if "but the exercise calls it with" in f.message:     # the worker compared the arity
+        return Diagnosis("exception", f"{f.message}.",
+                         f"Define it as {f.signature or f.function}: the exercise passes "
+                         "these arguments, in this order.")
+    if not f.frames:
+        return Diagnosis("exception", f"{f.function} raised {f.message}",
+                         "No line of your file is in the traceback: the error came from "
+                         f"calling {f.function} itself or from a library it handed work to; "
+                         "the report shows the case's inputs, to try them by hand.")
     where = _where(f.frames)
     return Diagnosis("exception", f"{f.function} raised {f.message}{where}",
                      "Read the traceback: its last frame is the line of your code that "

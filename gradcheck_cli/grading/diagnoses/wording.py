@@ -11,5 +11,7 @@ def _where(frames: list[dict]) -> str:
         return ""
     last = frames[-1]
     source = (last.get("source") or "").strip()
-    text = f" at line {last.get('line')}" if last.get("line") else ""
+    # The first frame is the submission's; a module of the learner's beside it is named.
+    file = f" of {last.get('file')}" if last.get("file") != frames[0].get("file") else ""
+    text = f" at line {last.get('line')}{file}" if last.get("line") else ""
     return f"{text}: {source}" if source else text

@@ -3,6 +3,7 @@
 Verdicts are never decided here: the grader compares what comes back.
 """
 
+import inspect
 import os
 import reprlib
 import sys
@@ -21,6 +22,7 @@ _perf_counter = time.perf_counter
 _getpid = os.getpid
 _exit = os._exit
 _extract_tb = traceback.extract_tb
+_signature = inspect.signature
 
 MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
 MAX_FRAMES = 40
@@ -37,6 +39,7 @@ class Calls:
     def __init__(self, submission, timeout: float, memory_mb: int):
         self.submission = submission
         self.path = submission.path
+        self.learner_files = submission.learner_files
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.pid = _getpid()
@@ -49,8 +52,9 @@ class Calls:
         if func is None:
             return self.missing(name)
         stage = [name]
-        return self.run(header["names"], arrays, stage,
-                        lambda: to_arrays(func(*arrays), n_results, name))
+        reply, values = self.run(header["names"], arrays, stage,
+                                 lambda: to_arrays(func(*arrays), n_results, name))
+        return explain_arity(reply, func, name, header["names"]), values
 
     def call_pair(self, header: dict, arrays: list) -> tuple[dict, list]:
         """``out, cache = forward(*args)``, then ``backward(dz, cache)``: out and the gradients.
@@ -80,7 +84,12 @@ class Calls:
             stage[0] = backward_name
             return [out, *to_arrays(backward(dz, cache), n_results, backward_name)]
 
-        return self.run(header["names"], arrays, stage, pair)
+        reply, values = self.run(header["names"], arrays, stage, pair)
+        if stage[0] == forward_name:
+            names = header["names"][:-1] if backward is not None else header["names"]
+            return explain_arity(reply, forward, forward_name, names), values
+        return explain_arity(reply, backward, backward_name, [header["names"][-1], "cache"]), \
+            values
 
     def function(self, name: str):
         """The submission's callable ``name``, or None."""
@@ -115,7 +124,7 @@ class Calls:
             message = (f"{stage[0]} called sys.exit({exc.code!r})"
                        if isinstance(exc, SystemExit) else describe_exception(exc))
             reply = {"status": "error", "diagnosis": "exception", "message": message,
-                     "frames": learner_frames(self.path, exc.__traceback__)}
+                     "frames": learner_frames(self.learner_files, exc.__traceback__)}
         finally:
             duration = _perf_counter() - started
             guard_fork(self.pid)
@@ -183,6 +192,28 @@ def to_array(value, what: str):
     return arr
 
 
+def explain_arity(reply: dict, func, name: str, names: list) -> dict:
+    """A TypeError raised by the call itself (no frame of the learner's), when the function
+    cannot take the arguments: say which parameters it has and which it is called with."""
+    if reply.get("diagnosis") != "exception" or reply.get("frames") \
+            or not reply.get("message", "").startswith("TypeError"):
+        return reply
+    try:
+        signature = _signature(func)
+        signature.bind(*names)
+    except TypeError:
+        params = [("*" if p.kind == p.VAR_POSITIONAL else "**" if p.kind == p.VAR_KEYWORD
+                   else "") + p.name for p in signature.parameters.values()]
+        count = len(params)
+        reply = {**reply, "message": (
+            f"{name} takes {count} parameter{'s' if count != 1 else ''} "
+            f"({', '.join(params)}) but the exercise calls it with {len(names)}: "
+            f"{name}({', '.join(names)})")}
+    except BaseException:              # noqa: BLE001 - no signature to read (a builtin, ...)
+        pass
+    return reply
+
+
 # ---------------------------------------------------------------------------- describing
 
 
@@ -217,10 +248,11 @@ def describe_exception(exc: BaseException) -> str:
     return f"{kind}: {text}" if text else kind
 
 
-def learner_frames(path: str, tb) -> list[dict]:
-    """The traceback frames in the submission file, oldest first: none of the machinery's."""
+def learner_frames(files, tb) -> list[dict]:
+    """The traceback frames in the learner's ``files`` (the submission and the modules beside
+    it), oldest first: none of the machinery's, nor NumPy's."""
     try:
-        frames = [f for f in _extract_tb(tb) if f.filename == path]
+        frames = [f for f in _extract_tb(tb) if f.filename in files]
     except BaseException:              # noqa: BLE001 - unreadable source: no frames, no crash
         return []
     return [{"file": f.filename, "line": f.lineno, "function": f.name, "source": f.line or ""}

@@ -8,7 +8,8 @@ The conversation, in frames of ``wire.py``::
 
     grader → worker   {"op": "init", "path", "timeout", "import_timeout", "deadline",
                        "memory_mb", "process_limit", "forbidden_imports", "confinement",
-                       "slot", "read_error"} + the submission's bytes (uint8)
+                       "slot", "read_error", "folder", "modules"}
+                      + the submission's bytes (uint8), then each module's of "modules"
     worker → grader   {"kind": "started", "pid", "limits", "confinement"}
     worker → grader   {"kind": "ready", "functions": {name: line}, "import_error": null | {...}}
     grader → worker   {"op": "call", "seq", "function", "names", "n_results"}
@@ -68,13 +69,13 @@ class Channel:
                 data = data[_write(self.response_fd, data):]
 
 
-def serve(channel: Channel, config: dict, source) -> None:
+def serve(channel: Channel, config: dict, source, modules=()) -> None:
     """Import the submission, say what it defines, then answer calls until the grader hangs up.
 
-    ``source`` is the submission's bytes, sent by the grader: the worker need not be able to
-    read any learner's file.
+    ``source`` is the submission's bytes, ``modules`` those of the learner's modules beside
+    it, sent by the grader: the worker need not be able to read any learner's file.
     """
-    submission = Submission(config, source)
+    submission = Submission(config, source, modules)
     limits, confinement = apply_limits(config)
     channel.send({"kind": "started", "pid": _getpid(), "limits": limits,
                   "confinement": confinement})
@@ -96,7 +97,8 @@ def run_worker(request_fd: int, response_fd: int) -> None:
     """Be a worker on these pipes: wait for the grader's init, then serve; never returns."""
     channel = Channel(request_fd, response_fd)
     config, arrays = channel.receive()
-    serve(channel, config, bytes(arrays[0]) if arrays else None)
+    serve(channel, config, bytes(arrays[0]) if arrays else None,
+          [bytes(a) for a in arrays[1:]])
     _exit(0)
 
 

@@ -2,12 +2,12 @@
 
 import importlib.abc
 import importlib.util
-import linecache
 import os
 import sys
 
 from .calls import describe_exception, flush_stdio, guard_fork, learner_frames
 from .limits import arm_cpu_limit
+from .modules import LearnerModules, remember_source
 
 # Taken before any learner code runs (see calls.py).
 _getpid = os.getpid
@@ -60,7 +60,7 @@ class SubmissionLoader(importlib.abc.SourceLoader):
 class Submission:
     """The learner's file, as the grader sent it, imported under the limits."""
 
-    def __init__(self, config: dict, source: bytes | None):
+    def __init__(self, config: dict, source: bytes | None, modules: list[bytes] = ()):
         self.path = config["path"]
         self.import_timeout = float(config["import_timeout"])
         self.memory_mb = int(config["memory_mb"])
@@ -69,16 +69,19 @@ class Submission:
         self.module = None
         self.source = source
         self.read_error: OSError | None = None
+        folder = str(config.get("folder") or os.path.dirname(self.path))
+        self.beside = LearnerModules(folder, list(config.get("modules") or ()), list(modules))
+        # The learner's files: their frames are the ones a traceback shows.
+        self.learner_files = frozenset({self.path, *self.beside.paths})
         if source is None:
             self.read_error = OSError(str(config.get("read_error") or "no source was sent"))
             return
-        # Tracebacks show the learner's lines without reading the file.
-        text = self.source.decode("utf-8", errors="replace")
-        linecache.cache[self.path] = (len(self.source), None, text.splitlines(True), self.path)
+        remember_source(self.path, self.source)   # tracebacks show the lines, no file read
 
     def import_module(self) -> dict | None:
         """Import the learner's file; the failure, described, or None."""
         RefuseImports(self.forbidden).install()
+        self.beside.install()
         sys.argv = [self.path]
         arm_cpu_limit(2 * self.import_timeout + 1)
         try:
@@ -99,11 +102,11 @@ class Submission:
 
     def import_failure(self, exc: BaseException) -> dict:
         """Kind, summary, frames and hint of an exception raised while importing."""
-        frames = learner_frames(self.path, exc.__traceback__)
+        frames = learner_frames(self.learner_files, exc.__traceback__)
         hint = None
-        if isinstance(exc, SyntaxError) and exc.filename == self.path:
+        if isinstance(exc, SyntaxError) and exc.filename in self.learner_files:
             kind, summary = "syntax_error", f"{type(exc).__name__}: {exc.msg}"
-            frames = [{"file": self.path, "line": exc.lineno or 0, "function": "<module>",
+            frames = [{"file": exc.filename, "line": exc.lineno or 0, "function": "<module>",
                        "source": (exc.text or "").rstrip("\n"), "column": exc.offset}]
         elif isinstance(exc, ForbiddenImportError):
             kind, summary = "forbidden_import", str(exc)

@@ -1,0 +1,92 @@
+"""The learner's own modules beside the submission, read by the grader and sent to the worker.
+
+``python grads.py`` puts the script's folder first on ``sys.path``, so a learner's
+``import helper`` (a ``helper.py`` beside it) or ``from mypkg.layers import ...`` works. The
+worker cannot read the learner's folder (bubblewrap binds none of it, Landlock allows none of
+it), so the grader reads the Python sources of that folder and sends them with the submission;
+the worker imports them from memory (``inside/modules.py``). Only ``.py`` files travel, never
+another learner's: in a batch, every other submission's file and folder is left out.
+
+Bounded, so that a submission saved in a home folder does not send a virtual environment: at
+most ``MAX_DEPTH`` folders deep, ``MAX_FILES`` files and ``MAX_BYTES`` bytes, skipping hidden
+folders, ``__pycache__`` and installed environments.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+MAX_DEPTH = 4
+MAX_FILES = 256
+MAX_BYTES = 8 << 20
+MAX_ENTRIES = 4096                      # directory entries looked at in all
+_SKIPPED_FOLDERS = frozenset({"__pycache__", "site-packages", "dist-packages", "node_modules",
+                              "venv", "env"})
+
+
+@dataclass
+class LearnerFiles:
+    """The folder the modules come from, and each module's path in it ('/'-separated)."""
+
+    folder: str
+    names: list[str] = field(default_factory=list)
+    sources: list[bytes] = field(default_factory=list)
+
+
+def collect(submission: str, hidden=frozenset()) -> LearnerFiles:
+    """The ``.py`` files of the folder of ``submission`` (absolute), none of ``hidden``'s.
+
+    ``hidden`` holds absolute paths (files or folders) of other learners' work; the
+    submission itself is never sent twice (the worker has it already).
+    """
+    folder = os.path.dirname(submission)
+    found = LearnerFiles(folder)
+    skip = {os.path.normpath(p) for p in hidden} | {os.path.normpath(submission)}
+    budget = {"entries": MAX_ENTRIES, "bytes": MAX_BYTES}
+    _walk(folder, "", 0, skip, found, budget)
+    return found
+
+
+def _walk(folder: str, prefix: str, depth: int, skip: set[str], found: LearnerFiles,
+          budget: dict) -> None:
+    try:
+        with os.scandir(folder) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        budget["entries"] -= 1
+        if budget["entries"] < 0 or len(found.names) >= MAX_FILES:
+            return
+        name = entry.name
+        if name.startswith(".") or os.path.normpath(entry.path) in skip:
+            continue
+        try:
+            if entry.is_dir():
+                if depth < MAX_DEPTH and name not in _SKIPPED_FOLDERS \
+                        and name.isidentifier():
+                    folders.append(entry)
+            elif name.endswith(".py") and entry.is_file():
+                _add(entry, prefix + name, found, budget)
+        except OSError:
+            continue
+    for entry in folders:
+        if not os.path.exists(os.path.join(entry.path, "pyvenv.cfg")):
+            _walk(entry.path, f"{prefix}{entry.name}/", depth + 1, skip, found, budget)
+
+
+def _add(entry: os.DirEntry, name: str, found: LearnerFiles, budget: dict) -> None:
+    if entry.stat().st_size > budget["bytes"]:
+        return
+    try:
+        with open(entry.path, "rb") as f:
+            data = f.read(budget["bytes"] + 1)
+    except OSError:
+        return
+    if len(data) > budget["bytes"]:
+        return
+    budget["bytes"] -= len(data)
+    found.names.append(name)
+    found.sources.append(data)

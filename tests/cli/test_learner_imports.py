@@ -1,0 +1,101 @@
+"""Imports as Python does them: modules beside the submission import in `run`, `grade` and
+`check`, under both confinements, and never another learner's; tracebacks show every frame in
+the learner's files; a wrong parameter count says what the exercise passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "learner"
+BESIDE = FIXTURES / "beside"
+GRADCHECK = Path(sys.executable).with_name("gradcheck")     # the installed console script
+
+
+def gradcheck(*args, cwd: Path, confinement: str | None = None) -> subprocess.CompletedProcess:
+    """The installed command, run as a learner runs it."""
+    env = dict(os.environ)
+    if confinement:
+        env["GRADCHECK_CONFINEMENT"] = confinement
+    return subprocess.run([str(GRADCHECK), *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=180)
+
+
+def exercises(doc: dict) -> dict:
+    return {e["name"]: e for e in doc["exercises"]}
+
+
+@pytest.mark.parametrize("confinement", ["bwrap", "process"])
+def test_run_imports_a_helper_module_and_a_package_beside_the_submission(confinement):
+    done = gradcheck("run", "grads.py", "-e", "sigmoid", "-e", "matmul", "--format", "json",
+                     "--seed", "3", cwd=BESIDE, confinement=confinement)
+    doc = json.loads(done.stdout)
+    assert doc["import_error"] is None, doc["import_error"]
+    graded = exercises(doc)
+    assert graded["sigmoid"]["status"] == "passed"          # helper.sigmoid
+    assert graded["matmul"]["status"] == "passed"           # mypkg/layers.py, no __init__.py
+    assert done.returncode == 0
+
+
+def test_a_traceback_shows_the_frames_in_the_learners_helper_module(tmp_path):
+    done = gradcheck("run", BESIDE / "grads.py", "-e", "softmax", "--format", "plain",
+                     "--seed", "3", cwd=tmp_path)
+    assert done.returncode == 1
+    helper = str(BESIDE / "helper.py")
+    assert f'File "{BESIDE / "grads.py"}", line 16, in grad_softmax' in done.stdout
+    assert f'File "{helper}", line 11, in broken_softmax_grad' in done.stdout
+    assert "return s.jacobian @ dz" in done.stdout
+    assert f"at line 11 of {helper}" in done.stdout             # the diagnosis names the file
+    assert "calls.py" not in done.stdout and "Traceback" not in done.stderr   # none of ours
+
+
+def test_check_loads_a_file_whose_backward_lives_in_a_module_beside_it(tmp_path):
+    done = gradcheck("check", BESIDE / "pair.py", "--forward", "affine_forward", "--backward",
+                     "affine_backward", "--input", "x=4,5", "--input", "w=5,3", "--format",
+                     "json", cwd=tmp_path)
+    doc = json.loads(done.stdout)
+    assert doc["import_error"] is None
+    assert [e["status"] for e in doc["exercises"]] == ["passed", "passed"]
+    assert done.returncode == 0
+
+
+@pytest.mark.parametrize("confinement", ["bwrap", "process"])
+def test_grade_gives_each_learner_their_own_folder_and_no_one_elses(confinement, tmp_path):
+    done = gradcheck("grade", FIXTURES / "class", "--file", "grads.py", "-e", "sigmoid",
+                     "--seed", "5", "--json-dir", tmp_path / "out", cwd=tmp_path,
+                     confinement=confinement)
+    alice = json.loads((tmp_path / "out" / "alice.json").read_text())
+    bob = json.loads((tmp_path / "out" / "bob.json").read_text())
+    assert alice["passed"] is True, alice["import_error"]      # her helper.py imported
+    assert "No module named 'alice'" in bob["import_error"]
+    assert done.returncode == 1
+
+
+def test_in_a_flat_folder_of_submissions_no_learner_imports_another(tmp_path):
+    # `run` is one learner's own folder: bob.py may import alice.py beside it, as Python does.
+    alone = gradcheck("run", FIXTURES / "flat" / "bob.py", "-e", "sigmoid", "--format", "json",
+                      "--seed", "5", cwd=tmp_path)
+    assert json.loads(alone.stdout)["passed"] is True
+    # Graded as a class, alice.py is another learner's submission: bob cannot see it.
+    done = gradcheck("grade", FIXTURES / "flat", "-e", "sigmoid", "--seed", "5",
+                     "--json-dir", tmp_path / "out", cwd=tmp_path)
+    bob = json.loads((tmp_path / "out" / "bob.json").read_text())
+    assert "No module named 'alice'" in bob["import_error"]
+    assert json.loads((tmp_path / "out" / "alice.json").read_text())["passed"] is True
+    assert done.returncode == 1
+
+
+def test_a_wrong_parameter_count_says_what_the_exercise_passes(tmp_path):
+    done = gradcheck("run", BESIDE / "arity.py", "-e", "matmul", "-e", "sigmoid", "--format",
+                     "plain", "--seed", "1", cwd=tmp_path)
+    assert done.returncode == 1
+    assert ("grad_matmul takes 2 parameters (x, dz) but the exercise calls it with 3: "
+            "grad_matmul(x, y, dz)") in done.stdout
+    assert ("grad_sigmoid takes 3 parameters (x, dz, extra) but the exercise calls it with 2: "
+            "grad_sigmoid(x, dz)") in done.stdout
+    assert "Read the traceback" not in done.stdout             # there is none to read
