@@ -33,7 +33,7 @@ import re
 import threading
 import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -61,6 +61,16 @@ class Graded:
     problem: str | None = None      # the learner's: no file to grade
     internal: str | None = None     # the grader's own failure (a bug to report)
     traceback: str = ""
+    _docs: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def doc(self, show_hidden: bool = False) -> dict | None:
+        """The JSON result (CONTRACTS §4), made once however many outputs ask for it."""
+        if self.report is None:
+            return None
+        if show_hidden not in self._docs:
+            from .report.formats.json import report_json
+            self._docs[show_hidden] = report_json(self.report, show_hidden)
+        return self._docs[show_hidden]
 
     @property
     def passed(self) -> bool:
@@ -320,10 +330,8 @@ def exit_code(results: Sequence[Graded]) -> int:
 
 def write_report_json(folder: Path, graded: Graded, show_hidden: bool = False) -> Path:
     """The JSON result (CONTRACTS §4) of one graded submission, written atomically."""
-    from .report.formats.json import report_json
-
     target = folder / f"{graded.submission.key}.json"
-    doc = report_json(graded.report, show_hidden)
+    doc = graded.doc(show_hidden)
     write_atomic(target, json.dumps(doc, indent=2, allow_nan=False) + "\n")
     return target
 

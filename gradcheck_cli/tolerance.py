@@ -23,6 +23,7 @@ R with ``tolerance: {rtol: ...}``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,6 +52,7 @@ def precision_of(dtype) -> np.dtype:
     return np.dtype(np.float64)
 
 
+@lru_cache(maxsize=64)
 def precision_rtol(dtype) -> float:
     """R of an answer of ``dtype`` before any floor: 4096 machine epsilons of its precision."""
     return PRECISION_FACTOR * float(np.finfo(precision_of(dtype)).eps)
@@ -71,9 +73,13 @@ class Tolerance:
         """R for an answer of ``dtype``."""
         return max(precision_rtol(dtype), self.rtol)
 
-    def allowed(self, expected: np.ndarray, dtype=np.float64) -> float:
-        """The largest error an element of an answer of ``dtype`` may have."""
-        return self.atol + self.rtol_for(dtype) * output_scale(expected)
+    def allowed(self, expected: np.ndarray, dtype=np.float64, *,
+                scale: float | None = None) -> float:
+        """The largest error an element of an answer of ``dtype`` may have (``scale``:
+        ``output_scale(expected)``, when the caller has it already)."""
+        if scale is None:
+            scale = output_scale(expected)
+        return self.atol + self.rtol_for(dtype) * scale
 
     def matching(self) -> "Tolerance":
         """How well an answer must match an array for a diagnosis to say it is that array."""
@@ -101,11 +107,15 @@ def _num(x: float) -> str:
 def output_scale(expected: np.ndarray) -> float:
     """The largest |finite element| of a gradient: what its errors are measured against."""
     magnitude = np.abs(np.asarray(expected, dtype=np.float64))
+    largest = float(magnitude.max(initial=0.0))
+    if largest - largest == 0.0:            # finite: every element is (the usual case)
+        return largest
     finite = magnitude[np.isfinite(magnitude)]
     return float(finite.max()) if finite.size else 0.0
 
 
-def element_errors(got: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def element_errors(got: np.ndarray, expected: np.ndarray, *,
+                   scale: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Absolute error per element and relative error (over the output's scale); same shapes.
 
     A NaN or Inf in ``got`` is an Inf error, unless the gradient holds that very Inf there;
@@ -113,11 +123,18 @@ def element_errors(got: np.ndarray, expected: np.ndarray) -> tuple[np.ndarray, n
     """
     got64 = np.asarray(got).astype(np.float64, copy=False)
     expected = np.asarray(expected, dtype=np.float64)
-    scale = output_scale(expected)
+    if scale is None:
+        scale = output_scale(expected)
     with np.errstate(all="ignore"):
         err = np.abs(got64 - expected)
-        same_inf = np.isinf(expected) & (got64 == expected)
-        err = np.where(same_inf, 0.0, np.where(np.isfinite(got64) & np.isfinite(expected),
-                                                err, np.inf))
+        if not np.isfinite(err).all():      # a NaN or Inf on either side (else err is final)
+            err = _nonfinite_errors(got64, expected, err)
         rel = err / scale if scale > 0 else np.where(err > 0, np.inf, 0.0)
     return err, rel
+
+
+def _nonfinite_errors(got64: np.ndarray, expected: np.ndarray, err: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        same_inf = np.isinf(expected) & (got64 == expected)
+        return np.where(same_inf, 0.0, np.where(np.isfinite(got64) & np.isfinite(expected),
+                                                 err, np.inf))

@@ -88,14 +88,11 @@ def from_graded(graded: Sequence, positions: Sequence[int], exercises: Sequence,
                 shard: Shard = WHOLE, size: int | None = None, digest: str = "",
                 options: dict | None = None, show_hidden: bool = False) -> ClassResults:
     """The class as just graded by ``batch.grade_batch`` (``positions``: index in the class)."""
-    from ..report.formats.json import report_json
-
     members = []
     for position, g in zip(positions, graded):
         sub = g.submission
         members.append(Member(position, sub.label, str(sub.path or ""), sub.key,
-                              report_json(g.report, show_hidden) if g.report else None,
-                              g.problem, g.internal))
+                              g.doc(show_hidden), g.problem, g.internal))
     return ClassResults(seed, [exercise_info(e) for e in exercises], members, shard,
                         len(graded) if size is None else size, digest, options or {})
 

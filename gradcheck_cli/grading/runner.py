@@ -14,7 +14,7 @@ from ..report.model import CaseResult, ExerciseResult, Report
 from ..spec import Case, Exercise
 from ..tolerance import FINITE_DIFFERENCE_RTOL, Tolerance, output_scale
 from .alternatives import FD_STEP, Alternatives
-from .compare import closeness
+from .compare import closeness, numerical_differs
 from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
 from .diagnoses.summary import summarize
 from .options import RunOptions, start_worker  # noqa: F401 - also imported from here
@@ -37,10 +37,16 @@ class Reference:
 
 @dataclass
 class PreparedCase:
-    """A case drawn for the run, with its true gradient, ready before any learner code runs."""
+    """A case drawn for the run, with its true gradient, ready before any learner code runs.
+
+    Its ``alternatives`` (the engine's other answers, for the detectors) are the same for every
+    submission: a batch computes each once, on the first failing case that asks.
+    """
 
     case: Case
     reference: Reference
+    alternatives: Alternatives | None = None
+    differs: tuple[bool, ...] | None = None      # compare.numerical_differs of the reference
 
 
 def reference_for(exercise: Exercise, case: Case) -> Reference:
@@ -89,8 +95,14 @@ def prepare(exercises: Sequence[Exercise], seed: int) -> Prepared:
     prepared = []
     for ex in exercises:
         cases = ex.generate_cases(seed)
-        prepared.append((ex, [PreparedCase(c, reference_for(ex, c)) for c in cases]))
+        prepared.append((ex, [_prepared(ex, c) for c in cases]))
     return prepared
+
+
+def _prepared(ex: Exercise, case: Case) -> PreparedCase:
+    ref = reference_for(ex, case)
+    return PreparedCase(case, ref, Alternatives.for_case(ex, case),
+                        numerical_differs(ref.expected, ref.numerical, ex.tolerance))
 
 
 def grade_submission(path: str | Path, exercises: Sequence[Exercise], options: RunOptions, *,
@@ -228,12 +240,13 @@ def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Toler
         record_failure(cr, "error", complex_values)
         return cr
     # The engine's other answers are computed only when a detector asks for them.
-    alternatives = Alternatives.for_case(ex, case)
+    alternatives = prepared.alternatives or Alternatives.for_case(ex, case)
     learner = CallAgain(lambda args, dz: _call_again(worker, ex, args, dz))
     record_outputs(cr, tuple(outcome.values), tol, lambda k: Evidence(
         got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
         close=closeness(tol), alternatives=alternatives, output=k, input_name=ex.wrt[k],
-        function=ex.function, tolerance=tol, kinks=ref.kinks, learner=learner))
+        function=ex.function, tolerance=tol, kinks=ref.kinks, learner=learner),
+        differs=prepared.differs)
     return cr
 
 

@@ -95,15 +95,18 @@ def complex_answer(function: str, got: tuple[np.ndarray, ...],
 
 
 def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance,
-                   evidence: Callable[[int], Evidence]) -> list[Comparison]:
+                   evidence: Callable[[int], Evidence], *,
+                   differs: Sequence[bool] | None = None) -> list[Comparison]:
     """Compare ``got`` with ``case.expected`` and put the verdict on the case.
 
     The case gets its status, counts, largest errors, the worst element, a message, the
     per-element errors the reports draw, and the diagnoses of every failing output (the
     detectors see ``evidence(k)`` of output k; it is asked only for failing outputs).
+    ``differs``: where finite differences disagree with the reference, if known already.
     """
     case.got = got
-    comparisons = compare_outputs(got, case.expected, case.numerical or case.expected, tol)
+    comparisons = compare_outputs(got, case.expected, case.numerical or case.expected, tol,
+                                  differs=differs)
     case.errors = tuple(c.errors for c in comparisons)
     case.mismatched = sum(c.mismatched for c in comparisons)
     case.max_abs_error = max((_worst(c.max_abs_error) for c in comparisons), default=0.0)

@@ -22,12 +22,21 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _WORKFLOW_COMMAND = re.compile(r"(?:^|(?<=\r))([ \t]*:)(:)", re.M)
 _LEGACY_COMMAND = re.compile(r"##\[")
 ZERO_WIDTH_SPACE = "\u200b"
+# Anything the patterns above could change (every escape starts with a control character):
+# most strings hold none of it and are kept as they are, one search instead of five
+# substitutions (a class's reports hold many strings).
+_SUSPECT = re.compile(_CONTROL.pattern + r"|::|##\[|]]>")
+# Values inert_strings passes through untouched, without a call per number.
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
 def inert(text: object) -> str:
     """``text`` without terminal escapes or control characters, with workflow commands and
     CDATA terminators broken (newlines, carriage returns and tabs kept)."""
-    text = _CONTROL.sub("", _ESCAPES.sub("", str(text)))
+    text = str(text)
+    if _SUSPECT.search(text) is None:
+        return text
+    text = _CONTROL.sub("", _ESCAPES.sub("", text))
     return no_commands(text).replace("]]>", f"]]{ZERO_WIDTH_SPACE}>")
 
 
@@ -42,7 +51,8 @@ def inert_strings(doc):
     if isinstance(doc, str):
         return inert(doc)
     if isinstance(doc, dict):
-        return {inert(k) if isinstance(k, str) else k: inert_strings(v) for k, v in doc.items()}
+        return {inert(k) if isinstance(k, str) else k:
+                v if type(v) in _PLAIN else inert_strings(v) for k, v in doc.items()}
     if isinstance(doc, list):
-        return [inert_strings(v) for v in doc]
+        return [v if type(v) in _PLAIN else inert_strings(v) for v in doc]
     return doc

@@ -28,7 +28,7 @@ NUMERIC_KINDS = frozenset("biufc")
 # NumPy or json in the worker does not change what is encoded.
 _asarray, _frombuffer, _empty, _dtype = np.asarray, np.frombuffer, np.empty, np.dtype
 _uint8 = np.uint8
-_dumps, _loads = json.dumps, json.loads
+_dumps = json.dumps
 
 
 class WireError(ValueError):
@@ -81,8 +81,7 @@ def split_prefix(prefix: bytes, max_payload: int,
 def load_header(head: bytes) -> dict:
     """A frame's JSON header: an object, with finite numbers only."""
     try:
-        header = _loads(bytes(head).decode("utf-8"), parse_constant=_not_a_number,
-                        parse_float=_finite)
+        header = _decode_json(bytes(head).decode("utf-8"))
     except (ValueError, RecursionError, TypeError) as exc:    # RecursionError: [[[[...]]]]
         raise WireError(f"unreadable frame header ({type(exc).__name__}: {exc})"[:300]) from None
     if not isinstance(header, dict):
@@ -208,3 +207,7 @@ def _finite(text: str) -> float:
     if value - value != 0.0:                # inf (1e999) or nan; no math import needed
         raise ValueError(f"{text[:20]} is not a finite number")
     return value
+
+
+# One decoder for every header (``json.loads`` with these options builds one per call).
+_decode_json = json.JSONDecoder(parse_constant=_not_a_number, parse_float=_finite).decode
