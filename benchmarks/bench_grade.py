@@ -7,7 +7,9 @@ four worked exercises (from examples/solutions.py and examples/mistakes.py), the
 - `for f in DIR/*.py; do gradcheck run "$f" …; done` over a sample of them (every run pays the
   start-up and the reference computation again, so a sample gives its rate),
 
-and prints submissions per second for both and the ratio. Run from the repository root:
+and prints submissions per second for both and the ratio, the load average (a busy machine
+slows both), and the CPU time the grade process used per submission (its own, plus what it
+reaped). Run from the repository root:
 
     python benchmarks/bench_grade.py [--n 200] [--jobs 2] [--loop-sample 20]
 """
@@ -68,7 +70,13 @@ def main() -> None:
     parser.add_argument("--loop-sample", type=int, default=20,
                         help="submissions timed with the `gradcheck run` loop")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-compile", action="store_true",
+                        help="do not write the package's bytecode first (time a cold checkout)")
     args = parser.parse_args()
+    if not args.no_compile:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from bench_run import compile_package
+        print(f"bytecode written for {compile_package()}, as an install does")
 
     with tempfile.TemporaryDirectory(prefix="gradcheck-bench-") as tmp:
         folder = Path(tmp) / "submissions"
@@ -76,13 +84,20 @@ def main() -> None:
         all_right = generate(folder, args.n)
         book = Path(tmp) / "gradebook.csv"
 
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
-        done = subprocess.run(gradcheck("grade", str(folder), *selection(), "--jobs", str(args.jobs),
-                                        "--seed", str(args.seed), "--gradebook", str(book)),
-                              cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.Popen(gradcheck("grade", str(folder), *selection(), "--jobs",
+                                          str(args.jobs), "--seed", str(args.seed),
+                                          "--gradebook", str(book)),
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True)
+        stderr = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
         batch_s = time.perf_counter() - started
-        if done.returncode not in (0, 1) or not book.exists():
-            sys.exit(f"gradcheck grade failed ({done.returncode}):\n{done.stderr}")
+        load_after = os.getloadavg()[0]
+        returncode = os.waitstatus_to_exitcode(status)
+        if returncode not in (0, 1) or not book.exists():
+            sys.exit(f"gradcheck grade failed ({returncode}):\n{stderr}")
         rows = list(csv.DictReader(book.open(encoding="utf-8")))
         passed = sum(r["status"] == "passed" for r in rows)
         if len(rows) != args.n or passed != all_right:
@@ -101,7 +116,10 @@ def main() -> None:
     loop_rate = len(sample) / loop_s
     print(f"{args.n} submissions × {len(EXERCISES)} exercises, {args.jobs} job(s), "
           f"{os.cpu_count()} core(s)")
-    print(f"gradcheck grade:       {batch_s:7.2f} s  {batch_rate:7.1f} submissions/s")
+    print(f"load average {load_before:.1f} -> {load_after:.1f}")
+    print(f"gradcheck grade:       {batch_s:7.2f} s  {batch_rate:7.1f} submissions/s "
+          f"(target >= 100/s); CPU of the grade process "
+          f"{(usage.ru_utime + usage.ru_stime) / args.n * 1e3:.1f} ms per submission")
     print(f"loop of gradcheck run: {loop_s:7.2f} s  {loop_rate:7.1f} submissions/s "
           f"({len(sample)} timed)")
     print(f"speed-up: {batch_rate / loop_rate:.1f}×")
