@@ -2,9 +2,10 @@
 
 Which paths are submissions (``discover``):
 
-- a ``.py`` file is one submission;
-- a folder: each ``.py`` file directly in it is a submission, and each subfolder is one
-  learner's submission whose file is the only ``.py`` file directly inside it;
+- a ``.py`` file or a Jupyter notebook (``.ipynb``) is one submission;
+- a folder: each ``.py`` file and notebook directly in it is a submission, and each subfolder
+  is one learner's submission whose file is the only notebook directly inside it (the ``.py``
+  files beside a notebook are its helper modules), or else the only ``.py`` file;
 - with ``file_name`` (``--file NAME``): a folder that holds NAME is itself one submission;
   otherwise each of its subfolders is a submission graded through SUBFOLDER/NAME, and loose
   files are ignored.
@@ -40,6 +41,10 @@ from typing import Callable, Sequence
 from .atomic import write_atomic
 from .errors import GradcheckError, UsageError
 from .report.model import Report
+
+
+# What a submission file can be: a Python file or a Jupyter notebook.
+SUBMISSION_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass(frozen=True)
@@ -98,9 +103,10 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None) -> list[
     for raw in paths:
         path = Path(raw)
         if path.is_file():
-            if path.suffix != ".py":
-                raise UsageError(f"{path}: a submission is a .py file or a folder of them",
-                                 hint="pass Python files, or folders that hold them")
+            if path.suffix not in SUBMISSION_SUFFIXES:
+                raise UsageError(f"{path}: a submission is a .py file, a notebook (.ipynb) or "
+                                 "a folder of them",
+                                 hint="pass Python files or notebooks, or folders that hold them")
             found.append(_file(path))
         elif path.is_dir():
             inside = _discover_folder(path, file_name)
@@ -124,7 +130,7 @@ def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:
     for child in children:
         if child.is_dir():
             out.append(_learner_folder(child, file_name))
-        elif file_name is None and child.suffix == ".py" and child.is_file():
+        elif file_name is None and child.suffix in SUBMISSION_SUFFIXES and child.is_file():
             out.append(_file(child))
     return out
 
@@ -135,11 +141,19 @@ def _learner_folder(folder: Path, file_name: str | None) -> Submission:
         if target.is_file():
             return Submission(str(folder), target, folder.name)
         return Submission(str(folder), None, folder.name, problem=f"no {file_name} in {folder}")
+    notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not _ignored(p.name))
+    if len(notebooks) == 1:
+        return Submission(str(folder), notebooks[0], folder.name)
+    if notebooks:
+        names = ", ".join(p.name for p in notebooks)
+        return Submission(str(folder), None, folder.name,
+                          problem=f"{len(notebooks)} notebooks in {folder} ({names}); "
+                                  "choose one with --file NAME")
     files = sorted(p for p in folder.glob("*.py") if p.is_file() and not _ignored(p.name))
     if len(files) == 1:
         return Submission(str(folder), files[0], folder.name)
     if not files:
-        return Submission(str(folder), None, folder.name, problem=f"no .py file in {folder}")
+        return Submission(str(folder), None, folder.name, problem=f"no .py file or notebook in {folder}")
     names = ", ".join(p.name for p in files)
     return Submission(str(folder), None, folder.name,
                       problem=f"{len(files)} .py files in {folder} ({names}); "

@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import UsageError
+from ..notebook import is_notebook, read_notebook
 from ..report.model import Report
 from .options import STYLES, CheckOptions
 from .session import Session
@@ -60,6 +61,8 @@ def check_file(path: str | Path, forward: str, backward: str,
     if not path.is_file():
         raise UsageError(f"file not found: {path}",
                          hint="pass the Python file that defines your forward and backward")
+    if is_notebook(path):
+        read_notebook(path)     # one that is not a notebook is refused here, with exit 2
     sandbox = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
                              deadline=options.deadline)
     with Worker(str(path), sandbox) as worker:

@@ -31,7 +31,8 @@ HELP = "\n\n".join([
 
 
 def check(
-    file: Path = typer.Argument(..., metavar="FILE.py", help="The file with your layer."),
+    file: Path = typer.Argument(..., metavar="FILE.(py|ipynb)",
+                               help="The file (or notebook) with your layer."),
     shapes: Optional[List[str]] = typer.Argument(None, metavar="[NAME=SHAPE]...",
                                                  help="The inputs, as with --input."),
     forward: str = typer.Option(..., "--forward", metavar="NAME", help="The forward function."),

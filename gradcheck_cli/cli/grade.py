@@ -14,10 +14,11 @@ from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, Htm
 
 HELP = "\n\n".join([
     "Grade many submissions in parallel, with the same seed and cases for every learner.",
-    "A SUBMISSION is a .py file or a folder. In a folder, each .py file is a submission, and "
-    "each subfolder is one learner's submission: the only .py file inside it, or the file "
-    "named by --file NAME (a folder that itself holds NAME is then one submission). Names "
-    "starting with '.' or '__' are skipped.",
+    "A SUBMISSION is a .py file, a Jupyter notebook (.ipynb) or a folder. In a folder, each "
+    ".py file and notebook is a submission, and each subfolder is one learner's submission: "
+    "the only notebook inside it (.py files beside it are its helper modules), else the only "
+    ".py file, or the file named by --file NAME (a folder that itself holds NAME is then one "
+    "submission). Names starting with '.' or '__' are skipped.",
     "Prints a line per submission (or, with --format, every report in that format), writes "
     "the gradebook CSV and the class report (--html) once all are graded (an interrupted "
     "batch writes neither) and each JSON result as soon as it is ready. Exit code: 0 all "
@@ -29,8 +30,8 @@ HELP = "\n\n".join([
 
 
 def grade(
-    submissions: List[Path] = typer.Argument(..., metavar="SUBMISSIONS",
-                                             help=".py files, or folders of submissions."),
+    submissions: List[Path] = typer.Argument(
+        ..., metavar="SUBMISSIONS", help=".py files or notebooks, or folders of submissions."),
     file: Optional[str] = typer.Option(None, "--file", metavar="NAME",
                                        help="The file to grade inside each learner's folder."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N",

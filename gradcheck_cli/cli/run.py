@@ -12,8 +12,10 @@ from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, Mem
 
 
 def run(
-    submission: Path = typer.Argument(..., metavar="SUBMISSION.py",
-                                      help="The Python file with your grad_* functions."),
+    submission: Path = typer.Argument(..., metavar="SUBMISSION.(py|ipynb)",
+                                      help="The Python file or Jupyter notebook with your "
+                                           "grad_* functions (a notebook's code cells run in "
+                                           "order; magics and ! lines are skipped)."),
     exercise: Optional[List[str]] = ExerciseOpt,
     exercises: Optional[Path] = ExercisesPathOpt,
     format: Optional[OutputFormat] = FormatOpt,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..notebook import is_notebook, read_notebook
 from .options import RunOptions, start_worker
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ def run_submission(path: str | Path, selection, options: RunOptions) -> Report:
     The learner's worker is started before anything else, so its start-up overlaps the
     grader's imports, the loading of the exercises and the computing of references.
     """
+    if is_notebook(path) and Path(path).is_file():
+        read_notebook(path)     # one that is not a notebook is refused here, with exit 2
     worker = start_worker(path, options)
     try:
         from .runner import grade_submission

@@ -182,6 +182,7 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                         for p in cases]
         return result
     result.line = worker.functions[ex.function]
+    result.cell = worker.function_cells.get(ex.function)
     tol = ex.tolerance
     result.tolerance = tol.describe()
     per_case = result.max_score / len(cases) if cases else 0.0

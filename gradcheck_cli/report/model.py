@@ -104,6 +104,7 @@ class ExerciseResult:
     error: str | None = None
     stdout: str = ""
     line: int | None = None          # where the learner defined the function
+    cell: int | None = None          # ...in this cell of a notebook (``line`` is in the cell)
     signature: str = ""
     group: str | None = None
     hints: list[str] = field(default_factory=list)
@@ -115,6 +116,7 @@ class ExerciseResult:
             "status": self.status, "score": self.score, "max_score": self.max_score,
             "diagnoses": [d.to_json() for d in self.diagnoses],
             "error": self.error, "stdout": self.stdout, "line": self.line,
+            "cell": self.cell,
             "group": self.group, "tolerance": self.tolerance or None,
             "cases": [c.to_json() for c in self.cases],
         }

@@ -23,6 +23,12 @@ SEVERITY_STYLE = {"error": "bold magenta", "warning": "bold yellow", "info": "bo
 WORST_FIRST = ("error", "timeout", "failed", "missing")
 
 
+def frame_where(frame: dict) -> str:
+    """Where a traceback frame is in its file: 'line 12', or 'cell 7, line 3' in a notebook."""
+    line = f"line {frame.get('line')}"
+    return f"cell {frame['cell']}, {line}" if frame.get("cell") is not None else line
+
+
 def status_label(status: str) -> str:
     """A status as symbol and word: '✘ FAIL'."""
     return f"{STATUS_SYMBOL[status]} {STATUS_WORD[status]}"

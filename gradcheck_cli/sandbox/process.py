@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GradcheckError
+from ..notebook import NotebookError, is_notebook, read_notebook
 from . import cgroups, confinement, learner_files
 from .cgroups import Slot
 from .channel import Capture, Pipes
@@ -146,6 +147,13 @@ def open_pipes(options: SandboxOptions) -> tuple[Pipes, tuple[int, int, int]]:
     return pipes, (request_r, response_w, output_w)
 
 
+def submission_source(path: str) -> bytes:
+    """The Python source to import: the file's bytes, or a notebook's code cells as Python."""
+    if is_notebook(path):
+        return read_notebook(path).text.encode("utf-8")
+    return Path(path).read_bytes()
+
+
 def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
               join_fds: list[int] = ()) -> WorkerProcess:
     """Tell a new worker which submission to import (its bytes, and those of the learner's
@@ -159,9 +167,11 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
             "slot": {"controls": sorted(process.slot.controls) if process.slot else [],
                      "join_fds": list(join_fds)}}
     try:
-        source = [np.frombuffer(Path(path).read_bytes(), dtype=np.uint8)]
+        source = [np.frombuffer(submission_source(path), dtype=np.uint8)]
     except OSError as exc:
         init["read_error"], source = f"cannot read the submission: {exc.strerror}", []
+    except NotebookError as exc:
+        init["read_error"], source = f"cannot read the notebook: {exc.message}", []
     else:
         # The modules beside it, which the worker cannot read itself: import as Python would.
         modules = learner_files.collect(path, options.hidden_paths)

@@ -12,6 +12,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..notebook import NotebookSource, location
 from .inside import wire
 from .protocol import ProtocolViolation, reply_specs
 from .results import CallResult, Frame, ImportFailure
@@ -31,10 +32,11 @@ _MIN_REPLY_NUMBERS = 1 << 16
 
 class Naming:
     """Names the submission the way the caller did, in frames and messages (and the learner's
-    modules beside it the same way: ``work/helper.py`` beside ``work/grads.py``)."""
+    modules beside it the same way: ``work/helper.py`` beside ``work/grads.py``); a notebook's
+    lines as cell and line (``cells`` maps the Python made of it back to its cells)."""
 
-    def __init__(self, shown: str, absolute: str):
-        self.shown, self.absolute = shown, absolute
+    def __init__(self, shown: str, absolute: str, cells: NotebookSource | None = None):
+        self.shown, self.absolute, self.cells = shown, absolute, cells
 
     def file(self, path: str) -> str:
         """``path`` (absolute, as the worker names it) as the caller would spell it."""
@@ -53,15 +55,24 @@ class Naming:
                             "line": f["line"], "function": f["function"], "source": f["source"]}
             if f.get("column") is not None:
                 frame["column"] = f["column"]
+            if self.cells is not None and f["file"] == self.absolute:
+                cell, frame["line"] = self.cells.locate(f["line"])
+                if cell is not None:
+                    frame["cell"] = cell
             out.append(frame)
         return tuple(out)
+
+    def line(self, line: int | None) -> tuple[int | None, int | None]:
+        """(cell, line) of a line of the submission; the cell is None but in a notebook."""
+        return self.cells.locate(line) if self.cells is not None else (None, line)
 
     def import_failure(self, raw: dict, stdout: str) -> ImportFailure:
         """The worker's description of a failed import, as a message naming file and line."""
         frames = self.frames(raw["frames"])
         summary = raw["summary"] or "the submission could not be imported"
-        message = f"{frames[-1]['file']}:{frames[-1]['line']}: {summary}" if frames \
-            else f"{self.shown}: {summary}"
+        where = location(frames[-1]["file"], frames[-1]["line"], frames[-1].get("cell")) \
+            if frames else self.shown
+        message = f"{where}: {summary}"
         if frames and frames[-1].get("source"):
             message += source_excerpt(frames[-1])
         return ImportFailure(message, frames, stdout, kind=raw["kind"], hint=raw["hint"])

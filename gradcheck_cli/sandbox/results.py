@@ -26,6 +26,7 @@ class Frame(_FrameBase, total=False):
     """One traceback frame in the learner's file (plain data, ready for JSON)."""
 
     column: int | None      # syntax errors only
+    cell: int               # in a notebook: the cell (then ``line`` is the line in it)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from ..errors import UsageError
+from ..notebook import NotebookError, NotebookSource, is_notebook, read_notebook
 from . import protocol
 from .channel import Closed, TimedOut
 from .forkserver import launch
@@ -30,6 +31,17 @@ if TYPE_CHECKING:
 
 # The CPU-time backstop fired (SIGXCPU at the soft limit, SIGKILL at the hard one): a timeout.
 _CPU_LIMIT = -getattr(signal, "SIGXCPU", 24)
+
+
+def _notebook_cells(file: Path) -> NotebookSource | None:
+    """How a notebook's lines map to its cells (None for a .py file, or a notebook that cannot
+    be read: the worker then reports why as the submission's import failure)."""
+    if not is_notebook(file):
+        return None
+    try:
+        return read_notebook(file)
+    except NotebookError:
+        return None
 
 
 class Worker:
@@ -57,7 +69,7 @@ class Worker:
             raise UsageError(f"submission file not found: {path}",
                              hint="pass the path of a Python file that defines the functions")
         self._abs_path = str(file.resolve())
-        self._naming = Naming(self.path, self._abs_path)
+        self._naming = Naming(self.path, self._abs_path, _notebook_cells(file))
         self.restarts = 0
         self.waited = 0.0                    # seconds spent waiting on the learner's code
         self._seq = 0                        # numbers the requests; a reply echoes it
@@ -66,6 +78,7 @@ class Worker:
         self._imported = False
         self._import_error: ImportFailure | None = None
         self._functions: dict[str, int | None] = {}
+        self._function_cells: dict[str, int] = {}
         self._import_stdout = ""
         self._limits: list[str] = []
         self._confinement: dict[str, Any] = {}
@@ -111,6 +124,12 @@ class Worker:
         """Top-level callables of the submission → the line defining them (None if elsewhere)."""
         self._ensure_imported()
         return dict(self._functions)
+
+    @property
+    def function_cells(self) -> dict[str, int]:
+        """In a notebook: the cell defining each function (``functions`` has the line in it)."""
+        self._ensure_imported()
+        return dict(self._function_cells)
 
     @property
     def import_stdout(self) -> str:
@@ -289,6 +308,10 @@ class Worker:
             return
         process = self._process or self.start()._process
         self._functions, self._import_error, self._import_stdout = self._await_ready(process)
+        for name, line in list(self._functions.items()):
+            cell, self._functions[name] = self._naming.line(line)
+            if cell is not None:
+                self._function_cells[name] = cell
         self._imported = True
 
     def _relaunch(self) -> ImportFailure | None:

@@ -5,6 +5,8 @@ Numbers and shapes are put into words by ``report/numbers.py``, as in the report
 
 from __future__ import annotations
 
+from ...report.view import frame_where
+
 
 def _where(frames: list[dict]) -> str:
     if not frames:
@@ -13,5 +15,5 @@ def _where(frames: list[dict]) -> str:
     source = (last.get("source") or "").strip()
     # The first frame is the submission's; a module of the learner's beside it is named.
     file = f" of {last.get('file')}" if last.get("file") != frames[0].get("file") else ""
-    text = f" at line {last.get('line')}{file}" if last.get("line") else ""
+    text = f" at {frame_where(last)}{file}" if last.get("line") else ""
     return f"{text}: {source}" if source else text

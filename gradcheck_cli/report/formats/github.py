@@ -51,13 +51,18 @@ def annotations(report: Report, options: RenderOptions) -> list[str]:
     for ex in report.exercises:
         if ex.status != "passed" and not (report.import_error and ex.status == "error"):
             out.append(command("error", _message(ex, options), file=report.submission,
-                               line=ex.line, title=_title(ex)))
+                               line=_line(ex), title=_title(ex)))
         warnings = {d.id: d for c in ex.cases for d in c.diagnoses if d.severity == "warning"}
         for d in warnings.values():
             text = d.message + (f"\n{d.hint}" if d.hint else "")
-            out.append(command("warning", text, file=report.submission, line=ex.line,
+            out.append(command("warning", text, file=report.submission, line=_line(ex),
                                title=f"{ex.name}: {d.id}"))
     return out
+
+
+def _line(ex) -> int | None:
+    """The line to annotate; none in a notebook, whose lines are a cell's, not the file's."""
+    return ex.line if ex.cell is None else None
 
 
 def summary_lines(report: Report) -> list[str]:

@@ -13,7 +13,8 @@ from html import escape
 
 from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
 from ..numbers import fmt, index_str
-from ..view import STATUS_WORD, failing_cases, severity_symbol, tolerance_notes
+from ..view import (STATUS_WORD, failing_cases, frame_where, severity_symbol,
+                    tolerance_notes)
 from . import register
 from .plain import printable
 from .rich import LEVEL_COLOURS
@@ -182,7 +183,7 @@ def case_html(case, budget: Budget) -> str:
     if case.frames:
         lines = []
         for frame in case.frames[-4:]:
-            lines.append(f'File "{esc(frame.get("file"))}", line {esc(frame.get("line"))}, '
+            lines.append(f'File "{esc(frame.get("file"))}", {esc(frame_where(frame))}, '
                          f'in {esc(frame.get("function"))}')
             if frame.get("source"):
                 lines.append(f"  <b>{esc(frame['source'].strip())}</b>")

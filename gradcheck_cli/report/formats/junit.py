@@ -94,7 +94,7 @@ def _exercise_case(report: Report, ex: ExerciseResult, classname: str,
                    options: RenderOptions) -> ET.Element:
     element = ET.Element("testcase", classname=xml_text(classname), name=xml_text(ex.name),
                          time=_seconds(sum(c.duration_s for c in ex.cases)))
-    if ex.line is not None:
+    if ex.line is not None and ex.cell is None:    # a notebook's lines are its cells'
         element.set("file", xml_text(report.submission))
         element.set("line", str(ex.line))
     if ex.status in _EXERCISE_OUTCOME:

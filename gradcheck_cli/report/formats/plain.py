@@ -10,7 +10,8 @@ from __future__ import annotations
 from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
-from ..view import STATUS_WORD, failing_cases, severity_symbol, tolerance_notes
+from ..view import (STATUS_WORD, failing_cases, frame_where, severity_symbol,
+                    tolerance_notes)
 from . import register
 
 INDENT = " " * 10
@@ -67,7 +68,7 @@ def case_lines(case, budget: Budget) -> list[str]:
     message = "" if diffs else case.message
     out = [f"case {case.name!r}{hidden}: {message}".rstrip(": ")]
     for frame in case.frames[-4:]:
-        out.append(f"  File \"{frame.get('file')}\", line {frame.get('line')}, "
+        out.append(f"  File \"{frame.get('file')}\", {frame_where(frame)}, "
                    f"in {frame.get('function')}")
         if frame.get("source"):
             out.append(f"    {frame['source'].strip()}")

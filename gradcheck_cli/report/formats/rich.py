@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
 from ..numbers import fmt, index_str
-from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, severity_symbol, status_label,
-                    tolerance_notes)
+from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, severity_symbol,
+                    status_label, tolerance_notes)
 from . import register
 
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
@@ -90,7 +90,7 @@ def case_parts(case, budget: Budget) -> list:
     message = (": " + case.message) if case.message and not diffs else ""
     parts: list = [Text.assemble(("case ", "dim"), (case.name, "bold"), hidden, message)]
     for frame in case.frames[-4:]:
-        parts.append(Text(f'  File "{frame.get("file")}", line {frame.get("line")}, '
+        parts.append(Text(f'  File "{frame.get("file")}", {frame_where(frame)}, '
                           f'in {frame.get("function")}', "dim"))
         if frame.get("source"):
             parts.append(Text(f"    {frame['source'].strip()}", "bold red"))

@@ -1,0 +1,197 @@
+"""A Jupyter notebook as a Python submission: its code cells, in order, as one module's source.
+
+This is a plain data transformation of the notebook's JSON (nbformat 4, Jupyter's format since
+2015), done in the grader; no kernel runs and nothing is executed here. The source it makes is
+sent to the sandbox's worker exactly like a ``.py`` file's, and ``NotebookSource.locate`` maps
+a line of it back to its cell, so that errors read "cell 7, line 3".
+
+What IPython would have done to a line instead of Python becomes ``pass`` (at the line's own
+indentation, so a magic inside a block leaves a valid block, and every line keeps its number):
+
+- line magics (``%matplotlib inline``, ``%timeit f(x)``, ``x = %who_ls``) and shell lines
+  (``!pip install numpy``, ``files = !ls``: the name is bound to None), help (``np.sum?``),
+  and lines that call ``get_ipython()``;
+- a cell magic's cell (``%%bash``, ``%%writefile``, ``%%html``, ``%%timeit``...) entirely: its
+  body is not Python run in the notebook's namespace. ``%%time`` and ``%%capture`` are the
+  exceptions: their body is ordinary Python whose definitions stay (so it is kept).
+
+Cells are numbered as the notebook shows them, from 1 at the top, Markdown cells included.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import GradcheckError
+
+SUFFIX = ".ipynb"
+# Cell magics whose body runs as plain Python in the notebook's own namespace.
+_PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
+_MAGIC_OR_SHELL = re.compile(r"^(\s*)(?:[%!]|\?)")
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w.,\s]*?)\s*=\s*[%!]")
+_HELP = re.compile(r"^(\s*)[\w.]+\?\??\s*$")
+_FIX = "re-save it from Jupyter (File > Save), or export it as a .py file and run that"
+
+
+class NotebookError(GradcheckError):
+    """The file ends in .ipynb but is not a notebook gradcheck can read."""
+
+
+def is_notebook(path: str | Path) -> bool:
+    """True when ``path`` names a Jupyter notebook (by its suffix, as Jupyter does)."""
+    return str(path).lower().endswith(SUFFIX)
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    """The Python source of a notebook's code cells, and where each of its lines came from."""
+
+    text: str
+    cells: tuple[int, ...]      # per line of ``text``: the cell it came from (1 = the first)
+    lines: tuple[int, ...]      # per line of ``text``: its line within that cell
+
+    def locate(self, line: int | None) -> tuple[int | None, int | None]:
+        """(cell, line in the cell) of a line of the source; (None, line) if out of range."""
+        if line is None or not 1 <= line <= len(self.cells):
+            return None, line
+        return self.cells[line - 1], self.lines[line - 1]
+
+
+def location(file: str, line: int | None, cell: int | None = None) -> str:
+    """A place in a submission in words: ``work.ipynb, cell 7, line 3`` or ``grads.py:12``."""
+    if cell is not None:
+        return f"{file}, cell {cell}" + (f", line {line}" if line else "")
+    return f"{file}:{line}" if line else file
+
+
+def read_notebook(path: str | Path) -> NotebookSource:
+    """The Python source of the notebook at ``path``; NotebookError if it is not one."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NotebookError(f"cannot read the notebook: {exc.strerror}", file=str(path),
+                            hint="check the path and its permissions") from None
+    return convert(raw, str(path))
+
+
+def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
+    """Notebook JSON (bytes) -> the Python source of its code cells; ``name`` for messages."""
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise NotebookError("this notebook is not UTF-8 text", file=name, hint=_FIX) from None
+    except json.JSONDecodeError as exc:
+        raise NotebookError(f"this notebook is not valid JSON ({exc.msg}, column {exc.colno}); "
+                            "it may have been cut short or edited by hand", file=name,
+                            line=exc.lineno, hint=_FIX) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        major = doc.get("nbformat") if isinstance(doc, dict) else None
+        if isinstance(major, int) and major < 4:
+            raise NotebookError(f"this notebook is in the old format {major}; gradcheck reads "
+                                "format 4 (Jupyter 4.0 and later)", file=name,
+                                hint="open it in a current Jupyter and save it, or run "
+                                     "`jupyter nbconvert --to notebook --inplace` on it")
+        raise NotebookError("this .ipynb file is JSON but not a Jupyter notebook (no list of "
+                            "\"cells\")", file=name, hint=_FIX)
+    text: list[str] = []
+    cells: list[int] = []
+    lines: list[int] = []
+    for number, cell in enumerate(doc["cells"], start=1):
+        if not isinstance(cell, dict):
+            raise NotebookError(f"cell {number} is not a cell (a JSON object)", file=name,
+                                hint=_FIX)
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise NotebookError(f"cell {number}'s source is not text", file=name, hint=_FIX)
+        for i, line in enumerate(cell_lines(source), start=1):
+            text.append(line)
+            cells.append(number)
+            lines.append(i)
+    return NotebookSource("".join(t + "\n" for t in text), tuple(cells), tuple(lines))
+
+
+def cell_lines(source: str) -> list[str]:
+    """A code cell's lines as Python: IPython-only lines made ``pass``, one line for one."""
+    lines = source.splitlines()
+    if lines and lines[0].lstrip().startswith("%%"):
+        magic = lines[0].lstrip()[2:].split(maxsplit=1)
+        if not magic or magic[0] not in _PYTHON_CELL_MAGICS:
+            return [f"pass  # {line}" if i == 0 else f"# {line}" for i, line in enumerate(lines)]
+        return ["pass  # " + lines[0].strip(), *python_lines(lines[1:])]
+    return python_lines(lines)
+
+
+def python_lines(lines: list[str]) -> list[str]:
+    """Lines of Python and IPython; only those that start a statement can be IPython's (a
+    ``%`` inside brackets is a modulo, a ``!`` in a docstring is text)."""
+    out = []
+    scanner = _Continuation()
+    for line in lines:
+        out.append(line if scanner.inside else python_line(line))
+        scanner.feed(out[-1])
+    return out
+
+
+def python_line(line: str) -> str:
+    """One line of a cell, or ``pass`` (at its indentation) where IPython would have run it."""
+    assigned = _ASSIGNED_MAGIC.match(line)
+    if assigned and not line.rstrip().endswith("="):
+        targets = assigned.group(2).strip()
+        return f"{assigned.group(1)}{targets} = None  # {line.strip()}"
+    if "get_ipython()" in line:
+        indent = line[:len(line) - len(line.lstrip())]
+        return f"{indent}pass  # {line.strip()}"
+    special = _MAGIC_OR_SHELL.match(line) or _HELP.match(line)
+    if special:
+        return f"{special.group(1)}pass  # {line.strip()}"
+    return line
+
+
+class _Continuation:
+    """Whether the next line continues a statement: inside brackets, a triple-quoted string,
+    or after a backslash. Only what a line scanner can tell; strings and comments skipped."""
+
+    def __init__(self):
+        self.depth = 0
+        self.quote = ""          # the open triple quote, if any
+        self.backslash = False
+
+    @property
+    def inside(self) -> bool:
+        return self.depth > 0 or bool(self.quote) or self.backslash
+
+    def feed(self, line: str) -> None:
+        i, n = 0, len(line)
+        self.backslash = False
+        while i < n:
+            if self.quote:
+                end = line.find(self.quote, i)
+                if end < 0:
+                    return
+                self.quote, i = "", end + 3
+                continue
+            c = line[i]
+            if c == "#":
+                return
+            if c in "\"'":
+                if line.startswith(c * 3, i):
+                    self.quote, i = c * 3, i + 3
+                    continue
+                i += 1
+                while i < n and line[i] != c:
+                    i += 2 if line[i] == "\\" else 1
+            elif c in "([{":
+                self.depth += 1
+            elif c in ")]}":
+                self.depth = max(self.depth - 1, 0)
+            elif c == "\\" and i == n - 1:
+                self.backslash = True
+            i += 1
