@@ -92,6 +92,18 @@ def test_the_contracts_name_every_module_they_must_keep_out():
                                                                    "gradcheck_cli.errors"}
     assert set(contracts["inside"]["forbidden_modules"]) == (
         top - {"gradcheck_cli.sandbox"} | sandbox - {"gradcheck_cli.sandbox.inside"})
+    assert set(contracts["in_process"]["source_modules"]) == top - {"gradcheck_cli.interactive"}
+
+
+def test_a_command_that_imports_the_in_process_check_breaks_its_contract(tmp_path):
+    """Learner code runs in gradcheck's own process only through the in-notebook check()."""
+    package = copy_of_package(tmp_path)
+    add_import(package / "grading" / "runner.py", "from ..interactive import caller")
+
+    result = lint_imports(tmp_path)
+
+    assert "1 broken" in result.stdout
+    assert "gradcheck_cli.grading.runner -> gradcheck_cli.interactive.caller" in result.stdout
 
 
 def test_no_import_cycle_in_the_package():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .. import __version__
+from ..version import __version__
 from ..atomic import write_atomic
 from ..errors import UsageError
 from .shards import WHOLE, Shard

@@ -141,11 +141,22 @@ def _grade(path: str | Path, exercises: list[Exercise], get_prepared: Callable[[
         early.close()                    # started with other limits than these exercises need
         early = None
     with (early or Worker(str(path), sandbox_opts, fork_server=options.fork_server)) as worker:
-        results = [_grade_exercise(worker, ex, cases, options) for ex, cases in get_prepared()]
-        import_error = worker.import_error.message if worker.import_error else None
-        sandbox = worker.describe()
-    return Report(submission=str(path), seed=options.seed, exercises=results,
-                  import_error=import_error, sandbox=sandbox,
+        return grade_on(worker, str(path), get_prepared(), options, started)
+
+
+def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
+             started: float | None = None) -> Report:
+    """Grade the functions that ``worker`` calls against prepared exercises.
+
+    ``worker`` is a sandbox ``Worker``, or anything with its ``functions``,
+    ``function_cells``, ``import_error``, ``call`` and ``describe`` (the in-notebook
+    ``check`` calls the learner's function in the learner's own process).
+    """
+    started = time.perf_counter() if started is None else started
+    results = [_grade_exercise(worker, ex, cases, options) for ex, cases in prepared]
+    import_error = worker.import_error.message if worker.import_error else None
+    return Report(submission=submission, seed=options.seed, exercises=results,
+                  import_error=import_error, sandbox=worker.describe(),
                   duration_s=time.perf_counter() - started)
 
 

@@ -19,32 +19,38 @@ LEVEL_COLOURS = ("#ffffaf", "#ffff5f", "#ffd75f", "#ffaf5f", "#ff875f", "#ff5f5f
 
 def render(report, console, options) -> None:
     """Print one report to a rich console."""
+    for part in renderables(report, options):
+        console.print(part)
+
+
+def renderables(report, options):
+    """One report as rich renderables, top to bottom (what ``render`` prints)."""
     from rich.table import Table
     from rich.text import Text
 
-    console.print(Text.assemble(("gradcheck ", "bold"), (report.version, "dim"), " — ",
-                                (report.submission, "cyan"), (f"  seed {report.seed}", "dim")))
+    yield Text.assemble(("gradcheck ", "bold"), (report.version, "dim"), " — ",
+                        (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:
-        console.print(Text(f"could not import the submission: {report.import_error}", "red"))
+        yield Text(f"could not import the submission: {report.import_error}", "red")
     summary = Table(show_header=False, box=None, padding=(0, 1))
     for ex in report.exercises:
         summary.add_row(Text(status_label(ex.status), STATUS_STYLE[ex.status]),
                         Text(ex.name, "bold"), Text(ex.function, "dim"),
                         Text(f"{ex.score:g}/{ex.max_score:g} pts"))
-    console.print(summary)
+    yield summary
     for ex in report.exercises:
         if ex.status != "passed":
-            console.print(exercise_panel(ex, options))
+            yield exercise_panel(ex, options)
         else:
             for d in ex.diagnoses:
                 if d.severity != "error":
-                    console.print(Text.assemble(f"  {ex.name}: ", diagnosis_text(d)))
+                    yield Text.assemble(f"  {ex.name}: ", diagnosis_text(d))
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
     style = "bold green" if report.passed else "bold red"
-    console.print(Text.assemble(("Score ", "bold"), (f"{report.score:g}/{report.max_score:g}", style),
-                                f" — {counts}"))
+    yield Text.assemble(("Score ", "bold"), (f"{report.score:g}/{report.max_score:g}", style),
+                        f" — {counts}")
     for note in tolerance_notes(report):
-        console.print(Text(note, "dim"))
+        yield Text(note, "dim")
 
 
 def diagnosis_text(d):
