@@ -67,7 +67,10 @@ class ExerciseCheck:
 
     def to_json(self) -> dict:
         """The report as ``gradcheck run --format json`` writes it."""
-        return self.report.to_json()
+        import json
+        out = io.StringIO()
+        get("json").write([self.report], out, self._options(False))
+        return json.loads(out.getvalue())
 
     def text(self, *, color: bool = False) -> str:
         """The report as text: the plain format, or the rich one with colour codes."""
@@ -182,9 +185,10 @@ def _by_function(function: Callable, path: Path | None):
 
 
 def _caller_global(function: str) -> Callable:
-    """``function`` as defined where ``check`` was called (a notebook's or a script's globals)."""
+    """``function`` as defined where ``check`` was called (a notebook's globals, or the locals
+    of the function that called it)."""
     frame = sys._getframe(2)
-    found = frame.f_globals.get(function)
+    found = frame.f_locals.get(function, frame.f_globals.get(function))
     if not callable(found):
         raise UsageError(f"{function} is not defined here",
                          hint=f"define {function} first, or pass it: check(NAME, {function})")

@@ -1,0 +1,87 @@
+"""Notebooks as submissions, through the installed `gradcheck` command: their code cells graded
+in order, IPython-only lines skipped, errors named by cell and line, a broken file refused."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
+GRADCHECK = Path(sys.executable).parent / "gradcheck"
+FOUR = ["-e", "sigmoid", "-e", "softmax", "-e", "matmul", "-e", "conv2d"]
+
+
+def gradcheck(*args, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(GRADCHECK), *map(str, args)], capture_output=True, text=True,
+                          timeout=180, cwd=cwd)
+
+
+def test_a_notebook_is_graded_from_its_code_cells_with_magics_and_shell_lines_skipped():
+    done = gradcheck("run", NOTEBOOKS / "work.ipynb", *FOUR, "--seed", "3", "--format", "json")
+
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    found = {e["name"]: (e["status"], [d["id"] for d in e["diagnoses"]][:1], e["cell"], e["line"])
+             for e in doc["exercises"]}
+    assert found == {
+        "sigmoid": ("passed", [], 3, 1),
+        "softmax": ("failed", ["diagonal_jacobian_only"], 5, 1),
+        "matmul": ("error", ["exception"], 6, 1),      # raises on the hidden cases
+        "conv2d": ("passed", [], 7, 2),          # in a %%time cell: its body is Python
+    }
+    assert doc["submission"].endswith("work.ipynb") and doc["import_error"] is None
+
+
+def test_an_error_in_a_notebook_is_located_by_cell_and_line():
+    done = gradcheck("run", NOTEBOOKS / "work.ipynb", "-e", "matmul", "--seed", "3",
+                     "--format", "plain", "--verbose", "--show-hidden")
+
+    assert done.returncode == 1
+    assert 'File "' in done.stdout and 'work.ipynb", cell 6, line 3, in grad_matmul' in done.stdout
+    assert "at cell 6, line 3: return y @ dz" in done.stdout
+
+
+def test_a_syntax_error_in_a_notebook_names_its_cell():
+    done = gradcheck("run", NOTEBOOKS / "syntax_error.ipynb", "-e", "sigmoid", "--seed", "1",
+                     "--format", "plain")
+
+    assert done.returncode == 1
+    assert "syntax_error.ipynb, cell 3, line 2: SyntaxError: '(' was never closed" in done.stdout
+    assert "s = 1.0 / (1.0 + np.exp(-x)" in done.stdout
+
+
+def test_a_notebook_that_is_not_one_is_refused_with_exit_2_and_no_traceback(tmp_path):
+    cut = gradcheck("run", NOTEBOOKS / "cut_short.ipynb", "-e", "sigmoid")
+    (tmp_path / "list.ipynb").write_text("[1, 2]")
+    not_notebook = gradcheck("run", tmp_path / "list.ipynb", "-e", "sigmoid")
+    (tmp_path / "old.ipynb").write_text('{"nbformat": 3, "worksheets": []}')
+    old = gradcheck("run", tmp_path / "old.ipynb", "-e", "sigmoid")
+
+    for done in (cut, not_notebook, old):
+        assert done.returncode == 2 and done.stdout == ""
+        assert "Traceback" not in done.stderr and done.stderr.startswith("error: ")
+    assert "cut_short.ipynb:38: this notebook is not valid JSON" in cut.stderr
+    assert "hint: re-save it from Jupyter" in cut.stderr
+    assert "JSON but not a Jupyter notebook" in not_notebook.stderr
+    assert "old format 3" in old.stderr
+
+
+def test_grade_takes_a_learner_folder_whose_submission_is_a_notebook(tmp_path):
+    classroom = tmp_path / "class"
+    (classroom / "ada").mkdir(parents=True)
+    shutil.copy(NOTEBOOKS / "work.ipynb", classroom / "ada" / "work.ipynb")
+    (classroom / "ada" / "helper.py").write_text("SCALE = 1.0\n")   # beside it: a helper
+    shutil.copy(NOTEBOOKS / "syntax_error.ipynb", classroom / "bob.ipynb")
+
+    done = gradcheck("grade", classroom, "-e", "sigmoid", "--seed", "2", "--gradebook",
+                     tmp_path / "grades.csv")
+
+    assert done.returncode == 1, done.stderr
+    rows = (tmp_path / "grades.csv").read_text().splitlines()
+    ada = next(r for r in rows if "ada" in r)
+    bob = next(r for r in rows if "bob" in r)
+    assert "passed" in ada
+    assert "cell 3, line 2" in bob and "SyntaxError" in bob

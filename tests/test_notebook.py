@@ -1,0 +1,68 @@
+"""A notebook's code cells as Python (gradcheck_cli/notebook.py): what IPython alone would run
+becomes `pass` on the same line, and every line maps back to its cell."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gradcheck_cli.notebook import NotebookError, cell_lines, convert
+
+
+def notebook(*cells) -> bytes:
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": kind, "metadata": {}, "source": source} for kind, source in cells]}).encode()
+
+
+def test_code_cells_in_order_and_each_line_located_in_its_cell():
+    source = convert(notebook(("markdown", "# Title"), ("code", ["import numpy as np\n", "x = 1"]),
+                              ("raw", "not code"), ("code", "def f(x):\n    return 2 * x\n")))
+
+    assert source.text == "import numpy as np\nx = 1\ndef f(x):\n    return 2 * x\n"
+    assert [source.locate(n) for n in (1, 2, 3, 4)] == [(2, 1), (2, 2), (4, 1), (4, 2)]
+    assert source.locate(99) == (None, 99)
+
+
+def test_magics_shell_help_and_get_ipython_become_pass_at_their_indentation():
+    lines = cell_lines("%matplotlib inline\n!pip install numpy\nfiles = !ls\nnp.sum?\n"
+                       "for i in range(3):\n    %time f(i)\nget_ipython().system('ls')")
+
+    assert lines == ["pass  # %matplotlib inline", "pass  # !pip install numpy",
+                     "files = None  # files = !ls", "pass  # np.sum?", "for i in range(3):",
+                     "    pass  # %time f(i)", "pass  # get_ipython().system('ls')"]
+    compile("\n".join(lines), "cell", "exec")
+
+
+def test_percent_and_bang_that_continue_a_statement_are_python():
+    lines = ["y = (a", "     % b)", 's = """', "!important", '"""', "z = a \\", "    % b"]
+
+    assert cell_lines("\n".join(lines)) == lines
+
+
+@pytest.mark.parametrize("magic", ["%%bash", "%%writefile helper.py", "%%timeit", "%%html"])
+def test_a_cell_magic_skips_its_cell(magic):
+    lines = cell_lines(f"{magic}\ndef grad_sigmoid(x, dz):\n    return dz")
+
+    assert lines[0] == f"pass  # {magic}" and all(line.startswith("#") for line in lines[1:])
+
+
+@pytest.mark.parametrize("magic", ["%%time", "%%capture output"])
+def test_time_and_capture_cells_keep_their_python(magic):
+    lines = cell_lines(f"{magic}\ndef grad_sigmoid(x, dz):\n    return dz")
+
+    assert lines == [f"pass  # {magic}", "def grad_sigmoid(x, dz):", "    return dz"]
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b'{"cells": [', "not valid JSON"),
+    (b"\xff\xfe{}", "not UTF-8"),
+    (b'{"nbformat": 4}', "not a Jupyter notebook"),
+    (b'{"nbformat": 3, "worksheets": []}', "old format 3"),
+    (b'{"nbformat": 4, "cells": [1]}', "cell 1 is not a cell"),
+    (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 5}]}', "source is not text"),
+])
+def test_what_is_not_a_notebook_says_so(raw, message):
+    with pytest.raises(NotebookError, match=message) as caught:
+        convert(raw, "work.ipynb")
+    assert caught.value.file == "work.ipynb" and caught.value.exit_code == 2
