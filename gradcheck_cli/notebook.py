@@ -15,11 +15,17 @@ indentation, so a magic inside a block leaves a valid block, and every line keep
   body is not Python run in the notebook's namespace. ``%%time`` and ``%%capture`` are the
   exceptions: their body is ordinary Python whose definitions stay (so it is kept).
 
+gradcheck's own calls in the notebook are skipped too: a top-level ``import gradcheck_cli`` (or
+``from gradcheck_cli import check``) and every top-level statement that uses what it imported
+(``check("softmax", grad_softmax)``, ``result = check(...)``, ``result.passed``): in the grader
+they would grade nothing, and the sandbox refuses the import. Definitions stay.
+
 Cells are numbered as the notebook shows them, from 1 at the top, Markdown cells included.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -28,6 +34,7 @@ from pathlib import Path
 from .errors import GradcheckError
 
 SUFFIX = ".ipynb"
+PACKAGE = "gradcheck_cli"
 # Cell magics whose body runs as plain Python in the notebook's own namespace.
 _PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 _MAGIC_OR_SHELL = re.compile(r"^(\s*)(?:[%!]|\?)")
@@ -98,6 +105,7 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
         raise NotebookError("this .ipynb file is JSON but not a Jupyter notebook (no list of "
                             "\"cells\")", file=name, hint=_FIX)
     text: list[str] = []
+    own: set[str] = set()       # names bound to gradcheck's API by the cells so far
     cells: list[int] = []
     lines: list[int] = []
     for number, cell in enumerate(doc["cells"], start=1):
@@ -111,7 +119,7 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"cell {number}'s source is not text", file=name, hint=_FIX)
-        for i, line in enumerate(cell_lines(source), start=1):
+        for i, line in enumerate(without_own_calls(cell_lines(source), own), start=1):
             text.append(line)
             cells.append(number)
             lines.append(i)
@@ -153,6 +161,44 @@ def python_line(line: str) -> str:
     if special:
         return f"{special.group(1)}pass  # {line.strip()}"
     return line
+
+
+def without_own_calls(lines: list[str], own: set[str]) -> list[str]:
+    """A cell's lines with gradcheck's import and the top-level statements using it made
+    ``pass`` (line for line); ``own``, the names bound to gradcheck by the cells before, grows.
+    A cell that is not valid Python is left as it is, for the worker to report."""
+    try:
+        body = ast.parse("\n".join(lines)).body
+    except (SyntaxError, ValueError):
+        return lines
+    out = list(lines)
+    for node in body:
+        if not _uses_gradcheck(node, own):
+            continue
+        out[node.lineno - 1] = "pass  # " + lines[node.lineno - 1].strip()
+        for n in range(node.lineno, node.end_lineno or node.lineno):
+            out[n] = "# " + lines[n]
+    return out
+
+
+def _uses_gradcheck(node: ast.stmt, names: set[str]) -> bool:
+    """True for an import of gradcheck_cli, or a statement that uses a name bound to it (its
+    targets are then bound to it too); never for a definition."""
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) \
+            else [node.module or ""]
+        if any(m.split(".")[0] == PACKAGE for m in modules):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            return True
+        return False
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return False
+    used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    if not used & names:
+        return False
+    names.update(n.id for n in ast.walk(node)
+                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return True
 
 
 class _Continuation:

@@ -66,3 +66,20 @@ def test_what_is_not_a_notebook_says_so(raw, message):
     with pytest.raises(NotebookError, match=message) as caught:
         convert(raw, "work.ipynb")
     assert caught.value.file == "work.ipynb" and caught.value.exit_code == 2
+
+
+def test_gradcheck_s_own_calls_in_a_notebook_are_skipped_and_definitions_kept():
+    source = convert(notebook(
+        ("code", "import numpy as np\nfrom gradcheck_cli import check"),
+        ("code", "def grad_sigmoid(x, dz):\n    return dz\n\nresult = check(\n    grad_sigmoid)"),
+        ("code", "result.passed"),
+        ("code", "import gradcheck_cli as gc\nprint(gc.check_vjp)\nx = np.ones(3)"),
+    ))
+
+    assert source.text.splitlines() == [
+        "import numpy as np", "pass  # from gradcheck_cli import check",
+        "def grad_sigmoid(x, dz):", "    return dz", "", "pass  # result = check(",
+        "#     grad_sigmoid)",
+        "pass  # result.passed",
+        "pass  # import gradcheck_cli as gc", "pass  # print(gc.check_vjp)", "x = np.ones(3)"]
+    assert source.locate(7) == (2, 5)

@@ -78,8 +78,8 @@ class ExerciseCheck:
         out = io.StringIO()
         if color:
             from rich.console import Console
-            console = Console(file=out, force_terminal=True, highlight=False,
-                              width=_terminal_width())
+            console = Console(file=out, force_terminal=True, force_jupyter=False,
+                              highlight=False, width=_terminal_width())
             for part in self.__rich_console__(console, console.options):
                 console.print(part)
         else:
@@ -103,8 +103,9 @@ class ExerciseCheck:
     def _repr_html_(self) -> str:
         """Jupyter: the same report, drawn as HTML (a ``<pre>`` with inline colours)."""
         from rich.console import Console
+        # Not rich's own Jupyter output, which would display it a second time.
         console = Console(record=True, file=io.StringIO(), width=_HTML_WIDTH,
-                          force_terminal=True, highlight=False)
+                          force_terminal=True, force_jupyter=False, highlight=False)
         for part in self.__rich_console__(console, console.options):
             console.print(part)
         return console.export_html(
