@@ -26,6 +26,10 @@ def run(
     seed: Optional[int] = SeedOpt,
     verbose: bool = VerboseOpt,
     show_hidden: bool = ShowHiddenOpt,
+    watch: bool = typer.Option(False, "--watch", "-w",
+                               help="Run again each time the file, or a .py or .ipynb file "
+                                    "beside it, is saved, showing the latest report; Ctrl-C "
+                                    "stops."),
 ) -> None:
     """Check the grad_* functions of one file against the exercises."""
     from ..grading.run import RunOptions, run_submission
@@ -33,6 +37,11 @@ def run(
 
     options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,
                          deadline=deadline)
+    if watch:
+        from .watch import watch_run
+        watch_run(submission, Selection(exercises, tuple(exercise or ())), options, format,
+                  output, verbose=verbose, show_hidden=show_hidden)
+        raise typer.Exit(0)
     report = run_submission(submission, Selection(exercises, tuple(exercise or ())), options)
     emit([report], format, output, verbose=verbose, show_hidden=show_hidden)
     raise typer.Exit(0 if report.passed else 1)
