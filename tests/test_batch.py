@@ -56,6 +56,21 @@ def test_a_folder_of_files_and_learner_folders(tmp_path):
     assert subs["erin"].path is None and "--file" in subs["erin"].problem
 
 
+def test_notebooks_are_submissions_and_a_notebook_beats_its_helper_modules(tmp_path):
+    _touch(tmp_path / "class" / "bob.ipynb")
+    _touch(tmp_path / "class" / "carol" / "work.ipynb")
+    _touch(tmp_path / "class" / "carol" / "helper.py")
+    _touch(tmp_path / "class" / "carol" / ".ipynb_checkpoints" / "work-checkpoint.ipynb")
+    _touch(tmp_path / "class" / "dave" / "a.ipynb")
+    _touch(tmp_path / "class" / "dave" / "b.ipynb")
+    subs = {s.key: s for s in batch.discover([tmp_path / "class"])}
+    assert sorted(subs) == ["bob", "carol", "dave"]
+    assert subs["bob"].path.name == "bob.ipynb"
+    assert subs["carol"].path.name == "work.ipynb"
+    assert subs["dave"].path is None and "2 notebooks" in subs["dave"].problem
+    assert batch.discover([tmp_path / "class" / "bob.ipynb"])[0].key == "bob"
+
+
 def test_file_option_picks_the_file_in_each_learner_folder(tmp_path):
     _touch(tmp_path / "class" / "loose.py")
     _touch(tmp_path / "class" / "alice" / "grads.py")
@@ -79,7 +94,7 @@ def test_repeats_are_dropped_and_keys_stay_distinct(tmp_path):
 
 
 @pytest.mark.parametrize("name, message", [("missing.py", "not found"),
-                                           ("notes.txt", ".py file or a folder")])
+                                           ("notes.txt", "a .py file, a notebook")])
 def test_bad_paths_are_usage_errors(tmp_path, name, message):
     _touch(tmp_path / "notes.txt")
     with pytest.raises(UsageError, match=message):
