@@ -85,3 +85,19 @@ def test_grade_takes_a_learner_folder_whose_submission_is_a_notebook(tmp_path):
     bob = next(r for r in rows if "bob" in r)
     assert "passed" in ada
     assert "cell 3, line 2" in bob and "SyntaxError" in bob
+
+
+def test_a_notebook_imports_the_modules_beside_it(tmp_path):
+    (tmp_path / "helper.py").write_text(
+        "import numpy as np\n\n\ndef sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n")
+    (tmp_path / "work.ipynb").write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": ["from helper import sigmoid\n", "\n", "def grad_sigmoid(x, dz):\n",
+                        "    return dz * sigmoid(x) * (1 - sigmoid(x))\n"]}]}))
+
+    done = gradcheck("run", "work.ipynb", "-e", "sigmoid", "--seed", "1", "--format", "plain",
+                     cwd=tmp_path)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASS  sigmoid" in done.stdout

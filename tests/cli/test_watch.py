@@ -17,14 +17,14 @@ GRADCHECK = Path(sys.executable).parent / "gradcheck"
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "fixtures" / "notebooks"
 FOOTER = "Ctrl-C stops"
 
-RIGHT = '''import numpy as np
+RIGHT = '''from helper import sigmoid
 
 
 def grad_sigmoid(x, dz):
-    s = 1.0 / (1.0 + np.exp(-x))
+    s = sigmoid(x)
     return dz * s * (1.0 - s)
 '''
-HELPER = "SCALE = 1.0\n"
+HELPER = "import numpy as np\n\n\ndef sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"
 
 
 class Watch:
@@ -79,7 +79,7 @@ def test_a_save_of_the_file_or_a_module_beside_it_shows_a_new_report(tmp_path):
         second = watch.next_screen()
         save(grads, RIGHT)
         fixed = watch.next_screen()
-        save(helper, "SCALE = 2.0\n")
+        save(helper, HELPER.replace("np.exp(-x)", "np.exp(-2 * x)"))
         helper_saved = watch.next_screen()
     finally:
         done = watch.interrupt()
@@ -87,8 +87,8 @@ def test_a_save_of_the_file_or_a_module_beside_it_shows_a_new_report(tmp_path):
     assert "PASS  sigmoid" in first and "Score 1/1" in first
     assert "FAIL  sigmoid" in second and "used_function_not_derivative" in second
     assert "graded" in second and "after the save" in second
-    assert "PASS  sigmoid" in fixed and "PASS  sigmoid" in helper_saved
-    assert "after the save" in helper_saved            # a run of its own, for the helper
+    assert "PASS  sigmoid" in fixed
+    assert "FAIL  sigmoid" in helper_saved     # the helper's mistake, through the import
     assert done.returncode == 0 and "Traceback" not in done.stderr and done.stderr == ""
 
 

@@ -29,3 +29,23 @@ def test_quickstart_is_exactly_two_commands():
     commands = [line for line in block.splitlines() if line.strip()]
     assert commands == ["pip install . && gradcheck run examples/solutions.py",
                         "pip install -e '.[test]' && pytest"]
+
+
+def grad_softmax(x, dz):
+    """The README's grad_softmax: the diagonal of the Jacobian only."""
+    e = np.exp(x - np.max(x))
+    s = e / e.sum()
+    return dz * s * (1 - s)
+
+
+def test_the_learners_check_example_runs_and_shows_the_report_it_prints():
+    text = README.read_text()
+    section = text[text.index("### Checking one function from a notebook or a REPL"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    shown = re.search(r"```text\n>>> (.*?)\n(.*?)```", section, re.S)
+    namespace: dict = {"grad_softmax": grad_softmax}
+    exec(compile(code, "README.md", "exec"), namespace)  # our own documentation, not a spec
+    assert (namespace["result"].passed, namespace["result"].score) == (False, 0.0)
+
+    displayed = eval(shown.group(1), namespace)  # noqa: S307 - the README's own example
+    assert str(displayed) == shown.group(2)
