@@ -50,14 +50,19 @@ def choose_seed(seed: Optional[int]) -> int:
     return secrets.randbelow(2**31)
 
 
+def chosen_format(fmt: Optional[OutputFormat], output: Optional[Path]) -> formats.Format:
+    """The format a report goes out in: the one asked for, else rich on a terminal, else plain."""
+    terminal = output is None and sys.stdout.isatty()
+    return formats.get(fmt.value if fmt is not None else ("rich" if terminal else "plain"))
+
+
 def emit(reports, fmt: Optional[OutputFormat], output: Optional[Path], *, verbose: bool,
          show_hidden: bool) -> None:
     """Render the reports in the chosen format to stdout or, atomically, to a file."""
     import io
 
     terminal = output is None and sys.stdout.isatty()
-    name = fmt.value if fmt is not None else ("rich" if terminal else "plain")
-    renderer = formats.get(name)
+    renderer = chosen_format(fmt, output)
     options = formats.RenderOptions(verbose=verbose, show_hidden=show_hidden, color=terminal)
     if output is None:
         renderer.write(reports, sys.stdout, options)

@@ -8,7 +8,8 @@ from typing import List, Optional
 import typer
 
 from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
-                      OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed, emit)
+                      OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed,
+                      chosen_format, emit)
 
 
 def run(
@@ -31,7 +32,13 @@ def run(
                                     "beside it, is saved, showing the latest report; Ctrl-C "
                                     "stops."),
 ) -> None:
-    """Check the grad_* functions of one file against the exercises."""
+    """Check the grad_* functions of one file against the exercises.
+
+    Without -e, an exercise whose function the file does not define is "not attempted": one
+    line, left out of the score and the exit code (a file with 4 right functions exits 0; one
+    that defines none exits 1). With -e, and in the CI formats (json, junit, gradescope,
+    github), a function that is not defined is "missing" and fails.
+    """
     from ..grading.run import RunOptions, run_submission
     from ..selection import Selection
 
@@ -43,5 +50,7 @@ def run(
                   output, verbose=verbose, show_hidden=show_hidden)
         raise typer.Exit(0)
     report = run_submission(submission, Selection(exercises, tuple(exercise or ())), options)
+    if not exercise and chosen_format(format, output).for_people:
+        report = report.attempted()         # a file written a few functions at a time
     emit([report], format, output, verbose=verbose, show_hidden=show_hidden)
     raise typer.Exit(0 if report.passed else 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -133,6 +133,21 @@ class Report:
     sandbox: dict[str, Any] = field(default_factory=dict)
     import_error: str | None = None
     duration_s: float = 0.0
+    # Exercises left out as "not attempted" (their function is not defined): see attempted().
+    not_attempted: list[ExerciseResult] = field(default_factory=list)
+
+    def attempted(self) -> "Report":
+        """This report as a learner writing the file a few functions at a time reads it: the
+        exercises whose function the file does not define are set aside as not attempted, and
+        score and verdict speak of the others. A file defining none of them has nothing left:
+        it does not pass."""
+        if self.import_error or self.not_attempted:
+            return self
+        missing = [e for e in self.exercises if e.status == "missing"]
+        if not missing:
+            return self
+        return replace(self, exercises=[e for e in self.exercises if e.status != "missing"],
+                       not_attempted=missing)
 
     @property
     def score(self) -> float:

@@ -47,6 +47,20 @@ def worst_status(report) -> str:
     return next((s for s in WORST_FIRST if s in statuses), "failed")
 
 
+def not_attempted_line(report) -> str | None:
+    """The one line that stands for the exercises a file does not attempt yet, or None."""
+    left = report.not_attempted
+    if not left:
+        return None
+    if not report.exercises:
+        names = ", ".join(e.function for e in left[:4]) + (", …" if len(left) > 4 else "")
+        return (f"{report.submission} defines none of the {len(left)} exercises' functions "
+                f"({names}): define one at the top level of the file, with the name and "
+                "parameters `gradcheck list` shows")
+    count = f"{len(left)} exercise{'s' if len(left) != 1 else ''}"
+    return f"not attempted: {count} — `gradcheck list` shows them"
+
+
 @dataclass
 class FailingCases:
     """The failing cases of an exercise, split by how a report shows them."""

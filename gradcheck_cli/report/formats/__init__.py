@@ -29,12 +29,16 @@ class Format:
     write: Callable[[list, TextIO, RenderOptions], None]   # (reports, stream, options)
     description: str
     module: str
+    # Read by a person (rich, plain, html), not by a CI tool: in `run` without -e, such a
+    # report sets aside the exercises a partial file does not attempt (``Report.attempted``).
+    for_people: bool = False
 
 
-def register(name: str, description: str):
-    """Register ``write(reports, stream, options)`` as output format ``name``."""
+def register(name: str, description: str, *, for_people: bool = False):
+    """Register ``write(reports, stream, options)`` as output format ``name`` (``for_people``:
+    a report a person reads, not a CI tool)."""
     def wrap(fn):
-        FORMATS[name] = Format(name, fn, description, fn.__module__)
+        FORMATS[name] = Format(name, fn, description, fn.__module__, for_people)
         return fn
     return wrap
 

@@ -13,8 +13,8 @@ from html import escape
 
 from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
 from ..numbers import fmt, index_str
-from ..view import (STATUS_WORD, failing_cases, frame_where, severity_symbol,
-                    tolerance_notes)
+from ..view import (STATUS_WORD, failing_cases, frame_where, not_attempted_line,
+                    severity_symbol, tolerance_notes)
 from . import register
 from .plain import printable
 from .rich import LEVEL_COLOURS
@@ -135,6 +135,9 @@ def report_fragment(report, options, *, anchor: str = "gc", heading: str = "h2")
             if warnings:
                 out.append(f'<p id="{esc(anchor)}:{esc(ex.name)}">{esc(ex.name)}: '
                            f"{diagnosis_html(warnings[0])}</p>")
+    left = not_attempted_line(report)
+    if left:
+        out.append(f'<p class="not-attempted">{esc(left)}</p>')
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
     verdict = "passed" if report.passed else "failed"
     out.append(f'<p class="score">Score <span class="{verdict}">{pts(report.score)}/'
@@ -275,7 +278,7 @@ def worst_html(rows) -> str:
     return f'<table class="worst"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
-@register("html", "a self-contained web page of the report")
+@register("html", "a self-contained web page of the report", for_people=True)
 def write_html(reports, stream, options) -> None:
     if len(reports) == 1:
         title = f"gradcheck — {reports[0].submission}"

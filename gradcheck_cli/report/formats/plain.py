@@ -10,8 +10,8 @@ from __future__ import annotations
 from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
-from ..view import (STATUS_WORD, failing_cases, frame_where, severity_symbol,
-                    tolerance_notes)
+from ..view import (STATUS_WORD, failing_cases, frame_where, not_attempted_line,
+                    severity_symbol, tolerance_notes)
 from . import register
 
 INDENT = " " * 10
@@ -32,6 +32,11 @@ def report_lines(report, options) -> list[str]:
         else:
             lines.extend(INDENT + diagnosis_line(d) for d in ex.diagnoses
                          if d.severity != "error")
+    left = not_attempted_line(report)
+    if left and not report.exercises:           # nothing attempted: nothing to score
+        return lines + [left]
+    if left:
+        lines += ["", left]
     counts = report.counts()
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     lines += ["", f"Score {_pts(report.score)}/{_pts(report.max_score)} — "
@@ -143,7 +148,7 @@ def _pts(x: float) -> str:
     return f"{x:g}"
 
 
-@register("plain", "the human report without colour")
+@register("plain", "the human report without colour", for_people=True)
 def write_plain(reports, stream, options) -> None:
     for i, report in enumerate(reports):
         if i:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
 from ..numbers import fmt, index_str
-from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, severity_symbol,
-                    status_label, tolerance_notes)
+from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where,
+                    not_attempted_line, severity_symbol, status_label, tolerance_notes)
 from . import register
 
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
@@ -32,6 +32,10 @@ def renderables(report, options):
                         (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:
         yield Text(f"could not import the submission: {report.import_error}", "red")
+    left = not_attempted_line(report)
+    if left and not report.exercises:           # nothing attempted: nothing to score
+        yield Text(left, "bold red")
+        return
     summary = Table(show_header=False, box=None, padding=(0, 1))
     for ex in report.exercises:
         summary.add_row(Text(status_label(ex.status), STATUS_STYLE[ex.status]),
@@ -45,6 +49,8 @@ def renderables(report, options):
             for d in ex.diagnoses:
                 if d.severity != "error":
                     yield Text.assemble(f"  {ex.name}: ", diagnosis_text(d))
+    if left:
+        yield Text(left, "dim")
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
     style = "bold green" if report.passed else "bold red"
     yield Text.assemble(("Score ", "bold"), (f"{report.score:g}/{report.max_score:g}", style),
@@ -202,7 +208,8 @@ def worst_table(rows):
     return table
 
 
-@register("rich", "the colourful terminal report (default on a terminal)")
+@register("rich", "the colourful terminal report (default on a terminal)",
+          for_people=True)
 def write_rich(reports, stream, options) -> None:
     from rich.console import Console
 

@@ -1,0 +1,85 @@
+"""A file written a few functions at a time: in `run` without -e, what it does not define yet is
+one "not attempted" line and does not fail; with -e, in `grade` and in every CI format a
+function that is not defined is `missing` and fails, as before."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PARTIAL = Path(__file__).resolve().parents[1] / "fixtures" / "learner" / "partial"
+FOUR = PARTIAL / "four.py"
+GRADCHECK = Path(sys.executable).with_name("gradcheck")     # the installed console script
+
+
+def gradcheck(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(GRADCHECK), *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=180)
+
+
+def catalog_size(cwd: Path) -> int:
+    doc = json.loads(gradcheck("run", FOUR, "--format", "json", "--seed", "2", cwd=cwd).stdout)
+    return len(doc["exercises"])
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich", "html"])
+def test_four_right_functions_pass_and_the_rest_is_one_line(fmt, tmp_path):
+    done = gradcheck("run", FOUR, "--format", fmt, "--seed", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout
+    left = catalog_size(tmp_path) - 4
+    assert f"not attempted: {left} exercises — `gradcheck list` shows them" in done.stdout
+    assert "MISSING" not in done.stdout and "missing_function" not in done.stdout
+    if fmt != "html":
+        assert "Score 8/8 — 4 passed" in done.stdout
+        assert len(done.stdout.splitlines()) < 15            # not 149 lines
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit", "gradescope", "github"])
+def test_every_ci_format_still_counts_a_function_not_defined_as_missing(fmt, tmp_path):
+    done = gradcheck("run", FOUR, "--format", fmt, "--seed", "2", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "not attempted" not in done.stdout
+    if fmt == "json":
+        doc = json.loads(done.stdout)
+        statuses = [e["status"] for e in doc["exercises"]]
+        assert statuses.count("passed") == 4 and set(statuses) == {"passed", "missing"}
+        assert doc["passed"] is False and doc["score"] == 8.0 and doc["max_score"] > 8.0
+    else:
+        assert "grad_relu" in done.stdout                      # named, as missing
+
+
+def test_an_exercise_named_with_e_is_missing_and_fails(tmp_path):
+    done = gradcheck("run", FOUR, "-e", "sigmoid", "-e", "relu", "--format", "plain",
+                     "--seed", "2", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "MISSING  relu" in done.stdout and "not attempted" not in done.stdout
+    assert "Score 1/2 — 1 passed, 1 missing" in done.stdout
+
+
+def test_grade_counts_what_a_file_does_not_define(tmp_path):
+    done = gradcheck("grade", FOUR, "--seed", "2", "--json-dir", tmp_path / "out",
+                     cwd=tmp_path)
+    assert done.returncode == 1
+    doc = json.loads((tmp_path / "out" / "four.json").read_text())
+    assert doc["passed"] is False
+    assert sum(e["status"] == "missing" for e in doc["exercises"]) == len(doc["exercises"]) - 4
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich"])
+def test_a_file_defining_none_of_the_functions_says_so_and_fails(fmt, tmp_path):
+    done = gradcheck("run", PARTIAL / "nothing_yet.py", "--format", fmt, "--seed", "2",
+                     cwd=tmp_path)
+    assert done.returncode == 1
+    text = " ".join(done.stdout.split())                    # rich wraps long lines
+    assert "nothing_yet.py defines none of the" in text
+    assert "`gradcheck list`" in text and "Traceback" not in done.stderr
+
+
+def test_run_help_states_the_rule(tmp_path):
+    done = gradcheck("run", "--help", cwd=tmp_path)
+    text = " ".join(done.stdout.replace("│", " ").split())
+    assert "not attempted" in text and "missing" in text
