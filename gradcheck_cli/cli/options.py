@@ -63,7 +63,11 @@ def emit(reports, fmt: Optional[OutputFormat], output: Optional[Path], *, verbos
 
     terminal = output is None and sys.stdout.isatty()
     renderer = chosen_format(fmt, output)
-    options = formats.RenderOptions(verbose=verbose, show_hidden=show_hidden, color=terminal)
+    # --verbose shows a person every failing case, hidden ones too: then no hint of the report
+    # sends the reader from one flag to the other and back. CI formats keep hidden cases hidden
+    # unless --show-hidden says otherwise.
+    options = formats.RenderOptions(verbose=verbose, color=terminal,
+                                    show_hidden=show_hidden or (verbose and renderer.for_people))
     if output is None:
         renderer.write(reports, sys.stdout, options)
         sys.stdout.flush()

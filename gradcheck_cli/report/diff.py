@@ -31,6 +31,8 @@ class Budget:
     worst_rows: int = 5
     input_chars: int = 96
     wrap_inputs: bool = False
+    output_lines: int = 12           # of what the learner's code printed, per case
+    verbose: bool = False            # the --verbose budget (hints then stop suggesting it)
 
     @classmethod
     def for_options(cls, options) -> "Budget":
@@ -38,7 +40,8 @@ class Budget:
 
 
 DEFAULT = Budget()
-VERBOSE = Budget(heat_rows=24, heat_cols=72, worst_rows=20, input_chars=600, wrap_inputs=True)
+VERBOSE = Budget(heat_rows=24, heat_cols=72, worst_rows=20, input_chars=600, wrap_inputs=True,
+                 output_lines=200, verbose=True)
 
 # Heat-map levels: 0 within tolerance, 1..9 by relative error, then Inf and NaN (which win
 # when a cell stands for a block). EMPTY pads a block past the array's edge.

@@ -71,7 +71,9 @@ class FailingCases:
 
 
 def failing_cases(ex, options) -> FailingCases:
-    """Which failing cases to picture: the first visible one, or all with --verbose."""
+    """Which failing cases to picture: the first visible one (hidden ones are visible with
+    --show-hidden), or every visible one with --verbose (whose report for a person shows
+    hidden ones too: see ``cli/options.emit``)."""
     if ex.status == "missing" or not ex.cases or nothing_per_case(ex):
         return FailingCases()
     failing = [c for c in ex.cases if c.status != "passed"]
@@ -93,3 +95,48 @@ def nothing_per_case(ex) -> bool:
     """Every case failed for the same reason before it ran (the file did not import)."""
     return all(c.status != "passed" and c.got is None and not c.frames and c.message == ex.error
                for c in ex.cases)
+
+
+# ---------------------------------------------------------------------------- learner's output
+
+OUTPUT_LINE_CHARS = 200
+
+
+@dataclass
+class PrintedOutput:
+    """What the learner's code printed during one call, cut to a report's budget."""
+
+    title: str
+    lines: list[str]
+    more: str | None = None        # what was left out, in words
+
+
+def printed_output(text: str, lines_budget: int, title: str = "printed by your code:", *,
+                   verbose: bool = False) -> PrintedOutput | None:
+    """The learner's output for a report (None if it printed nothing): at most
+    ``lines_budget`` lines of at most ``OUTPUT_LINE_CHARS`` characters."""
+    if not text or not text.strip():
+        return None
+    lines = text.rstrip("\n").split("\n")
+    shown = [line if len(line) <= OUTPUT_LINE_CHARS else line[:OUTPUT_LINE_CHARS] + "…"
+             for line in lines[:lines_budget]]
+    more = None
+    if len(lines) > lines_budget:
+        flags = "--format json has" if verbose else "--verbose shows more, --format json"
+        more = f"… {len(lines) - lines_budget} more line(s) ({flags} all that was kept)"
+    return PrintedOutput(title, shown, more)
+
+
+def printing_cases(ex, options) -> list:
+    """Passing cases whose output a --verbose report shows (failing ones show theirs anyway)."""
+    if not options.verbose or nothing_per_case(ex):
+        return []
+    return [c for c in ex.cases if c.status == "passed" and c.stdout.strip()
+            and (not c.hidden or options.show_hidden)]
+
+
+def import_output(report) -> str:
+    """What the file printed while it was imported, when the import failed."""
+    if report.import_error and report.exercises:
+        return report.exercises[0].stdout
+    return ""

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from rich.console import Console
 
-from gradcheck_cli.report.diff import output_diff
+from gradcheck_cli.report.diff import level_char, output_diff
 from gradcheck_cli.report.formats import RenderOptions
 from gradcheck_cli.report.model import CaseResult, Diagnosis, ExerciseResult, Report
 from gradcheck_cli.report.formats.rich import grid_table, heat_text, render
@@ -45,13 +45,14 @@ def test_rich_report_has_the_diagnosis_grid_heat_map_and_inputs():
     assert "inputs: x  = a 2 × 2 matrix: [[0, 1], [2, 3]]" in text
 
 
-def test_differing_elements_are_red_and_expected_ones_green():
+def test_differing_elements_are_red_marked_and_expected_ones_green():
     got, expected = np.array([[14.0, 24.0]]), np.array([[14.0, 20.0]])
     diff = output_diff("dx", got, expected, None, judged(got, expected))
     table = grid_table(diff.grid)
     yours, expected = (list(col.cells)[0] for col in table.columns)
     styles = {yours.plain[s.start:s.end].strip(): str(s.style) for s in yours.spans}
-    assert styles == {"24": "bold red"}
+    assert styles == {"*24": "bold red"}          # a mark too: colour alone is lost to NO_COLOR
+    assert "*14" not in yours.plain
     assert {str(s.style) for s in expected.spans} == {"green"}
 
 
@@ -62,6 +63,11 @@ def test_heat_map_cells_are_coloured_by_level():
     got[0, 1] = 30.0                 # 29: the top level
     diff = output_diff("dw", got, expected, None, judged(got, expected))
     text = heat_text(diff.heat)
-    colours = [str(s.style) for s in text.spans if text.plain[s.start:s.end] == "█"]
+    cells = [(text.plain[s.start:s.end], str(s.style)) for s in text.spans
+             if "on #" in str(s.style)]
+    colours = [style for _, style in cells]
     # The two wrong cells, then the nine levels of the legend.
     assert colours[0] != colours[1] and colours[:2] == [colours[2 + 5], colours[2 + 8]]
+    # Each cell also carries its level's character, which is all that is left without colour.
+    assert [char for char, _ in cells[:2]] == [level_char(6), level_char(9)]
+    assert [char for char, _ in cells[2:]] == [level_char(level) for level in range(1, 10)]

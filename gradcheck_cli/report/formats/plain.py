@@ -10,8 +10,9 @@ from __future__ import annotations
 from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
-from ..view import (STATUS_WORD, failing_cases, frame_where, not_attempted_line,
-                    severity_symbol, tolerance_notes)
+from ..view import (STATUS_WORD, failing_cases, frame_where, import_output,
+                    not_attempted_line, printed_output, printing_cases, severity_symbol,
+                    tolerance_notes)
 from . import register
 
 INDENT = " " * 10
@@ -22,6 +23,8 @@ def report_lines(report, options) -> list[str]:
     lines = [f"gradcheck {report.version} — {report.submission} (seed {report.seed})"]
     if report.import_error:
         lines.append(f"  could not import the submission: {report.import_error}")
+        lines.extend("  " + line for line in output_lines(
+            import_output(report), Budget.for_options(options), "printed while importing:"))
     lines.append("")
     width = max((len(e.name) for e in report.exercises), default=0)
     for ex in report.exercises:
@@ -32,6 +35,7 @@ def report_lines(report, options) -> list[str]:
         else:
             lines.extend(INDENT + diagnosis_line(d) for d in ex.diagnoses
                          if d.severity != "error")
+            lines.extend(INDENT + line for line in passing_output(ex, options))
     left = not_attempted_line(report)
     if left and not report.exercises:           # nothing attempted: nothing to score
         return lines + [left]
@@ -62,7 +66,25 @@ def exercise_detail(ex, options) -> list[str]:
                    "(--show-hidden shows them)")
     if cases.more:
         out.append(f"also not passed: {', '.join(cases.more)} (--verbose shows every case)")
+    return out + passing_output(ex, options)
+
+
+def passing_output(ex, options) -> list[str]:
+    """With --verbose, what the learner's code printed in the cases that passed."""
+    out = []
+    for case in printing_cases(ex, options):
+        out.extend(output_lines(case.stdout, Budget.for_options(options),
+                                f"case {case.name!r} passed; printed by your code:"))
     return out
+
+
+def output_lines(text: str, budget: Budget, title: str = "printed by your code:") -> list[str]:
+    """The learner's own output, each line behind a bar so it never reads as ours."""
+    printed = printed_output(text, budget.output_lines, title, verbose=budget.verbose)
+    if printed is None:
+        return []
+    return [printed.title, *(f"  | {line}" for line in printed.lines),
+            *([f"  {printed.more}"] if printed.more else [])]
 
 
 def case_lines(case, budget: Budget) -> list[str]:
@@ -79,6 +101,7 @@ def case_lines(case, budget: Budget) -> list[str]:
             out.append(f"    {frame['source'].strip()}")
     for diff in diffs:
         out.extend(diff_lines(diff))
+    out.extend(output_lines(case.stdout, budget))
     for label, name, text in input_rows(case, budget):
         out.append(f"{label}{name} = {text}")
     return out

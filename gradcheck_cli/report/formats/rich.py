@@ -6,11 +6,14 @@ the expected ones in green, the heat map's cells coloured by relative error.
 
 from __future__ import annotations
 
-from ..diff import INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_legend
+from ..diff import (INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_char,
+                    level_legend)
 from ..numbers import fmt, index_str
-from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where,
-                    not_attempted_line, severity_symbol, status_label, tolerance_notes)
+from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_output,
+                    not_attempted_line, printed_output, printing_cases, severity_symbol,
+                    status_label, tolerance_notes)
 from . import register
+from .plain import printable
 
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
 LEVEL_COLOURS = ("#ffffaf", "#ffff5f", "#ffd75f", "#ffaf5f", "#ff875f", "#ff5f5f", "#ff0000",
@@ -32,6 +35,8 @@ def renderables(report, options):
                         (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:
         yield Text(f"could not import the submission: {report.import_error}", "red")
+        yield from output_parts(import_output(report), Budget.for_options(options),
+                                "printed while importing:")
     left = not_attempted_line(report)
     if left and not report.exercises:           # nothing attempted: nothing to score
         yield Text(left, "bold red")
@@ -49,6 +54,7 @@ def renderables(report, options):
             for d in ex.diagnoses:
                 if d.severity != "error":
                     yield Text.assemble(f"  {ex.name}: ", diagnosis_text(d))
+            yield from passing_output(ex, options, prefix=f"{ex.name}: ")
     if left:
         yield Text(left, "dim")
     counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
@@ -87,6 +93,7 @@ def exercise_panel(ex, options):
     if cases.more:
         parts.append(Text(f"also not passed: {', '.join(cases.more)} "
                           "(--verbose shows every case)", "dim"))
+    parts.extend(passing_output(ex, options))
     style = STATUS_STYLE[ex.status]
     return Panel(Group(*parts), title=Text(f"{ex.name} · {ex.function}", style),
                  title_align="left", border_style=style.split()[-1], expand=False)
@@ -108,11 +115,36 @@ def case_parts(case, budget: Budget) -> list:
             parts.append(Text(f"    {frame['source'].strip()}", "bold red"))
     for diff in diffs:
         parts.extend(diff_parts(diff))
+    parts.extend(output_parts(case.stdout, budget))
     for label, name, text in input_rows(case, budget):
         line = Text.assemble((label, "dim"), (name, "bold"), (f" = {text}", "dim"))
         # One line per input, cut at the panel's edge (--verbose shows more).
         line.no_wrap, line.overflow = not budget.wrap_inputs, "ellipsis"
         parts.append(line)
+    return parts
+
+
+def passing_output(ex, options, prefix: str = "") -> list:
+    """With --verbose, what the learner's code printed in the cases that passed."""
+    parts: list = []
+    for case in printing_cases(ex, options):
+        parts.extend(output_parts(case.stdout, Budget.for_options(options),
+                                  f"{prefix}case {case.name!r} passed; printed by your code:"))
+    return parts
+
+
+def output_parts(text: str, budget: Budget, title: str = "printed by your code:") -> list:
+    """The learner's own output, each line behind a bar so it never reads as ours."""
+    from rich.text import Text
+
+    printed = printed_output(text, budget.output_lines, title, verbose=budget.verbose)
+    if printed is None:
+        return []
+    parts: list = [Text(printed.title, "bold yellow")]
+    for line in printed.lines:
+        parts.append(Text.assemble(("  | ", "yellow"), printable(line)))
+    if printed.more:
+        parts.append(Text(f"  {printed.more}", "dim"))
     return parts
 
 
@@ -135,7 +167,7 @@ def diff_parts(diff: OutputDiff) -> list:
 
 
 def grid_table(grid):
-    """Yours (differing elements in red) beside the expected values (green)."""
+    """Yours (differing elements in red, marked '*') beside the expected values (green)."""
     from rich.table import Table
     from rich.text import Text
 
@@ -156,10 +188,12 @@ def grid_table(grid):
                 if c:
                     line.append(" ")
                 if bad is not None:
+                    # A mark beside the colour: without colour (NO_COLOR, a pager) it is all.
                     style = "bold red" if bad[r][c] else ""
+                    value = "*" + value if bad[r][c] else value
                 else:
                     style = "green" if title == "expected" else "dim"
-                line.append(value.rjust(width), style)
+                line.append(value.rjust(width + 1), style)
             cells.append(line)
         outer.add_row(*cells)
     return outer
@@ -191,7 +225,8 @@ def _cell(level: int) -> tuple[str, str]:
         return "I", "bold white on magenta"
     if level <= 0:
         return ("·", "grey35") if level == 0 else (" ", "")
-    return "█", LEVEL_COLOURS[level - 1]
+    # The level's character on its colour: without colour the character still tells it.
+    return level_char(level), f"bold black on {LEVEL_COLOURS[level - 1]}"
 
 
 def worst_table(rows):
