@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import UsageError
-from .options import OutputFormat, emit
+from .options import OutputFormat, chosen_format, emit
 
 # Erase the screen and its scroll-back, cursor home: the screen holds the latest report only.
 _CLEAR = "\x1b[2J\x1b[3J\x1b[H"
@@ -34,6 +34,8 @@ def watch_run(submission: Path, selection, options, fmt: Optional[OutputFormat],
     def show(report, seconds: float) -> None:
         runs[0] += 1
         _start_screen(terminal, runs[0])
+        if not selection.names and chosen_format(fmt, output).for_people:
+            report = report.attempted()     # as `run` shows a file written a bit at a time
         emit([report], fmt, output, verbose=verbose, show_hidden=show_hidden)
         if output is not None:
             print(f"{time.strftime('%H:%M:%S')} wrote {output}: "
