@@ -26,6 +26,12 @@ if TYPE_CHECKING:
     from ..sandbox import Worker
 
 
+def not_a_function(name: str, kind: str) -> str:
+    """`grad_sigmoid is defined but not a function (it is an int)`."""
+    from ..sandbox.worker import not_a_function as words
+    return words(name, kind)
+
+
 @dataclass
 class Reference:
     """The true gradient of one case, from the engine and from finite differences."""
@@ -185,12 +191,17 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                         for p in cases]
         return result
     if ex.function not in worker.functions:
-        result.status = "missing"
-        result.error = f"{ex.function} is not defined in the submission"
-        result.diagnoses = [describe_failure(Failure("missing_function", ex.function,
-                                                     signature=result.signature))]
-        result.cases = [CaseResult(p.case.name, p.case.hidden, "missing", message=result.error)
-                        for p in cases]
+        # Defined as something else (grad_sigmoid = 3) is an error of the file, not an
+        # exercise it leaves for later.
+        kind = worker.not_functions.get(ex.function)
+        result.status = "missing" if kind is None else "error"
+        result.error = (f"{ex.function} is not defined in the submission" if kind is None
+                        else not_a_function(ex.function, kind))
+        result.diagnoses = [describe_failure(Failure(
+            "missing_function", ex.function, message="" if kind is None else result.error,
+            signature=result.signature))]
+        result.cases = [CaseResult(p.case.name, p.case.hidden, result.status,
+                                   message=result.error) for p in cases]
         return result
     result.line = worker.functions[ex.function]
     result.cell = worker.function_cells.get(ex.function)

@@ -59,9 +59,10 @@ def started(header: dict) -> tuple[list[str], dict]:
     return list(limits), dict(confinement)
 
 
-def ready(header: dict) -> tuple[dict[str, int | None], dict | None]:
-    """The end of the import: the submission's functions, or why it could not be imported."""
-    _fields(header, "ready", {"kind", "functions", "import_error"})
+def ready(header: dict) -> tuple[dict[str, int | None], dict | None, dict[str, str]]:
+    """The end of the import: the submission's functions, or why it could not be imported,
+    and the top-level names that are not functions (name: type name)."""
+    _fields(header, "ready", {"kind", "functions", "not_functions", "import_error"})
     functions = header["functions"]
     if not isinstance(functions, dict) or len(functions) > MAX_FUNCTIONS:
         raise ProtocolViolation("functions is not an object of at most "
@@ -70,6 +71,13 @@ def ready(header: dict) -> tuple[dict[str, int | None], dict | None]:
         _text(name, "a function name", MAX_NAME)
         if line is not None:
             _integer(line, f"the line of {name[:40]}", 0, MAX_LINE)
+    others = header["not_functions"]
+    if not isinstance(others, dict) or len(others) > MAX_FUNCTIONS:
+        raise ProtocolViolation("not_functions is not an object of at most "
+                                f"{MAX_FUNCTIONS} names")
+    for name, kind in others.items():
+        _text(name, "a name", MAX_NAME)
+        _text(kind, f"the type of {name[:40]}", MAX_NAME)
     failure = header["import_error"]
     if failure is not None:
         if not isinstance(failure, dict) or set(failure) != {"kind", "summary", "frames", "hint"}:
@@ -81,7 +89,7 @@ def ready(header: dict) -> tuple[dict[str, int | None], dict | None]:
         frames(failure["frames"])
         if failure["hint"] is not None:
             _text(failure["hint"], "import_error.hint", MAX_TEXT)
-    return dict(functions), failure
+    return dict(functions), failure, dict(others)
 
 
 def result(header: dict, arrays: list, names: list[str], n_values: int | None,

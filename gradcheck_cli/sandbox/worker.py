@@ -44,6 +44,12 @@ def _notebook_cells(file: Path) -> NotebookSource | None:
         return None
 
 
+def not_a_function(name: str, kind: str) -> str:
+    """`grad_sigmoid is defined but not a function (it is an int)`."""
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    return f"{name} is defined but not a function (it is {article} {kind})"
+
+
 class Worker:
     """A submission's worker process, driven from the grader (one thread per worker).
 
@@ -78,6 +84,7 @@ class Worker:
         self._imported = False
         self._import_error: ImportFailure | None = None
         self._functions: dict[str, int | None] = {}
+        self._not_functions: dict[str, str] = {}
         self._function_cells: dict[str, int] = {}
         self._import_stdout = ""
         self._limits: list[str] = []
@@ -130,6 +137,13 @@ class Worker:
         """In a notebook: the cell defining each function (``functions`` has the line in it)."""
         self._ensure_imported()
         return dict(self._function_cells)
+
+    @property
+    def not_functions(self) -> dict[str, str]:
+        """Top-level names of the submission bound to something not callable → its type name
+        (``grad_sigmoid = 3`` gives ``{"grad_sigmoid": "int"}``)."""
+        self._ensure_imported()
+        return dict(self._not_functions)
 
     @property
     def import_stdout(self) -> str:
@@ -226,6 +240,10 @@ class Worker:
             return CallResult("error", diagnosis="import_error", message=failure.message,
                               frames=failure.frames)
         for function in functions:
+            if function in self._not_functions:
+                return CallResult("error", diagnosis="missing_function",
+                                  message=not_a_function(function,
+                                                         self._not_functions[function]))
             if function not in self._functions:
                 return CallResult("missing", diagnosis="missing_function",
                                   message=f"{function} is not defined in {self.path}")
@@ -335,7 +353,7 @@ class Worker:
         begun = time.monotonic()
         try:
             ready, _ = process.pipes.receive(begun + max(wait, 0.0))
-            functions, raw = protocol.ready(ready)
+            functions, raw, self._not_functions = protocol.ready(ready)
         except TimedOut:
             self._waited_since(begun)
             self._discard()

@@ -127,15 +127,24 @@ def test_a_well_formed_result_passes_and_the_number_of_arrays_must_match(launch)
 
 
 @pytest.mark.parametrize("header", [
-    {"kind": "ready", "functions": {"f": -3}, "import_error": None},
-    {"kind": "ready", "functions": ["f"], "import_error": None},
-    {"kind": "ready", "functions": {}, "import_error": {"kind": "passed", "summary": "",
-                                                         "frames": [], "hint": None}},
-    {"kind": "ready", "functions": {}},
+    {"kind": "ready", "functions": {"f": -3}, "not_functions": {}, "import_error": None},
+    {"kind": "ready", "functions": ["f"], "not_functions": {}, "import_error": None},
+    {"kind": "ready", "functions": {}, "not_functions": {},
+     "import_error": {"kind": "passed", "summary": "", "frames": [], "hint": None}},
+    {"kind": "ready", "functions": {}, "not_functions": {}},
+    {"kind": "ready", "functions": {}, "not_functions": {"grad_f": 3}, "import_error": None},
+    {"kind": "ready", "functions": {}, "not_functions": ["grad_f"], "import_error": None},
+    {"kind": "ready", "functions": {}, "import_error": None},
 ])
 def test_each_field_of_a_ready_message_is_checked(header, launch):
     with pytest.raises(ProtocolViolation):
         protocol.ready(header)
+
+
+def test_a_well_formed_ready_message_is_taken():
+    header = {"kind": "ready", "functions": {"grad_f": 3}, "not_functions": {"grad_g": "int"},
+              "import_error": None}
+    assert protocol.ready(header) == ({"grad_f": 3}, None, {"grad_g": "int"})
 
 
 # ---------------------------------------------------------------------------- a whole batch

@@ -18,6 +18,11 @@ def _import_error(f: Failure):
 
 @reported("missing_function", specificity=98)
 def _missing_function(f: Failure):
+    if f.message:               # defined, but as something else than a function
+        return Diagnosis("missing_function", f"{f.message}.",
+                         f"Define it with `def {f.signature or f.function}:` at the top level "
+                         f"of your file, and check that no later line assigns to "
+                         f"{f.function} (an assignment replaces the function).")
     return Diagnosis("missing_function", f"{f.function} is not defined in your file.",
                      f"Define {f.signature or f.function} at the top level of your file (check "
                      "the spelling; `gradcheck show` prints the exercise).")
@@ -46,9 +51,16 @@ def _wrong_type(f: Failure):
         hint = ("Find where complex numbers come in (np.emath.sqrt or np.lib.scimath of a "
                 "negative number, an FFT) and compute with real numbers; taking .real would "
                 "only hide the imaginary part.")
+    elif " None, not an array" in f.message:       # no return statement reached
+        hint = (f"Add a `return` statement at the end of {f.function} (a function that "
+                "ends without one returns None), or check that every path through it "
+                "returns the gradient.")
+    elif "returned a tuple of" in f.message:
+        hint = ("Return the gradient array alone; a tuple is for exercises whose function "
+                "returns several gradients.")
     else:
-        hint = (f"Return a NumPy array of floats shaped like the input from {f.function} "
-                "(check for a missing return statement, which gives None).")
+        hint = (f"Return a NumPy array of floats shaped like the input from {f.function}, "
+                "not a container or text around it.")
     return Diagnosis("wrong_type", f.message or f"{f.function} returned something that is not "
                      "an array of numbers.", hint)
 

@@ -24,18 +24,21 @@ def _integer_result(ev: Evidence):
     if not (np.array_equal(ev.got, truncated) or np.array_equal(ev.got, rounded)):
         return None
     return Diagnosis("integer_result",
-                     f"{ev.yours} has the integer dtype {ev.got.dtype}: it is {ev.of} with "
-                     "every element cut to a whole number.",
-                     "An array of integers keeps only whole numbers: values written into it "
-                     "are truncated. Create arrays of floats (np.zeros(shape), or "
-                     "np.zeros_like(x, dtype=float)) and do not cast the result with "
-                     ".astype(int).")
+                     f"{ev.yours} is an array of {ev.got.dtype}; gradients need floats: it is "
+                     f"{ev.of} with every element cut to a whole number.",
+                     "Did you build the result with np.zeros_like on an int array, or "
+                     "np.zeros(..., dtype=int)? An array of integers keeps only whole numbers: "
+                     "values written into it are truncated. Create it with "
+                     "np.zeros_like(x, dtype=float) or np.zeros(x.shape), and do not cast the "
+                     "result with .astype(int).")
 
 
 @detector("zero_gradient", specificity=88)
 def _zero_gradient(ev: Evidence):
     if not ev.same_shape or ev.got.size == 0 or np.any(ev.got) or not np.any(ev.expected):
         return None
+    if ev.got.dtype.kind in "biu" and np.array_equal(ev.got, np.trunc(ev.expected)):
+        return None                     # zeros by truncation: integer_result says why
     return Diagnosis("zero_gradient",
                      f"{ev.yours} is all zeros, but {ev.of} is not.",
                      "Zeros come from an accumulator that is never added to (= where += was "

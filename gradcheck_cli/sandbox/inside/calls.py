@@ -150,6 +150,13 @@ def to_arrays(result, n_results: int, name: str) -> list:
             raise WrongType(f"{name} returned an empty tuple; expected the gradients")
         return _each_array(result, name)
     if n_results == 1:
+        if isinstance(result, tuple) and result \
+                and all(isinstance(r, np.ndarray) and r.ndim for r in result):
+            # (dx,) by a trailing comma, or (dx, dy) where one gradient is asked for.
+            raise WrongType(f"{name} returned a tuple of {len(result)} "
+                            f"arra{'y' if len(result) == 1 else 'ys'}; this exercise asks for "
+                            "one gradient: return the array itself (drop the tuple, or the "
+                            "trailing comma of `return dx,`)")
         return [to_array(result, f"{name} returned")]
     if not isinstance(result, (tuple, list)):
         raise WrongType(f"{name} returned {describe(result)}; expected a tuple of {n_results} "

@@ -11,7 +11,8 @@ The conversation, in frames of ``wire.py``::
                        "slot", "read_error", "folder", "modules"}
                       + the submission's bytes (uint8), then each module's of "modules"
     worker → grader   {"kind": "started", "pid", "limits", "confinement"}
-    worker → grader   {"kind": "ready", "functions": {name: line}, "import_error": null | {...}}
+    worker → grader   {"kind": "ready", "functions": {name: line},
+                       "not_functions": {name: type name}, "import_error": null | {...}}
     grader → worker   {"op": "call", "seq", "function", "names", "n_results"}
                       + the argument arrays
     worker → grader   {"kind": "result", "seq", "status", "diagnosis", "message", "frames",
@@ -81,7 +82,9 @@ def serve(channel: Channel, config: dict, source, modules=()) -> None:
                   "confinement": confinement})
     failure = submission.import_module()
     functions = submission.functions() if failure is None else {}
-    channel.send({"kind": "ready", "functions": functions, "import_error": failure})
+    others = submission.not_functions() if failure is None else {}
+    channel.send({"kind": "ready", "functions": functions, "not_functions": others,
+                  "import_error": failure})
     calls = Calls(submission, float(config["timeout"]), int(config["memory_mb"]))
     operations = {"call": calls.call, "call_pair": calls.call_pair}
     while True:

@@ -14,6 +14,7 @@ _getpid = os.getpid
 _sys_modules = sys.modules
 
 MODULE_NAME = "submission"
+MAX_NOT_FUNCTIONS = 256
 
 
 class ForbiddenImportError(ImportError):
@@ -131,6 +132,21 @@ class Submission:
                 if name.startswith("__") or not callable(obj):
                     continue
                 out[str(name)] = self.definition_line(obj)
+            except BaseException:      # noqa: BLE001 - a learner object's attributes misbehaved
+                continue
+        return out
+
+    def not_functions(self) -> dict:
+        """Top-level names that are set to something not callable (``grad_sigmoid = 3``), and
+        the type of each: a name the grader calls may be one (at most ``MAX_NOT_FUNCTIONS``)."""
+        out = {}
+        for name, obj in list(vars(self.module).items()):
+            if len(out) >= MAX_NOT_FUNCTIONS:
+                break
+            try:
+                if name.startswith("_") or callable(obj) or type(obj).__name__ == "module":
+                    continue
+                out[str(name)[:200]] = type(obj).__name__[:100]
             except BaseException:      # noqa: BLE001 - a learner object's attributes misbehaved
                 continue
         return out
