@@ -30,8 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "examples" / "solutions.py"
 FOUR = ["-e", "sigmoid", "-e", "softmax", "-e", "matmul", "-e", "conv2d"]
 # Modules whose import is a stage of its own, in the order a run meets them.
+# (A module imported inside another's import is timed within it too.)
 TIMED_IMPORTS = ("typer", "numpy", "gradcheck_cli.cli", "gradcheck_cli.sandbox",
-                 "gradcheck_cli.grading.runner", "gradcheck_cli.report.formats")
+                 "gradcheck_cli.grading.runner", "gradcheck_cli.spec", "gradcheck_cli.engine",
+                 "gradcheck_cli.numerical", "gradcheck_cli.report.formats")
 
 
 # ---------------------------------------------------------------------------- the child
@@ -45,28 +47,6 @@ def child(launched: float, argv: list[str]) -> None:
     events: list[tuple[str, float, float]] = []       # (stage, start, end), perf_counter
     events.append(("interpreter start", launched, time.perf_counter()))
 
-    class Timed(importlib.abc.MetaPathFinder):
-        """Times the first import of each module of TIMED_IMPORTS (with all it imports)."""
-
-        def find_spec(self, name, path=None, target=None):
-            if name not in TIMED_IMPORTS or any(e[0] == f"import {name}" for e in events):
-                return None
-            spec = importlib.machinery.PathFinder.find_spec(name, path)
-            if spec is None or spec.loader is None:
-                return None
-            exec_module = spec.loader.exec_module
-
-            def timed(module):
-                start = time.perf_counter()
-                try:
-                    exec_module(module)
-                finally:
-                    events.append((f"import {name}", start, time.perf_counter()))
-            spec.loader.exec_module = timed
-            return spec
-
-    sys.meta_path.insert(0, Timed())
-
     def wrap(owner, attr: str, stage: str) -> None:
         original = getattr(owner, attr)
 
@@ -78,6 +58,7 @@ def child(launched: float, argv: list[str]) -> None:
                 events.append((stage, start, time.perf_counter()))
         setattr(owner, attr, timed)
 
+    # Functions wrapped as soon as their module is imported: (module, "Owner.attr", stage).
     after_import = {
         "gradcheck_cli.grading.run": [("start_worker", "start the learner's worker")],
         "gradcheck_cli.grading.runner": [("prepare", "cases + references")],
@@ -88,26 +69,32 @@ def child(launched: float, argv: list[str]) -> None:
         "gradcheck_cli.cli.options": [("emit", "render the report")],
     }
 
-    class Patcher(importlib.abc.MetaPathFinder):
-        """Wraps the functions above as soon as their module is imported."""
+    class Finder(importlib.abc.MetaPathFinder):
+        """Times the first import of each of TIMED_IMPORTS (with all it imports) and wraps
+        the functions of ``after_import``."""
 
         def find_spec(self, name, path=None, target=None):
-            if name not in after_import:
+            if name not in TIMED_IMPORTS and name not in after_import:
                 return None
             spec = importlib.machinery.PathFinder.find_spec(name, path)
             if spec is None or spec.loader is None:
                 return None
             exec_module = spec.loader.exec_module
 
-            def patched(module):
-                exec_module(module)
-                for dotted, stage in after_import[name]:
+            def loaded(module):
+                start = time.perf_counter()
+                try:
+                    exec_module(module)
+                finally:
+                    if name in TIMED_IMPORTS:
+                        events.append((f"import {name}", start, time.perf_counter()))
+                for dotted, stage in after_import.get(name, ()):
                     owner_name, _, attr = dotted.rpartition(".")
                     wrap(getattr(module, owner_name) if owner_name else module, attr, stage)
-            spec.loader.exec_module = patched
+            spec.loader.exec_module = loaded
             return spec
 
-    sys.meta_path.insert(0, Patcher())
+    sys.meta_path.insert(0, Finder())
     sys.argv = ["gradcheck", *argv]
     from gradcheck_cli.cli import main
     try:
