@@ -58,7 +58,6 @@ def grade(
     """Grade many submissions in parallel, with the same seed and cases for every learner."""
     from .. import batch
     from ..classroom.grade import grade_class, require_seed
-    from ..classroom.page import write_class_report
     from ..classroom.shards import WHOLE, parse_shard, select
     from ..grading.run import RunOptions
     from ..report.batch_summary import BatchProgress, write_summary
@@ -93,6 +92,7 @@ def grade(
     if gradebook is not None:
         batch.write_gradebook(gradebook, results, chosen, options.seed)
     if html is not None:
+        from ..classroom.page import write_class_report
         write_class_report(html, klass, names=names)
     reports = [g.report for g in results if g.report is not None]
     if format is not None or output is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -46,8 +47,8 @@ def choose_seed(seed: Optional[int]) -> int:
     """The seed given, or a fresh one (every report prints it, so a run can be repeated)."""
     if seed is not None:
         return seed
-    import secrets
-    return secrets.randbelow(2**31)
+    # As secrets.randbelow(2**31) would, without importing secrets (and hashlib) first.
+    return int.from_bytes(os.urandom(4), "big") & 0x7FFFFFFF
 
 
 def chosen_format(fmt: Optional[OutputFormat], output: Optional[Path]) -> formats.Format:

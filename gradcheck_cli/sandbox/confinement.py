@@ -16,6 +16,7 @@ Two paths, chosen once per grader process:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -23,8 +24,6 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from ..errors import GradcheckError
 
@@ -99,7 +98,8 @@ def interpreter() -> str:
 
 def numpy_dir() -> str:
     """The folder that holds the NumPy the grader imported (site-packages, a user site)."""
-    return os.path.dirname(os.path.dirname(np.__file__))
+    # Found without importing NumPy: a worker can start before the grader has imported it.
+    return os.path.dirname(os.path.dirname(importlib.util.find_spec("numpy").origin))
 
 
 def bwrap_command(tmpfs_bytes: int) -> list[str]:

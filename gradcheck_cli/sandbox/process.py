@@ -11,8 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import GradcheckError
 from ..notebook import NotebookError, is_notebook, read_notebook
 from . import cgroups, confinement, learner_files
@@ -166,6 +164,9 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
             "confinement": process.confinement.name,
             "slot": {"controls": sorted(process.slot.controls) if process.slot else [],
                      "join_fds": list(join_fds)}}
+    # Only now, with the worker's process started: it imports NumPy meanwhile, and so can we.
+    import numpy as np
+
     try:
         source = [np.frombuffer(submission_source(path), dtype=np.uint8)]
     except OSError as exc:

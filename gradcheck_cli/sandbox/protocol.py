@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .inside import wire
 from .results import Frame
 
@@ -191,4 +189,4 @@ def _list(value, name: str, limit: int) -> list:
 
 
 def _kind(array) -> str:
-    return (array.dtype if isinstance(array, np.ndarray) else array[0]).kind
+    return (array[0] if isinstance(array, tuple) else array.dtype).kind

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from ..notebook import NotebookSource, location
 from .inside import wire
@@ -123,6 +124,8 @@ def oversized(label: str, exc: wire.Oversized, expect, seq: int, stdout: str,
 
 def arguments(args) -> tuple[list[str], list[np.ndarray]]:
     """Names and numeric arrays of the positional arguments of a call."""
+    import numpy as np
+
     items = list(args.items()) if isinstance(args, Mapping) else list(args)
     names, arrays = [], []
     for i, item in enumerate(items):

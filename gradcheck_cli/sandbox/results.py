@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 # Outcomes of one call. Only "ok" carries values.
 STATUSES = ("ok", "error", "timeout", "crashed", "memory_limit", "missing")

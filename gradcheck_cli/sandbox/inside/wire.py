@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import struct
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 PREFIX = struct.Struct(">IQ")
 MAX_HEADER_BYTES = 16 * 1024 * 1024
@@ -24,11 +26,24 @@ ALIGN = 16                  # arrays decoded in place are aligned for any dtype
 # Kinds of array that may cross the wire: booleans, integers, floats, complex numbers.
 NUMERIC_KINDS = frozenset("biufc")
 
-# Bound at import, before the worker imports any learner code: a learner who monkeypatches
-# NumPy or json in the worker does not change what is encoded.
-_asarray, _frombuffer, _empty, _dtype = np.asarray, np.frombuffer, np.empty, np.dtype
-_uint8 = np.uint8
 _dumps = json.dumps
+_asarray = _frombuffer = _empty = _dtype = _uint8 = None
+
+
+def _bind_numpy() -> None:
+    """Take NumPy's functions that frames are made and read with."""
+    global _asarray, _frombuffer, _empty, _dtype, _uint8
+    import numpy as np
+    _asarray, _frombuffer, _empty, _dtype = np.asarray, np.frombuffer, np.empty, np.dtype
+    _uint8 = np.uint8
+
+
+# In the worker and the fork server (where this folder is the package ``_gradcheck_inside``)
+# NumPy's functions are bound at import, before any learner code runs: a learner who
+# monkeypatches NumPy or json there does not change what is encoded. The grader binds them at
+# its first frame, so that it can start a worker before it has imported NumPy at all.
+if __name__.startswith("_gradcheck_inside"):
+    _bind_numpy()
 
 
 class WireError(ValueError):
@@ -46,6 +61,8 @@ class Oversized(WireError):
 
 def encode_parts(header: dict, arrays=()) -> list:
     """One frame as buffers to write in order (arrays are not copied when contiguous)."""
+    if _asarray is None:
+        _bind_numpy()
     parts: list = [b""]
     specs, size = [], 0
     for arr in arrays:
@@ -95,6 +112,8 @@ def decode(head: bytes, payload, copy: bool = True) -> tuple[dict, list[np.ndarr
     With ``copy=False`` the arrays are views into ``payload``, which must then be a writable
     buffer that nothing else uses (as ``FrameReader`` hands out).
     """
+    if _asarray is None:
+        _bind_numpy()
     header = load_header(head)
     arrays, offset = [], 0
     for dtype, shape in array_specs(header.pop("arrays", None)):
@@ -167,6 +186,8 @@ def _raw_bytes(arr: np.ndarray):
 
 def array_specs(specs) -> list[tuple[np.dtype, tuple[int, ...]]]:
     """The (dtype, shape) of each array a header's ``arrays`` describes, strictly checked."""
+    if _asarray is None:
+        _bind_numpy()
     if not isinstance(specs, list):
         raise WireError("the frame header does not describe its arrays")
     return [_checked_spec(spec) for spec in specs]
