@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import sysconfig
 import time
 import traceback
@@ -98,9 +99,21 @@ def learner_frames(exc: BaseException) -> tuple[Frame, ...]:
     for f in traceback.extract_tb(exc.__traceback__):
         if os.path.abspath(f.filename).startswith(_NOT_LEARNER):
             continue
-        frames.append({"file": f.filename, "line": f.lineno or 0, "function": f.name,
-                       "source": f.line or ""})
+        frames.append({"file": _cell_name(f.filename), "line": f.lineno or 0,
+                       "function": f.name, "source": f.line or ""})
     return tuple(frames[-_MAX_FRAMES:])
+
+
+def _cell_name(filename: str) -> str:
+    """A notebook cell's code as IPython names it in tracebacks (``Cell In[5]``), else
+    ``filename``."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+        named = shell.compile.format_code_name(filename) if shell is not None else None
+    except Exception:  # noqa: BLE001 - another IPython: the file name will do
+        named = None
+    return f"{named[0]} {named[1]}" if named else filename
 
 
 def _first_line(fn: Callable) -> int | None:

@@ -101,3 +101,24 @@ def test_a_notebook_imports_the_modules_beside_it(tmp_path):
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "PASS  sigmoid" in done.stdout
+
+
+def test_check_takes_a_layer_written_in_a_notebook(tmp_path):
+    layer = (Path(__file__).resolve().parent / "layers" / "affine_pair_wrong.py").read_text()
+    (tmp_path / "layers.ipynb").write_text(json.dumps({
+        "nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+            {"cell_type": "markdown", "metadata": {}, "source": "# Affine layer"},
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": "%load_ext autoreload\n" + layer}]}))
+
+    done = gradcheck("check", tmp_path / "layers.ipynb", "--forward", "affine_forward",
+                     "--backward", "affine_backward", "--input", "x=4,5", "--input", "w=5,3",
+                     "--input", "b=3", "--format", "plain")
+    (tmp_path / "cut.ipynb").write_text('{"cells": [')
+    cut = gradcheck("check", tmp_path / "cut.ipynb", "--forward", "f", "--backward", "g",
+                    "--input", "x=3")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "PASS  dx" in done.stdout and "FAIL  dw" in done.stdout
+    assert "transposed" in done.stdout
+    assert cut.returncode == 2 and "not valid JSON" in cut.stderr and "Traceback" not in cut.stderr

@@ -113,3 +113,28 @@ def test_mistakes_in_the_call_say_how_to_call_it():
         check(learner.helper_product)
     with pytest.raises(UsageError, match="grad_conv2d is not defined here"):
         check("conv2d")
+
+
+def test_in_ipython_a_cell_s_frames_are_named_as_ipython_names_them():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        shell.run_cell("import numpy as np\n\ndef grad_matmul(x, y, dz):\n    return y @ dz\n",
+                       store_history=True)
+        shell.run_cell("from gradcheck_cli import check\nresult = check(grad_matmul, seed=2)",
+                       store_history=True)
+        result = shell.user_ns["result"]
+    finally:
+        InteractiveShell.clear_instance()
+
+    frames = [c.frames for c in result.exercise.cases if c.frames][0]
+    assert [(f["file"], f["line"], f["source"]) for f in frames] == [
+        (f"Cell In[{shell.execution_count - 2}]", 4, "return y @ dz")]
+    assert f'File "Cell In[{shell.execution_count - 2}]", line 4, in grad_matmul' in str(
+        check_text(result))
+
+
+def check_text(result) -> str:
+    result.verbose = result.show_hidden = True
+    return str(result)
