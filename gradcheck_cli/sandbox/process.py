@@ -172,7 +172,8 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
     except OSError as exc:
         init["read_error"], source = f"cannot read the submission: {exc.strerror}", []
     except NotebookError as exc:
-        init["read_error"], source = f"cannot read the notebook: {exc.message}", []
+        where = f" (line {exc.line})" if exc.line else ""
+        init["read_error"], source = f"cannot read the notebook{where}: {exc.message}", []
     else:
         # The modules beside it, which the worker cannot read itself: import as Python would.
         modules = learner_files.collect(path, options.hidden_paths)

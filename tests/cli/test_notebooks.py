@@ -75,6 +75,7 @@ def test_grade_takes_a_learner_folder_whose_submission_is_a_notebook(tmp_path):
     shutil.copy(NOTEBOOKS / "work.ipynb", classroom / "ada" / "work.ipynb")
     (classroom / "ada" / "helper.py").write_text("SCALE = 1.0\n")   # beside it: a helper
     shutil.copy(NOTEBOOKS / "syntax_error.ipynb", classroom / "bob.ipynb")
+    shutil.copy(NOTEBOOKS / "cut_short.ipynb", classroom / "cy.ipynb")   # one learner's only
 
     done = gradcheck("grade", classroom, "-e", "sigmoid", "--seed", "2", "--gradebook",
                      tmp_path / "grades.csv")
@@ -85,6 +86,8 @@ def test_grade_takes_a_learner_folder_whose_submission_is_a_notebook(tmp_path):
     bob = next(r for r in rows if "bob" in r)
     assert "passed" in ada
     assert "cell 3, line 2" in bob and "SyntaxError" in bob
+    cy = next(r for r in rows if "cy" in r)
+    assert "cannot read the notebook (line 38): this notebook is not valid JSON" in cy
 
 
 def test_a_notebook_imports_the_modules_beside_it(tmp_path):
