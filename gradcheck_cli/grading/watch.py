@@ -27,7 +27,9 @@ from .options import RunOptions
 INTERVAL = 0.1                  # seconds between two looks at the files
 SETTLE = 0.03                   # a save in several writes: wait until the files stand still
 WATCHED_SUFFIXES = (".py", ".ipynb")
-_MAX_FILES = 2000               # a folder that big is not one learner's: watch the first ones
+# A folder bigger than these is not one learner's (a home folder, say): watch its first part.
+_MAX_FILES = 2000
+_MAX_FOLDERS = 200
 _MAX_DEPTH = 3
 
 
@@ -38,9 +40,9 @@ def snapshot(folder: Path) -> Snapshot:
     """(modification time, size) of each watched file under ``folder``."""
     found: Snapshot = {}
     base = len(folder.parts)
-    for root, dirs, files in os.walk(folder):
+    for visited, (root, dirs, files) in enumerate(os.walk(folder)):
         depth = len(Path(root).parts) - base
-        dirs[:] = [] if depth >= _MAX_DEPTH else sorted(
+        dirs[:] = [] if depth >= _MAX_DEPTH or visited >= _MAX_FOLDERS else sorted(
             d for d in dirs if not d.startswith((".", "__")))
         for name in sorted(files):
             if name.endswith(WATCHED_SUFFIXES) and not name.startswith("."):
