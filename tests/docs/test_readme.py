@@ -49,3 +49,18 @@ def test_the_learners_check_example_runs_and_shows_the_report_it_prints():
 
     displayed = eval(shown.group(1), namespace)  # noqa: S307 - the README's own example
     assert str(displayed) == shown.group(2)
+
+
+def test_the_partial_file_example_is_what_gradcheck_run_prints():
+    import subprocess
+    import sys
+
+    text = README.read_text()
+    block = re.search(r"```text\n\$ (gradcheck run examples/first_hour.py[^\n]*)\n(.*?)```", text,
+                      re.S)
+    command = block.group(1).split() + ["--format", "plain"]
+    gradcheck = Path(sys.executable).parent / "gradcheck"
+    done = subprocess.run([str(gradcheck), *command[1:]], capture_output=True, text=True,
+                          cwd=README.parent, timeout=120)
+    assert done.returncode == 1
+    assert done.stdout == block.group(2)
