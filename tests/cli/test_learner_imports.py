@@ -99,3 +99,13 @@ def test_a_wrong_parameter_count_says_what_the_exercise_passes(tmp_path):
     assert ("grad_sigmoid takes 3 parameters (x, dz, extra) but the exercise calls it with 2: "
             "grad_sigmoid(x, dz)") in done.stdout
     assert "Read the traceback" not in done.stdout             # there is none to read
+
+
+def test_check_says_how_it_calls_a_backward_with_the_wrong_parameters(tmp_path):
+    done = gradcheck("check", BESIDE / "pair_arity.py", "--forward", "affine_forward",
+                     "--backward", "affine_backward", "--input", "x=4,5", "--input", "w=5,3",
+                     "--format", "plain", cwd=tmp_path)
+    assert done.returncode == 1
+    assert ("affine_backward takes 1 parameter (dout) but gradcheck calls it with 2: "
+            "affine_backward(dz, cache)") in done.stdout
+    assert "Read the traceback" not in done.stdout

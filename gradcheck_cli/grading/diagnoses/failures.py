@@ -30,10 +30,11 @@ def _missing_function(f: Failure):
 
 @reported("exception", specificity=97)
 def _exception(f: Failure):
-    if "but the exercise calls it with" in f.message:     # the worker compared the arity
+    if " calls it with " in f.message and not f.frames:    # the worker compared the arity
+        call = f.signature or f.message.rpartition(": ")[2]
         return Diagnosis("exception", f"{f.message}.",
-                         f"Define it as {f.signature or f.function}: the exercise passes "
-                         "these arguments, in this order.")
+                         f"Define it as {call}: these are the arguments it is called with, "
+                         "in this order.")
     if not f.frames:
         return Diagnosis("exception", f"{f.function} raised {f.message}",
                          "No line of your file is in the traceback: the error came from "

@@ -87,9 +87,9 @@ class Calls:
         reply, values = self.run(header["names"], arrays, stage, pair)
         if stage[0] == forward_name:
             names = header["names"][:-1] if backward is not None else header["names"]
-            return explain_arity(reply, forward, forward_name, names), values
-        return explain_arity(reply, backward, backward_name, [header["names"][-1], "cache"]), \
-            values
+            return explain_arity(reply, forward, forward_name, names, "gradcheck"), values
+        return explain_arity(reply, backward, backward_name, [header["names"][-1], "cache"],
+                             "gradcheck"), values
 
     def function(self, name: str):
         """The submission's callable ``name``, or None."""
@@ -199,7 +199,8 @@ def to_array(value, what: str):
     return arr
 
 
-def explain_arity(reply: dict, func, name: str, names: list) -> dict:
+def explain_arity(reply: dict, func, name: str, names: list, caller: str = "the exercise"
+                  ) -> dict:
     """A TypeError raised by the call itself (no frame of the learner's), when the function
     cannot take the arguments: say which parameters it has and which it is called with."""
     if reply.get("diagnosis") != "exception" or reply.get("frames") \
@@ -214,7 +215,7 @@ def explain_arity(reply: dict, func, name: str, names: list) -> dict:
         count = len(params)
         reply = {**reply, "message": (
             f"{name} takes {count} parameter{'s' if count != 1 else ''} "
-            f"({', '.join(params)}) but the exercise calls it with {len(names)}: "
+            f"({', '.join(params)}) but {caller} calls it with {len(names)}: "
             f"{name}({', '.join(names)})")}
     except BaseException:              # noqa: BLE001 - no signature to read (a builtin, ...)
         pass
