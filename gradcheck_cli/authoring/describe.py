@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from ..report.numbers import fmt
@@ -20,11 +22,8 @@ def describe_exercise(exercise: Exercise, seed: int = 0) -> str:
     lines += [" · ".join(facts), ""]
     if ex.description.strip():
         lines += [ex.description.rstrip(), ""]
-    lines += ["## What you write", "", "```python", f"def {ex.signature}:",
-              f"    return {_returned(ex)}", "```", "",
-              f"The forward is `{ex.forward.source}`; `{ex.dz_name}` is the gradient of the loss "
-              "with respect to its output and has the output's shape. "
-              + _wrt_sentence(ex), ""]
+    lines += ["## What you write", "", "```python", *_written(ex), "```", "",
+              _style_sentence(ex) + _wrt_sentence(ex), ""]
     cases = ex.generate_cases(seed)
     visible = [c for c in cases if not c.hidden]
     random_names = {n for s in ex.case_specs if any(i.is_random for i in
@@ -46,6 +45,31 @@ def describe_exercise(exercise: Exercise, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _written(ex: Exercise) -> list[str]:
+    """The learner's function(s), as they return what the exercise asks."""
+    if ex.style == "pair":
+        return [f"def {ex.signature}:", "    return out, cache", "", "",
+                f"def {ex.backward_signature}:", f"    return {_returned(ex)}"]
+    if ex.style == "loss":
+        return [f"def {ex.signature}:", f"    return loss, {_returned(ex)}"]
+    return [f"def {ex.signature}:", f"    return {_returned(ex)}"]
+
+
+def _style_sentence(ex: Exercise) -> str:
+    given = ""
+    if ex.param_values:
+        given = " " + ", ".join(f"`{k}` is `{json.dumps(v)}`"
+                                for k, v in ex.param_values.items()) + "."
+    if ex.style == "loss":
+        return (f"The loss is `{ex.forward.source}`.{given} Return it with its gradients. ")
+    if ex.style == "pair":
+        return (f"The forward computes `{ex.forward.source}` and returns it with a cache of "
+                f"your choice; the backward gets `{ex.dz_name}`, the gradient of the loss with "
+                f"respect to that output (of its shape), and the cache.{given} ")
+    return (f"The forward is `{ex.forward.source}`; `{ex.dz_name}` is the gradient of the loss "
+            f"with respect to its output and has the output's shape.{given} ")
+
+
 def _returned(ex: Exercise) -> str:
     names = [f"d{name}" for name in ex.wrt]
     return names[0] if len(names) == 1 else ", ".join(names)
@@ -62,7 +86,7 @@ def _wrt_sentence(ex: Exercise) -> str:
 def _case_section(ex: Exercise, case: Case, seed: int | None) -> list[str]:
     drawn = f" (random inputs, drawn with seed {seed}; `--seed` draws others)" \
         if seed is not None else ""
-    values = {**case.inputs, ex.dz_name: case.dz}
+    values = dict(case.inputs) if ex.style == "loss" else {**case.inputs, ex.dz_name: case.dz}
     pad = max(len(n) for n in values)
     lines = [f"## Case `{case.name}`{drawn}", "", "```text"]
     lines += [f"{name:<{pad}} = {_array_text(value, pad + 3)}" for name, value in values.items()]

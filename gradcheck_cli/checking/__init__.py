@@ -5,9 +5,10 @@
 one ``Session`` (``session.py``) per check.
 """
 
-from .file import check_file, parse_input
+from .file import check_file, check_seeds
+from .inputs import InputSpec, parse_input, parse_param
 from .options import MAX_CHECK_ELEMENTS, STYLES, CheckOptions
 from .vjp import CheckResult, check_vjp
 
-__all__ = ["MAX_CHECK_ELEMENTS", "STYLES", "CheckOptions", "CheckResult", "check_file",
-           "check_vjp", "parse_input"]
+__all__ = ["MAX_CHECK_ELEMENTS", "STYLES", "CheckOptions", "CheckResult", "InputSpec",
+           "check_file", "check_seeds", "check_vjp", "parse_input", "parse_param"]

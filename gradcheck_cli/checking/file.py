@@ -7,7 +7,7 @@ forward, evaluated in the worker process once per perturbed input (``session.py`
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -16,47 +16,41 @@ import numpy as np
 from ..errors import UsageError
 from ..notebook import is_notebook, read_notebook
 from ..report.model import Report
+from .inputs import InputSpec, check_names, parse_input  # noqa: F401 - parse_input re-exported
 from .options import STYLES, CheckOptions
 from .session import Session
 
-_SHAPE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([0-9,\sx×()]*)\s*$")
-
-
-def parse_input(text: str) -> tuple[str, tuple[int, ...]]:
-    """``"x=4,5"`` -> ``("x", (4, 5))``; ``"s="`` is a scalar."""
-    match = _SHAPE.match(text)
-    sizes = re.split(r"[,\sx×]+", match.group(2).strip(" ()")) if match else None
-    try:
-        shape = tuple(int(s) for s in sizes if s) if sizes is not None else None
-    except ValueError:
-        shape = None
-    if match is None or shape is None or any(s < 1 for s in shape):
-        raise UsageError(f"--input {text!r}: expected NAME=SHAPE, e.g. x=4,5",
-                         hint="sizes are whole numbers >= 1 separated by commas; "
-                              "NAME= alone is a scalar")
-    return match.group(1), shape
-
-
-def check_file(path: str | Path, forward: str, backward: str,
-               inputs: Sequence[tuple[str, tuple[int, ...]]], wrt: Sequence[str] | None = None,
-               options: CheckOptions = CheckOptions()) -> Report:
+def check_file(path: str | Path, forward: str, backward: str | None,
+               inputs: Sequence[InputSpec | tuple[str, tuple[int, ...]]],
+               wrt: Sequence[str] | None = None, options: CheckOptions = CheckOptions(),
+               params: Sequence[tuple[str, object]] = (),
+               keywords: Sequence[tuple[str, object]] = ()) -> Report:
     """Check a layer's backward in a file against finite differences of its own forward.
 
-    ``inputs`` names the forward's positional arguments and their shapes, in order; they are
-    filled with standard normal numbers from the seed. Simple style: ``backward(*inputs, dz)``
-    returns the gradient(s) of ``wrt`` (default: every input), in that order. Pair style
-    (CS231n): ``forward(*inputs)`` returns ``(out, cache)`` and ``backward(dout, cache)`` a
-    gradient for every input. The learner's code runs only in the sandbox worker. The report
+    ``inputs`` names the forward's array arguments, their shapes and distributions, in order
+    (``parse_input``); ``params`` follow them by position and ``keywords`` by name
+    (``parse_param``): values that are not arrays, never differentiated, as are data inputs
+    (labels). Simple style: ``backward(*inputs, *params, dz)`` returns the gradient(s) of
+    ``wrt`` (default: every differentiable input), in that order. Pair style (CS231n):
+    ``forward(*inputs, *params)`` returns ``(out, cache)`` and ``backward(dout, cache)`` a
+    gradient for every input. Loss style (no ``backward``): ``forward(*inputs, *params)``
+    returns ``(loss, grads)``. The learner's code runs only in the sandbox worker. The report
     has one entry per checked input.
     """
+    return check_seeds(path, forward, backward, inputs, [options.seed], wrt, options, params,
+                       keywords)[0]
+
+
+def check_seeds(path: str | Path, forward: str, backward: str | None,
+                inputs: Sequence[InputSpec | tuple[str, tuple[int, ...]]], seeds: Sequence[int],
+                wrt: Sequence[str] | None = None, options: CheckOptions = CheckOptions(),
+                params: Sequence[tuple[str, object]] = (),
+                keywords: Sequence[tuple[str, object]] = ()) -> list[Report]:
+    """``check_file`` on inputs drawn from each of ``seeds``, in one worker: a report each."""
     from ..sandbox import SandboxOptions, Worker
 
-    names = _check_inputs(inputs, wrt, options)
-    wrt = tuple(wrt or names)
-    if options.style not in STYLES:
-        raise UsageError(f"unknown style {options.style!r}", hint="use auto, simple or pair")
-    rng = np.random.default_rng(options.seed)
-    arrays = {name: rng.standard_normal(shape) for name, shape in inputs}
+    specs = [spec if isinstance(spec, InputSpec) else InputSpec(*spec) for spec in inputs]
+    wrt = _check_inputs(specs, wrt, options, backward, list(params), list(keywords))
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"file not found: {path}",
@@ -65,35 +59,57 @@ def check_file(path: str | Path, forward: str, backward: str,
         read_notebook(path)     # one that is not a notebook is refused here, with exit 2
     sandbox = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
                              deadline=options.deadline)
+    reports = []
     with Worker(str(path), sandbox) as worker:
-        session = Session(worker, forward, backward, arrays, wrt, options, rng)
-        results = session.run()
-        import_error = worker.import_error.message if worker.import_error else None
-        described = worker.describe()
-    return Report(submission=str(path), seed=options.seed, exercises=results,
-                  import_error=import_error, sandbox=described)
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            arrays = {spec.name: spec.draw(rng) for spec in specs}
+            session = Session(worker, forward, backward, specs, arrays, wrt,
+                              replace(options, seed=seed), rng, params, keywords)
+            results = session.run()
+            import_error = worker.import_error.message if worker.import_error else None
+            reports.append(Report(submission=str(path), seed=seed, exercises=results,
+                                  import_error=import_error, sandbox=worker.describe()))
+    return reports
 
 
-def _check_inputs(inputs, wrt, options: CheckOptions) -> list[str]:
-    names = [name for name, _ in inputs]
+def _check_inputs(inputs: list[InputSpec], wrt, options: CheckOptions, backward: str | None,
+                  params: list, keywords: list) -> tuple[str, ...]:
+    """The checked inputs' names, after refusing a command line the check cannot run."""
+    if options.style not in STYLES:
+        raise UsageError(f"unknown style {options.style!r}", hint="use " + ", ".join(STYLES))
+    if backward is None and options.style in ("simple", "pair"):
+        raise UsageError(f"the {options.style} style needs --backward NAME",
+                         hint="name your backward function, or leave --backward out for a "
+                              "loss function that returns (loss, grads)")
+    if backward is not None and options.style == "loss":
+        raise UsageError("the loss style takes no --backward: the forward returns (loss, grads)",
+                         hint="drop --backward, or choose --style pair or simple")
+    names = [spec.name for spec in inputs]
     if not names:
         raise UsageError("no inputs: say what the forward takes",
                          hint="e.g. --input x=4,5 --input w=5,3 --input b=3 (in the order of "
                               "the forward's parameters)")
-    repeated = sorted({n for n in names if names.count(n) > 1})
-    if repeated:
-        raise UsageError(f"--input {repeated[0]} is given twice", hint="name each input once")
+    check_names(inputs, params, keywords)
+    data = [spec.name for spec in inputs if spec.is_data]
     for name in wrt or ():
+        if name in data:
+            raise UsageError(f"--wrt {name}: {name} is data ({inputs[names.index(name)]}), "
+                             "never differentiated", hint="check the gradient of another input")
         if name not in names:
             raise UsageError(f"--wrt {name}: not one of the inputs ({', '.join(names)})",
                              hint="name an input given with --input")
-    # Each number of a checked input is perturbed twice, one call of the forward each.
-    total = sum(int(np.prod(shape, dtype=np.int64)) for name, shape in inputs
-                if name in (wrt or names))
+    checked = tuple(wrt or [n for n in names if n not in data])
+    if not checked:
+        raise UsageError("every input is data (labels, one-hot rows): nothing to differentiate",
+                         hint="give the scores or weights with --input NAME=SHAPE")
+    # Each number of a checked input is perturbed four times, one call of the forward each.
+    total = sum(int(np.prod(spec.shape, dtype=np.int64)) for spec in inputs
+                if spec.name in checked)
     if total > options.max_elements:
         raise UsageError(f"the checked inputs hold {total:,} numbers; gradcheck check calls "
-                         "your forward twice per number, in the sandbox, so it takes at most "
-                         f"{options.max_elements:,}",
+                         "your forward four times per number, in the sandbox, so it takes at "
+                         f"most {options.max_elements:,}",
                          hint="use smaller shapes: a gradient bug shows on 4 x 5 arrays as well "
                               "as on 400 x 500")
-    return names
+    return checked

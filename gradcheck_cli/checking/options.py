@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..tolerance import CHECK_RTOL, DEFAULT_ATOL
 
-STYLES = ("auto", "simple", "pair")
+STYLES = ("auto", "simple", "pair", "loss")
 
 # `gradcheck check` calls the learner's forward twice per perturbed input: past this many
 # numbers a check takes minutes, and a gradient bug shows on small shapes just as well.
@@ -25,3 +25,4 @@ class CheckOptions:
     memory_mb: int = 1024
     deadline: float = 3600.0         # all the calls of a check: two per checked number
     max_elements: int = MAX_CHECK_ELEMENTS
+    dout_name: str | None = None     # the upstream gradient's name (default: dz; dout in pairs)

@@ -12,83 +12,148 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import GradcheckError, OpError
-from ..grading.alternatives import MistakeGradient
+from ..errors import OpError, UsageError
 from ..grading.compare import closeness
-from ..grading.diagnoses import Evidence, EvidenceUnavailable, Failure
+from ..grading.diagnoses import Evidence, Failure
 from ..grading.verdict import (call_status, complex_answer, failure_of, record_failure,
                               record_outputs)
 from ..numerical import numerical_vjp
 from ..report.model import CaseResult, ExerciseResult
 from ..sandbox import CallResult, Worker
 from ..tolerance import Tolerance
+from .alternatives import FileAlternatives
+from .failure import LearnerFailed
+from .edges import kinks_of, outside_domain
+from .inputs import InputSpec, parameters
 from .options import CheckOptions
 
 
-class LearnerFailed(Exception):
-    """A call of the learner's code did not give usable numbers (carries the worker's outcome)."""
-
-    def __init__(self, function: str, outcome: CallResult):
-        super().__init__(outcome.message or outcome.status)
-        self.function = function
-        self.outcome = outcome
+# Perturbed inputs sent to the worker in one request, at most (a few MB for a small layer).
+MAX_ROWS_PER_REQUEST = 256
 
 
 class Session:
     """One ``check_file`` run: the learner's calls, the references and the per-input results."""
 
-    def __init__(self, worker: Worker, forward: str, backward: str,
-                 arrays: dict[str, np.ndarray], wrt: tuple[str, ...], options: CheckOptions,
-                 rng: np.random.Generator):
+    def __init__(self, worker: Worker, forward: str, backward: str | None,
+                 inputs: Sequence[InputSpec], arrays: dict[str, np.ndarray],
+                 wrt: tuple[str, ...], options: CheckOptions, rng: np.random.Generator,
+                 params: Sequence[tuple[str, object]] = (),
+                 keywords: Sequence[tuple[str, object]] = ()):
         self.worker = worker
         self.forward_name, self.backward_name = forward, backward
+        self.inputs = {spec.name: spec for spec in inputs}
         self.arrays = arrays
         self.names = list(arrays)
+        self.variables = [n for n in self.names if not self.inputs[n].is_data]
         self.wrt = wrt
         self.options = options
         self.rng = rng
         self.tol = Tolerance(options.rtol, options.atol)
         self.style = options.style
+        self.params, self.keywords = list(params), list(keywords)
         self.last_failure: LearnerFailed | None = None
+        self.kinks: dict[str, tuple[str, ...]] = {}
+        self.rows_per_request = 1          # set from the first call's duration
+
+    @property
+    def dz_name(self) -> str:
+        """The upstream gradient's name: the course's ``dout`` in the pair style."""
+        if self.options.dout_name:
+            return self.options.dout_name
+        return {"pair": "dout", "loss": "dloss"}.get(self.style, "dz")
+
+    def placed(self, trailing: int = 0) -> dict:
+        return parameters(len(self.names), self.params, self.keywords, trailing=trailing)
 
     # -- the learner's functions, called in the worker
 
     def forward(self, *args) -> np.ndarray:
-        """The forward's output on ``args`` (its cache, in the pair style, stays in the worker)."""
+        """The forward's output on ``args`` (its cache, in the pair style, stays in the worker;
+        in the loss style, the loss alone)."""
         named = list(zip(self.names, args))
         if self.style == "pair":
-            outcome = self.worker.call_pair(self.forward_name, None, named, None)
+            outcome = self.worker.call_pair(self.forward_name, None, named, None,
+                                            params=self.placed())
+        elif self.style == "loss":
+            outcome = self.worker.call_loss(self.forward_name, named, params=self.placed())
         else:
-            outcome = self.worker.call(self.forward_name, named)
+            outcome = self.worker.call(self.forward_name, named, params=self.placed())
+        self.refuse_bad_arguments(self.forward_name, outcome)
         if outcome.status != "ok":
             self.last_failure = LearnerFailed(self.forward_name, outcome)
             raise self.last_failure
         self.last_failure = None
+        # As many calls per request as stay well within the timeout of one call.
+        fits = int(self.options.timeout / (8 * max(outcome.duration_s or 0.0, 1e-4)))
+        self.rows_per_request = max(1, min(MAX_ROWS_PER_REQUEST, fits))
         return np.asarray(outcome.values[0])
+
+    def forward_rows(self, args: list, rows: dict[int, np.ndarray]) -> np.ndarray:
+        """The forward on each row of ``rows`` (argument index -> (k, *shape)), stacked:
+        the perturbed inputs of finite differences, many to a worker request."""
+        named = list(zip(self.names, args))
+        k = len(next(iter(rows.values())))
+        step = self.rows_per_request
+        outputs = []
+        for start in range(0, k, step):
+            chunk = {i: r[start:start + step] for i, r in rows.items()}
+            outcome = self.worker.call_rows(self.forward_name, self.style, named, chunk,
+                                            params=self.placed())
+            if outcome.status != "ok":
+                self.last_failure = LearnerFailed(self.forward_name, outcome)
+                raise self.last_failure
+            outputs.append(np.asarray(outcome.values[0]))
+        return np.concatenate(outputs)
 
     def backward(self, dz: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, CallResult]:
         """The learner's gradients of the checked inputs (None if the call failed), and how the
         call went."""
         named = [(n, self.arrays[n]) for n in self.names]
+        if self.style == "loss":
+            outcome = self.worker.call_loss(self.forward_name, named, grads=self.wrt,
+                                            params=self.placed())
+            return (tuple(outcome.values[1:]) if outcome.status == "ok" else None), outcome
         if self.style == "pair":
-            outcome = self.worker.call_pair(self.forward_name, self.backward_name, named, dz)
+            outcome = self.worker.call_pair(self.forward_name, self.backward_name, named, dz,
+                                            params=self.placed())
             if outcome.status != "ok":
                 return None, outcome
             grads = outcome.values[1:]          # (out, *grads)
-            if len(grads) != len(self.names):
-                return None, CallResult(
-                    "error", diagnosis="wrong_type",
-                    message=f"{self.backward_name} returned {len(grads)} gradient(s); expected "
-                            f"{len(self.names)}, one per input of the forward, in order")
-            return tuple(grads[self.names.index(n)] for n in self.wrt), outcome
-        args = named + [("dz", dz)]
-        outcome = self.worker.call(self.backward_name, args, n_results=len(self.wrt))
-        if outcome.diagnosis == "wrong_type" and len(self.wrt) < len(self.names):
+            for order in (self.names, self.variables):
+                if len(grads) == len(order):
+                    return tuple(grads[order.index(n)] for n in self.wrt), outcome
+            return None, CallResult(
+                "error", diagnosis="wrong_type",
+                message=f"{self.backward_name} returned {len(grads)} gradient(s); expected "
+                        f"{len(self.variables)}, one per input of the forward, in order")
+        args = named + [(self.dz_name, dz)]
+        outcome = self.worker.call(self.backward_name, args, n_results=len(self.wrt),
+                                   params=self.placed(trailing=1))
+        self.refuse_bad_arguments(self.backward_name, outcome)
+        if outcome.diagnosis == "wrong_type" and len(self.wrt) < len(self.variables):
             # A backward that returns every input's gradient, checked for some of them only.
-            every = self.worker.call(self.backward_name, args, n_results=len(self.names))
+            every = self.worker.call(self.backward_name, args, n_results=len(self.variables),
+                                     params=self.placed(trailing=1))
             if every.status == "ok":
-                return tuple(every.values[self.names.index(n)] for n in self.wrt), every
+                return tuple(every.values[self.variables.index(n)] for n in self.wrt), every
         return (tuple(outcome.values) if outcome.status == "ok" else None), outcome
+
+    def refuse_bad_arguments(self, function: str, outcome: CallResult) -> None:
+        """The command line does not fit the function's signature: the check cannot run."""
+        if outcome.diagnosis != "bad_arguments":
+            return
+        given = [f"--input {n}" for n in self.names] + [f"--param {n}" for n, _ in self.params]
+        given += [f"--param-kw {n}" for n, _ in self.keywords]
+        if function == self.backward_name and self.style == "simple":
+            given.append(self.dz_name)
+        raise UsageError(
+            f"{outcome.message}; the command line gives it {', '.join(given)}",
+            file=str(self.worker.path), line=self.worker.functions.get(function),
+            hint="give every parameter of the forward, in its order: arrays with --input "
+                 "NAME=SHAPE, other values with --param NAME=JSON (after the arrays, in "
+                 """order; e.g. --param conv_param='{"stride": 1, "pad": 1}') or by keyword """
+                 "with --param-kw NAME=JSON")
 
     # -- the run
 
@@ -96,10 +161,10 @@ class Session:
         worker = self.worker
         if worker.import_error is not None:
             failure = worker.import_error
-            return self.all_failed("error", self.failure("import_error", self.backward_name,
+            return self.all_failed("error", self.failure("import_error", self.forward_name,
                                                          failure.message, failure.frames))
         for name in (self.forward_name, self.backward_name):
-            if name not in worker.functions:
+            if name is not None and name not in worker.functions:
                 return self.all_failed("missing", self.failure(
                     "missing_function", name, f"{name} is not defined in {worker.path}"))
         try:
@@ -107,7 +172,9 @@ class Session:
             out = self.forward(*[self.arrays[n] for n in self.names])
         except LearnerFailed as exc:
             return self.failed_call(exc.function, exc.outcome)
-        dz = self.rng.standard_normal(out.shape)
+        if not np.all(np.isfinite(out)):
+            raise outside_domain(self, out)
+        dz = np.ones(()) if self.style == "loss" else self.rng.standard_normal(out.shape)
         try:
             numerical = self.numerical(dz, self.wrt)
         except LearnerFailed as exc:
@@ -117,29 +184,37 @@ class Session:
                 "exception", self.forward_name, f"{self.forward_name}: {exc.message}"))
         got, outcome = self.backward(dz)
         if got is None:
-            return self.failed_call(self.backward_name, outcome)
+            return self.failed_call(self.backward_name or self.forward_name, outcome)
         alternatives = FileAlternatives(self, out, dz, numerical)
+        for name, g, e in zip(self.wrt, got, numerical):
+            self.kinks[name] = kinks_of(self, name, np.asarray(g), e, out, dz)
         return [self.input_result(k, got[k], numerical[k], dz, alternatives)
                 for k in range(len(self.wrt))]
 
     def detect_style(self) -> None:
-        """Pair style when the forward returns ``(out, cache)``, simple style otherwise.
+        """Loss style without a backward; else pair style when the forward returns
+        ``(out, cache)``, simple style otherwise.
 
         The pair is tried first: ``(out, x)`` with x shaped like out would also pass for one
         stacked array.
         """
         if self.style != "auto":
             return
+        if self.backward_name is None:
+            self.style = "loss"
+            return
         named = [(n, self.arrays[n]) for n in self.names]
-        pair = self.worker.call_pair(self.forward_name, None, named, None)
+        pair = self.worker.call_pair(self.forward_name, None, named, None, params=self.placed())
+        self.refuse_bad_arguments(self.forward_name, pair)
         self.style = "pair" if pair.status == "ok" else "simple"
 
     def numerical(self, dz: np.ndarray, wrt: Sequence[str]) -> tuple[np.ndarray, ...]:
-        """Central differences of the learner's forward, one worker call per perturbation."""
+        """Central differences of the learner's forward, many perturbations per worker call."""
         def forward(*args):
             return self.forward(*args)
 
         forward.__name__ = self.forward_name
+        forward.call_rows = self.forward_rows
         args = [self.arrays[n] for n in self.names]
         try:
             return tuple(numerical_vjp(forward, args, dz,
@@ -158,17 +233,20 @@ class Session:
         name = self.wrt[k]
         result = self.exercise(name)
         case = self.case(name, dz)
-        case.expected, case.numerical, case.size = (expected,), (expected,), int(expected.size)
+        # The reference is the finite differences themselves: no second opinion to show.
+        case.expected, case.numerical, case.size = (expected,), None, int(expected.size)
         got = np.asarray(got)
         result.tolerance = self.tol.describe()
-        complex_values = complex_answer(self.backward_name, (got,), case.output_names)
+        complex_values = complex_answer(self.backward_name or self.forward_name, (got,),
+                                        case.output_names)
         if complex_values is not None:
             record_failure(case, "error", complex_values)
         else:
             record_outputs(case, (got,), self.tol, lambda _: Evidence(
                 got=got, expected=expected, output_name=f"d{name}",
                 close=closeness(self.tol), alternatives=alternatives, output=k,
-                input_name=name, function=self.backward_name, tolerance=self.tol))
+                input_name=name, function=self.backward_name or self.forward_name,
+                tolerance=self.tol, kinks=self.kinks.get(name, ())))
         result.cases = [case]
         result.status = case.status
         result.score = case.score = result.max_score if case.status == "passed" else 0.0
@@ -176,16 +254,18 @@ class Session:
         return result
 
     def exercise(self, name: str) -> ExerciseResult:
-        style = "(out, cache) pair" if self.style == "pair" else "simple"
+        style = {"pair": "(out, cache) pair", "loss": "(loss, grads) loss"}.get(self.style,
+                                                                               self.style)
         return ExerciseResult(
-            name=f"d{name}", function=self.backward_name,
+            name=f"d{name}", function=self.backward_name or self.forward_name,
             title=f"gradient of {self.forward_name} with respect to {name} ({style} style)",
             status="passed", score=0.0, max_score=1.0)
 
     def case(self, name: str, dz: np.ndarray | None) -> CaseResult:
         return CaseResult(name=f"seed-{self.options.seed}", hidden=False, status="passed",
-                          inputs=dict(self.arrays), dz=dz, output_names=(f"d{name}",),
-                          max_score=1.0, tolerance=(self.tol.rtol, self.tol.atol))
+                          inputs=dict(self.arrays), dz=dz, dz_name=self.dz_name,
+                          output_names=(f"d{name}",), max_score=1.0,
+                          tolerance=(self.tol.rtol, self.tol.atol))
 
     def failure(self, ident: str, function: str, message: str, frames=()) -> Failure:
         return Failure(ident, function, message, list(frames), timeout=self.options.timeout,
@@ -206,63 +286,3 @@ class Session:
             result.cases, result.diagnoses = [case], list(case.diagnoses)
             results.append(result)
         return results
-
-
-class FileAlternatives:
-    """The other answers the diagnoses compare with, from the learner's own forward.
-
-    Stands in for ``grading.alternatives.Alternatives`` when the forward is opaque: its output
-    comes from the worker, and the other VJPs from finite differences (computed only when a
-    diagnosis asks).
-    """
-
-    def __init__(self, session: Session, out: np.ndarray, dz: np.ndarray,
-                 numerical: tuple[np.ndarray, ...]):
-        self.session = session
-        self.forward = np.asarray(out, dtype=np.float64)
-        self.dz = dz
-        self.known = dict(zip(session.wrt, numerical))
-        self.names = tuple(session.names)
-        self.kinks: tuple[str, ...] = ()
-        self._ones: tuple[np.ndarray, ...] | None = None
-
-    @property
-    def ones_upstream(self) -> tuple[np.ndarray, ...]:
-        """Each checked gradient as it would be with dz all ones."""
-        if self._ones is None:
-            self._ones = self._numerical(np.ones_like(self.dz), self.session.wrt)
-        return self._ones
-
-    def other_inputs(self, output: int) -> dict[str, np.ndarray]:
-        """The gradients with respect to every other input."""
-        own = self.session.wrt[output]
-        missing = [n for n in self.names if n not in self.known]
-        if missing:
-            self.known.update(zip(missing, self._numerical(self.dz, missing)))
-        return {n: self.known[n] for n in self.names if n != own}
-
-    def _numerical(self, dz: np.ndarray, names: Sequence[str]) -> tuple[np.ndarray, ...]:
-        try:
-            return self.session.numerical(dz, names)
-        except (LearnerFailed, GradcheckError) as exc:
-            # The learner's forward failed on these inputs: the detector asking does not apply.
-            raise EvidenceUnavailable(str(exc)) from exc
-
-    def mistakes(self, output: int) -> list[MistakeGradient]:
-        """No authored mistakes outside an exercise."""
-        return []
-
-    @property
-    def args(self) -> tuple[np.ndarray, ...]:
-        return tuple(self.session.arrays[n] for n in self.names)
-
-    # Without the engine, the learner's forward gives no broadcast, no paths and no gradient
-    # at other inputs: the detectors that need them do not apply.
-    def unreduced(self, output: int) -> np.ndarray:
-        raise EvidenceUnavailable("no engine graph for the learner's own forward")
-
-    def without_paths(self, output: int) -> list[tuple[str, np.ndarray]]:
-        raise EvidenceUnavailable("no engine graph for the learner's own forward")
-
-    def gradient_at(self, label: str, args, dz: np.ndarray) -> tuple[np.ndarray, ...]:
-        raise EvidenceUnavailable("finite differences at other inputs are not computed")

@@ -14,6 +14,7 @@ from ..report.model import CaseResult, ExerciseResult, Report
 from ..spec import Case, Exercise
 from ..tolerance import FINITE_DIFFERENCE_RTOL, Tolerance, output_scale
 from .alternatives import FD_STEP, Alternatives
+from .calls import call_learner
 from .compare import closeness, numerical_differs
 from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
 from .diagnoses.summary import summarize
@@ -190,16 +191,19 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         result.cases = [CaseResult(p.case.name, p.case.hidden, "error", message=failure.message)
                         for p in cases]
         return result
-    if ex.function not in worker.functions:
+    absent = [name for name in ex.functions if name not in worker.functions]
+    if absent:
         # Defined as something else (grad_sigmoid = 3) is an error of the file, not an
         # exercise it leaves for later.
-        kind = worker.not_functions.get(ex.function)
+        name = absent[0]
+        signature = result.signature if name == ex.function else ex.backward_signature
+        kind = worker.not_functions.get(name)
         result.status = "missing" if kind is None else "error"
-        result.error = (f"{ex.function} is not defined in the submission" if kind is None
-                        else not_a_function(ex.function, kind))
+        result.error = (f"{name} is not defined in the submission" if kind is None
+                        else not_a_function(name, kind))
         result.diagnoses = [describe_failure(Failure(
-            "missing_function", ex.function, message="" if kind is None else result.error,
-            signature=result.signature))]
+            "missing_function", name, message="" if kind is None else result.error,
+            signature=signature))]
         result.cases = [CaseResult(p.case.name, p.case.hidden, result.status,
                                    message=result.error) for p in cases]
         return result
@@ -242,9 +246,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
 def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Tolerance,
                 options: RunOptions) -> CaseResult:
     case, ref = prepared.case, prepared.reference
-    call_args = [(name, case.inputs[name]) for name in ex.params] + [(ex.dz_name, case.dz)]
-    outcome = worker.call(ex.function, call_args, n_results=len(ex.wrt),
-                          expect=[e.shape for e in ref.expected])
+    outcome = call_learner(worker, ex, case.args, case.dz,
+                           expect=[e.shape for e in ref.expected])
     cr = CaseResult(name=case.name, hidden=case.hidden, status="passed",
                     size=int(sum(e.size for e in ref.expected)), inputs=dict(case.inputs),
                     dz=case.dz, dz_name=ex.dz_name, expected=ref.expected, numerical=ref.numerical,
@@ -275,6 +278,5 @@ def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Toler
 
 def _call_again(worker: Worker, ex: Exercise, args, dz) -> tuple[np.ndarray, ...] | None:
     """The learner's answers on other inputs (for the probing detectors), or None."""
-    call_args = list(zip(ex.params, args)) + [(ex.dz_name, dz)]
-    outcome = worker.call(ex.function, call_args, n_results=len(ex.wrt))
+    outcome = call_learner(worker, ex, args, dz)
     return tuple(outcome.values) if outcome.status == "ok" else None

@@ -137,14 +137,22 @@ def diff_rows(got: np.ndarray, expected: np.ndarray, numerical: np.ndarray | Non
     # NaN sorts as the worst of all: it is what the learner most needs to see.
     key = np.where(np.isnan(got64.ravel()[flat]), np.inf, rel.ravel()[flat])
     order = flat[np.argsort(-key, kind="stable")][:limit]
+    # The finite differences are shown only where the grader found them to disagree with the
+    # reference (a kink); elsewhere they would repeat "expected".
+    shown = numerical is not None and errors.numerical_differs
     rows = []
     for k in order:
         idx = np.unravel_index(k, expected.shape) if expected.ndim else ()
         rows.append(DiffRow(tuple(int(i) for i in idx), float(got64.ravel()[k]),
                             float(expected.ravel()[k]),
-                            float(numerical.ravel()[k]) if numerical is not None else float("nan"),
+                            float(numerical.ravel()[k]) if shown else float("nan"),
                             float(err.ravel()[k]), float(rel.ravel()[k]), bool(mask.ravel()[k])))
     return rows, int(flat.size)
+
+
+def numerical_shown(rows: list[DiffRow]) -> bool:
+    """Whether the table has a finite-difference column: only where it says something."""
+    return any(not np.isnan(r.numerical) for r in rows)
 
 
 # ---------------------------------------------------------------------------- pictures

@@ -25,7 +25,7 @@ MAX_LINE = 10_000_000
 MAX_DURATION_S = 10.0 ** 7
 
 # The outcomes a worker itself reports; timeouts and crashes are the grader's to see.
-WORKER_STATUSES = {"ok": (None,), "error": ("exception", "wrong_type"),
+WORKER_STATUSES = {"ok": (None,), "error": ("exception", "wrong_type", "bad_arguments"),
                    "memory_limit": ("memory_limit",), "missing": ("missing_function",)}
 IMPORT_KINDS = ("syntax_error", "exception", "forbidden_import", "exit", "memory_limit")
 # Kinds of result array a gradient may be; complex numbers are a wrong type, not a violation.

@@ -20,6 +20,7 @@ from . import protocol
 from .channel import Closed, TimedOut
 from .forkserver import launch
 from .inside import wire
+from .layer_calls import StyledCalls
 from .options import SandboxOptions
 from .process import SandboxError, WorkerProcess, describe_exit
 from .protocol import ProtocolViolation
@@ -50,7 +51,7 @@ def not_a_function(name: str, kind: str) -> str:
     return f"{name} is defined but not a function (it is {article} {kind})"
 
 
-class Worker:
+class Worker(StyledCalls):
     """A submission's worker process, driven from the grader (one thread per worker).
 
     ``start()`` (or entering the ``with`` block) launches the process, which imports the
@@ -188,7 +189,7 @@ class Worker:
     # -- calls
 
     def call(self, function: str, args: Mapping[str, Any] | Iterable, n_results: int = 1,
-             expect: Iterable | None = None) -> CallResult:
+             expect: Iterable | None = None, params: Mapping | None = None) -> CallResult:
         """Call a learner function on fresh copies of ``args``; never raises for its mistakes.
 
         ``args`` are positional, in signature order: ``(name, array)`` pairs, a mapping, or
@@ -196,16 +197,18 @@ class Worker:
         This is also the simple style of a backward function, ``grad_f(*args, dz)``: pass dz
         as the last argument. ``expect``, the shapes of the expected results, bounds what is
         read of the reply: one far larger is a ``shape_mismatch`` and is not kept.
+        ``params`` places non-array arguments (``layout``, ``kwargs``, ``bind``: see
+        ``inside/serve.py``).
         """
         names, arrays = arguments(args)
         header = {"op": "call", "function": function, "names": names,
-                  "n_results": int(n_results)}
+                  "n_results": int(n_results), **(params or {})}
         return self._request(function, (function,), header, names, arrays, int(n_results),
                              expect)
 
     def call_pair(self, forward: str, backward: str | None,
                   args: Mapping[str, Any] | Iterable, dz,
-                  n_grads: int | None = None) -> CallResult:
+                  n_grads: int | None = None, params: Mapping | None = None) -> CallResult:
         """A CS231n-style layer: ``out, cache = forward(*args)``, then ``backward(dz, cache)``.
 
         Both run in the worker, one after the other, and the cache never leaves it. The
@@ -218,12 +221,12 @@ class Worker:
         names, arrays = arguments(args)
         if backward is None:
             header = {"op": "call_pair", "forward": forward, "backward": None, "names": names,
-                      "n_results": 0}
+                      "n_results": 0, **(params or {})}
             return self._request(forward, (forward,), header, names, arrays, 1)
         dz_name, dz_array = arguments([("dz", dz)])
         n_results = -1 if n_grads is None else int(n_grads)
         header = {"op": "call_pair", "forward": forward, "backward": backward,
-                  "names": names + dz_name, "n_results": n_results}
+                  "names": names + dz_name, "n_results": n_results, **(params or {})}
         expected = None if n_grads is None else 1 + int(n_grads)
         return self._request(f"{forward}/{backward}", (forward, backward), header,
                              names + dz_name, arrays + dz_array, expected)

@@ -48,7 +48,8 @@ from ..tolerance import DEFAULT_ATOL, DEFAULT_RTOL, Tolerance
 from .cases import MAX_CASE_ELEMENTS, Case, CaseSpec
 from .catalog import default_catalog_dir, load_exercise, load_exercises, spec_files
 from .distributions import DISTRIBUTIONS, Distribution
-from .exercise import Exercise, Kinks, Mistake, build_exercise
+from .builder import build_exercise
+from .exercise import STYLES, Exercise, Kinks, Mistake
 from .expression import Expression, parse_expression, parse_signature
 from .schema import DEFAULT_FORBIDDEN_IMPORTS, schema_document, spec_schema
 from .validator import validate

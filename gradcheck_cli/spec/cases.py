@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..errors import OpError, SpecError, UsageError
-from .distributions import DISTRIBUTIONS
+from .distributions import DISTRIBUTIONS, draw
 
 MAX_CASE_ELEMENTS = 1_000_000
 _DISTINCT_TRIES = 1000
@@ -110,9 +110,7 @@ class RandomInput:
         """Draw the numbers (of ``shape`` if given, else of a drawn shape)."""
         if shape is None:
             shape = self.draw_shape(rng, dims)
-        dist = DISTRIBUTIONS[self.dist]
-        values = np.asarray(dist.draw(rng, shape, {**dist.defaults, **self.params}),
-                            dtype=np.float64)
+        values = draw(self.dist, rng, shape, self.params)
         if self.constant_along is not None and values.ndim:
             line = np.moveaxis(values, self.constant_along, -1)[(0,) * (values.ndim - 1)]
             # A multiple of 1/8 is exact in every precision: the line's variance is exactly 0
@@ -210,6 +208,11 @@ def case_rng(seed: int, exercise: str, case_index: int, repeat: int) -> np.rando
                                   repeat])
 
 
+def values_are_variable(given: Input) -> bool:
+    """False for data inputs (class labels, one-hot rows): their values are never moved."""
+    return not (isinstance(given, RandomInput) and DISTRIBUTIONS[given.dist].data)
+
+
 def keep_off_kinks(values: np.ndarray, kinks: tuple[float, ...], margin: float) -> np.ndarray:
     """Move values closer than ``margin`` to a kink out to ``margin`` (on their own side)."""
     for kink in kinks:
@@ -230,7 +233,7 @@ def generate(spec: CaseSpec, *, seed: int, exercise: str, file: str | None,
         inputs = {}
         for param in params:
             value = spec.inputs[param].make(rng, dims)
-            if spec.inputs[param].is_random and kinks:
+            if spec.inputs[param].is_random and kinks and values_are_variable(spec.inputs[param]):
                 value = keep_off_kinks(value, kinks, margin)
             inputs[param] = value
         try:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Iterable
 
 from ..errors import SpecError, UsageError
-from .exercise import Exercise, build_exercise
+from .builder import build_exercise
+from .exercise import Exercise
 from .yamlload import read_yaml
 
 SPEC_SUFFIXES = (".yaml", ".yml")

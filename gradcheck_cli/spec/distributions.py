@@ -1,8 +1,10 @@
 """The random distributions a case can draw inputs from: one registry entry each.
 
-A distribution names the parameters it takes (with defaults), checks them, and draws a float64
-array of a given shape. The spec schema lists these names and parameters, so a new entry here
-is accepted in exercise files and shown by ``gradcheck schema`` without further edits.
+A distribution names the parameters it takes (with defaults), checks them, and draws an array
+of a given shape (float64, or int64 for class labels). The spec schema lists these names and
+parameters, and ``gradcheck check --input x=4,5:NAME(a,b)`` gives the same parameters in the
+same order, so a new entry here is accepted in exercise files, shown by ``gradcheck schema`` and
+usable on the command line without further edits.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ class Distribution:
     defaults: dict[str, float]
     draw: Callable[[np.random.Generator, tuple[int, ...], dict], np.ndarray]
     check: Callable[[dict], str | None] = field(default=lambda params: None)
+    # Data rather than a variable (class labels, one-hot targets): never differentiated.
+    data: bool = False
+    # The draw's own dtype is kept (integer labels index arrays); others are float64.
+    integer: bool = False
+    fits: Callable[[tuple[int, ...], dict], str | None] = field(default=lambda shape, p: None)
 
 
 DISTRIBUTIONS: dict[str, Distribution] = {}
@@ -76,6 +83,40 @@ register(Distribution(
     lambda rng, shape, p: rng.integers(int(p["low"]), int(p["high"]), size=shape,
                                        endpoint=True).astype(np.float64),
     _integer_range))
+
+
+def _whole_classes(params: dict) -> str | None:
+    classes = params["classes"]
+    if float(classes) != int(classes) or classes < 1:
+        return f"classes ({classes}) must be a whole number >= 1"
+    return None
+
+
+def _classes_last(shape: tuple[int, ...], params: dict) -> str | None:
+    if not shape or shape[-1] != int(params["classes"]):
+        return (f"a one-hot array's last axis is its {int(params['classes'])} classes; the "
+                f"shape {shape} does not end with {int(params['classes'])}")
+    return None
+
+
+register(Distribution(
+    "labels", "integer class labels in [0, classes): data, never differentiated",
+    {"classes": 10},
+    lambda rng, shape, p: rng.integers(0, int(p["classes"]), size=shape, dtype=np.int64),
+    _whole_classes, data=True, integer=True))
+register(Distribution(
+    "onehot", "rows with a single 1 (the last axis has `classes` entries): data, never "
+    "differentiated", {"classes": 10},
+    lambda rng, shape, p: np.eye(int(p["classes"]))[
+        rng.integers(0, int(p["classes"]), size=shape[:-1])],
+    _whole_classes, data=True, fits=_classes_last))
+
+
+def draw(name: str, rng: np.random.Generator, shape: tuple[int, ...], params: dict) -> np.ndarray:
+    """Draw from the named distribution: an int64 array for integer ones, else float64."""
+    dist = DISTRIBUTIONS[name]
+    values = dist.draw(rng, shape, {**dist.defaults, **params})
+    return np.asarray(values, dtype=np.int64 if dist.integer else np.float64)
 
 
 def parameter_names() -> list[str]:

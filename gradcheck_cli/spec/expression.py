@@ -337,9 +337,13 @@ def parse_expression(source: str, allowed: Sequence[str], *, what: str = "forwar
     return Expression(text, tuple(compiler.variables), tuple(compiler.functions), closure)
 
 
-def parse_signature(source: str, *, file: str | None = None,
-                    line: int | None = None) -> tuple[str, tuple[str, ...]]:
-    """``"grad_conv2d(x, w, dz)"`` -> ``("grad_conv2d", ("x", "w", "dz"))``."""
+def parse_signature(source: str, *, file: str | None = None, line: int | None = None,
+                    what: str = "function", least: int = 2) -> tuple[str, tuple[str, ...]]:
+    """``"grad_conv2d(x, w, dz)"`` -> ``("grad_conv2d", ("x", "w", "dz"))``.
+
+    ``least``: how many parameters it needs (2, an input and the upstream gradient, for the
+    simple style's gradient function; 1 for a forward or a backward).
+    """
     hint = "write it as a call with plain names, e.g. grad_conv2d(x, w, dz)"
     try:
         tree = ast.parse(source.strip(), mode="eval")
@@ -348,19 +352,22 @@ def parse_signature(source: str, *, file: str | None = None,
     call = tree.body if tree is not None else None
     if (not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name) or call.keywords
             or not all(isinstance(a, ast.Name) for a in call.args)):
-        raise SpecError(f"function: `{source}` is not a signature like name(x, dz)", file=file,
+        raise SpecError(f"{what}: `{source}` is not a signature like name(x, dz)", file=file,
                         line=line, hint=hint)
     params = tuple(a.id for a in call.args)
-    if len(params) < 2:
-        raise SpecError(f"function: `{source}` needs at least one input and the upstream "
+    if len(params) < least and least == 2:
+        raise SpecError(f"{what}: `{source}` needs at least one input and the upstream "
                         "gradient", file=file, line=line,
                         hint="the last parameter is the upstream gradient, e.g. "
                              "grad_sigmoid(x, dz)")
+    if len(params) < least:
+        raise SpecError(f"{what}: `{source}` takes no parameter", file=file, line=line,
+                        hint="e.g. relu_forward(x), relu_backward(dout, cache)")
     repeated = sorted({p for p in params if params.count(p) > 1})
     if repeated:
-        raise SpecError(f"function: parameter '{repeated[0]}' is listed twice", file=file,
+        raise SpecError(f"{what}: parameter '{repeated[0]}' is listed twice", file=file,
                         line=line, hint=hint)
     if call.func.id.startswith("_") or any(p.startswith("_") for p in params):
-        raise SpecError("function: names may not start with '_'", file=file, line=line,
+        raise SpecError(f"{what}: names may not start with '_'", file=file, line=line,
                         hint=hint)
     return call.func.id, params

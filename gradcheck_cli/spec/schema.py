@@ -82,9 +82,28 @@ def spec_schema() -> dict:
                             "description": "Markdown shown by `gradcheck show NAME`: the "
                                            "forward, what dz is, the shapes, a nudge"},
             "function": {"type": "string", "maxLength": 200,
-                         "description": "the signature the learner implements; its last "
-                                        "parameter is the upstream gradient",
-                         "examples": ["grad_conv2d(x, w, dz)"]},
+                         "description": "the signature the learner implements; in the simple "
+                                        "style its last parameter is the upstream gradient, "
+                                        "in the pair and loss styles it is the forward's",
+                         "examples": ["grad_conv2d(x, w, dz)",
+                                      "conv_forward(x, w, b, conv_param)"]},
+            "style": {"enum": ["simple", "pair", "loss"], "default": "simple",
+                      "description": "how the learner's code is called: simple, `function` "
+                                     "returns the gradients; pair, `function` returns (out, "
+                                     "cache) and `backward(dout, cache)` the gradients; loss, "
+                                     "`function` returns (loss, grads), grads a tuple in "
+                                     "`wrt` order, one array or a dict by input name"},
+            "backward": {"type": "string", "maxLength": 200,
+                         "description": "pair style: the backward's signature; its first "
+                                        "parameter names the upstream gradient",
+                         "examples": ["conv_backward(dout, cache)"]},
+            "params": {"type": "object", "propertyNames": {"pattern": IDENTIFIER},
+                       "additionalProperties": {},
+                       "description": "parameters of `function` that are not arrays (a dict, "
+                                      "a list, a number, a string, a boolean), passed where "
+                                      "the signature has them and never differentiated; "
+                                      "`gradcheck check --param NAME=JSON` gives the same",
+                       "examples": [{"conv_param": {"stride": 2, "pad": 1}}]},
             "forward": {"type": "string", "maxLength": 1000,
                         "description": "an expression over the inputs using the engine's ops, "
                                        "+ - * / ** @, .T and constant indexing; never run as "

@@ -95,11 +95,20 @@ def test_a_failing_forward_is_the_learners_error(gradcheck):
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--input", "x=4,,a"], ["x=4,,a", "NAME=SHAPE"]),
+    (["--input", "x=4,,a"], ["x=4,,a", "NAME=SHAPE[:DIST]"]),
     (["--input", "x=0,3"], ["NAME=SHAPE"]),
     ([], ["no inputs", "--input x=4,5"]),
     (["--input", "x=3", "--wrt", "y"], ["--wrt y"]),
     (["--input", "x=200,101"], ["20,200 numbers", "20,000"]),
+    (["--input", "x=3:gamma(2)"], ["unknown distribution 'gamma'", "labels(C)"]),
+    (["--input", "x=3:uniform(2,1)"], ["low (2.0) must be below high (1.0)"]),
+    (["--input", "x=3:normal(1,2,3)"], ["normal takes 2 parameter(s) (mean, scale), got 3"]),
+    (["--input", "x=3,4:onehot(5)"], ["does not end with 5"]),
+    (["--input", "x=3", "--param", "p={oops"], ["--param p", "is not JSON"]),
+    (["--input", "x=3", "--param", "x=1"], ["x is given twice"]),
+    (["--input", "x=3", "--input", "y=3:labels(4)", "--wrt", "y"],
+     ["--wrt y", "data", "never differentiated"]),
+    (["--input", "x=3", "--style", "loss"], ["loss style takes no --backward"]),
 ])
 def test_a_bad_command_line_exits_2_with_a_fix(gradcheck, args, words):
     run = gradcheck("check", LAYERS / "broken_layers.py", "--forward", "tanh_forward",
@@ -120,7 +129,8 @@ def test_a_missing_file_exits_2(gradcheck, tmp_path):
     ("s=", ("s", ())), ("img=2x3x4", ("img", (2, 3, 4))),
 ])
 def test_input_shapes_are_read_as_written(text, expected):
-    assert parse_input(text) == expected
+    spec = parse_input(text)
+    assert (spec.name, spec.shape, spec.dist) == (*expected, "normal")
 
 
 def test_a_repeated_input_is_refused():

@@ -64,3 +64,19 @@ def test_the_partial_file_example_is_what_gradcheck_run_prints():
                           cwd=README.parent, timeout=120)
     assert done.returncode == 1
     assert done.stdout == block.group(2)
+
+
+def test_the_check_your_own_layer_examples_print_what_the_readme_shows(gradcheck, monkeypatch):
+    import shlex
+
+    text = README.read_text()
+    section = text[text.index("### Check your own layer"):]
+    block = re.search(r"```text\n(.*?)```", section, re.S).group(1)
+    runs = [chunk for chunk in block.split("$ gradcheck ")[1:]]
+    assert len(runs) == 3
+    monkeypatch.chdir(README.parent / "tests" / "fixtures" / "cs231n")
+    for chunk in runs:
+        command, shown = chunk.split("\n", 1)
+        run = gradcheck(*shlex.split(command))
+        assert run.code == 0, run.text
+        assert run.out.rstrip("\n") == shown.rstrip("\n")

@@ -33,10 +33,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import composites, convolution, elementwise, linalg, reductions, shapes, softmax
+from . import (classifiers, composites, convolution, elementwise, linalg, reductions, shapes,
+               softmax)
 
 FAMILIES: tuple[ModuleType, ...] = (elementwise, reductions, shapes, linalg, softmax,
-                                    convolution, composites)
+                                    convolution, classifiers, composites)
 
 
 def _public_ops() -> dict:

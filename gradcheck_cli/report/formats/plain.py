@@ -7,7 +7,8 @@ more of each array.
 
 from __future__ import annotations
 
-from ..diff import Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend
+from ..diff import (Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend,
+                    numerical_shown)
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
 from ..view import (STATUS_WORD, failing_cases, frame_where, import_output,
@@ -160,9 +161,12 @@ def heat_lines(heat) -> list[str]:
 
 def worst_lines(rows) -> list[str]:
     """index | yours | expected | finite diff | abs error | rel error, worst first."""
-    header = ("index", "yours", "expected", "finite diff", "abs error", "rel error")
-    table = [header] + [(index_str(r.index), fmt(r.got), fmt(r.expected), fmt(r.numerical),
-                         fmt(r.error), fmt(r.rel_error)) for r in rows]
+    numerical = numerical_shown(rows)
+    header = ("index", "yours", "expected", *(("finite diff",) if numerical else ()),
+              "abs error", "rel error")
+    table = [header] + [(index_str(r.index), fmt(r.got), fmt(r.expected),
+                         *((fmt(r.numerical),) if numerical else ()), fmt(r.error),
+                         fmt(r.rel_error)) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     return [" | ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in table]
 

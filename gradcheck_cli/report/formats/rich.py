@@ -7,7 +7,7 @@ the expected ones in green, the heat map's cells coloured by relative error.
 from __future__ import annotations
 
 from ..diff import (INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_char,
-                    level_legend)
+                    level_legend, numerical_shown)
 from ..numbers import fmt, index_str
 from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_output,
                     not_attempted_line, printed_output, printing_cases, severity_symbol,
@@ -234,12 +234,15 @@ def worst_table(rows):
     from rich.table import Table
     from rich.text import Text
 
+    numerical = numerical_shown(rows)
     table = Table(box=None, padding=(0, 1), show_edge=False)
-    for col in ("index", "yours", "expected", "finite diff", "abs error", "rel error"):
+    for col in ("index", "yours", "expected", *(("finite diff",) if numerical else ()),
+                "abs error", "rel error"):
         table.add_column(col, justify="right", header_style="bold")
     for r in rows:
         table.add_row(index_str(r.index), Text(fmt(r.got), "red"), Text(fmt(r.expected), "green"),
-                      fmt(r.numerical), fmt(r.error), fmt(r.rel_error))
+                      *((fmt(r.numerical),) if numerical else ()), fmt(r.error),
+                      fmt(r.rel_error))
     return table
 
 

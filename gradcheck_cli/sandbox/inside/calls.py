@@ -3,6 +3,7 @@
 Verdicts are never decided here: the grader compares what comes back.
 """
 
+import copy
 import inspect
 import os
 import reprlib
@@ -23,6 +24,7 @@ _getpid = os.getpid
 _exit = os._exit
 _extract_tb = traceback.extract_tb
 _signature = inspect.signature
+_deepcopy = copy.deepcopy
 
 MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
 MAX_FRAMES = 40
@@ -31,6 +33,11 @@ REAL_KINDS = frozenset("biuf")
 
 class WrongType(Exception):
     """The learner returned something that is not array-like numbers."""
+
+
+class BadArguments(Exception):
+    """The function's signature does not take the arguments the call gives (the caller's
+    mistake, reported before any learner code runs)."""
 
 
 class Calls:
@@ -52,9 +59,45 @@ class Calls:
         if func is None:
             return self.missing(name)
         stage = [name]
-        reply, values = self.run(header["names"], arrays, stage,
-                                 lambda: to_arrays(func(*arrays), n_results, name))
-        return explain_arity(reply, func, name, header["names"]), values
+        args, kwargs = arrange(header, arrays)
+
+        def body():
+            check_arguments(header, func, name, args, kwargs)
+            return to_arrays(func(*args, **kwargs), n_results, name)
+
+        reply, values = self.run(header["names"], arrays, stage, body)
+        return explain_arity(reply, func, name, *arranged_names(header, header["names"])), \
+            values
+
+    def call_loss(self, header: dict, arrays: list) -> tuple[dict, list]:
+        """``loss, grads = f(*args)``: the scalar loss, then the gradients named by ``grads``.
+
+        ``grads`` lists the differentiated inputs in order; the learner's grads may be a tuple
+        in that order, one array (for a single input) or a dict keyed by those names. With
+        ``grads`` empty only the loss comes back (finite differences need no more).
+        """
+        name, wanted = header["function"], list(header.get("grads") or [])
+        func = self.function(name)
+        if func is None:
+            return self.missing(name)
+        args, kwargs = arrange(header, arrays)
+
+        def body():
+            check_arguments(header, func, name, args, kwargs)
+            result = func(*args, **kwargs)
+            if not isinstance(result, (tuple, list)) or len(result) != 2:
+                raise WrongType(f"{name} returned {describe(result)}; expected a pair "
+                                "(loss, grads)")
+            loss = to_array(result[0], f"the loss that {name} returned")
+            if loss.size != 1:
+                raise WrongType(f"the loss that {name} returned has shape {loss.shape}; "
+                                "expected a single number")
+            loss = _array(loss.reshape(()), dtype="f8")
+            return [loss, *loss_gradients(result[1], wanted, name)] if wanted else [loss]
+
+        reply, values = self.run(header["names"], arrays, [name], body)
+        return explain_arity(reply, func, name, *arranged_names(header, header["names"])), \
+            values
 
     def call_pair(self, header: dict, arrays: list) -> tuple[dict, list]:
         """``out, cache = forward(*args)``, then ``backward(dz, cache)``: out and the gradients.
@@ -70,10 +113,12 @@ class Calls:
             if func is None and name is not None:     # no backward: the forward alone
                 return self.missing(name)
         args, dz = (arrays[:-1], arrays[-1]) if backward_name is not None else (arrays, None)
+        args, kwargs = arrange(header, args)
         stage = [forward_name]
 
         def pair():
-            result = forward(*args)
+            check_arguments(header, forward, forward_name, args, kwargs)
+            result = forward(*args, **kwargs)
             if not isinstance(result, (tuple, list)) or len(result) != 2:
                 raise WrongType(f"{forward_name} returned {describe(result)}; expected a "
                                 "pair (out, cache)")
@@ -87,9 +132,49 @@ class Calls:
         reply, values = self.run(header["names"], arrays, stage, pair)
         if stage[0] == forward_name:
             names = header["names"][:-1] if backward is not None else header["names"]
-            return explain_arity(reply, forward, forward_name, names, "gradcheck"), values
+            return explain_arity(reply, forward, forward_name,
+                                 *arranged_names(header, names), caller="gradcheck"), values
         return explain_arity(reply, backward, backward_name, [header["names"][-1], "cache"],
-                             "gradcheck"), values
+                             caller="gradcheck"), values
+
+    def call_rows(self, header: dict, arrays: list) -> tuple[dict, list]:
+        """The forward on many inputs that differ in a few arguments: its outputs, stacked.
+
+        The arrays are the arguments, then one stack per argument listed in ``vary``
+        (``(k, *shape)``: row r replaces that argument in call r). ``style`` says what the
+        forward returns: ``simple`` the output, ``pair`` ``(out, cache)``, ``loss``
+        ``(loss, grads)``; only the output (the loss) is kept. Finite differences need
+        thousands of such calls: one request carries them all.
+        """
+        name, style, vary = header["function"], header["style"], list(header["vary"])
+        func = self.function(name)
+        if func is None:
+            return self.missing(name)
+        n = len(arrays) - len(vary)
+        base, stacks = arrays[:n], dict(zip(vary, arrays[n:]))
+        k = len(next(iter(stacks.values()))) if stacks else 0
+
+        def body():
+            outputs = []
+            for r in range(k):
+                row = [stacks[i][r].copy() if i in stacks else a.copy()
+                       for i, a in enumerate(base)]
+                args, kwargs = arrange(_deepcopy(header), row)
+                if r == 0:
+                    check_arguments(header, func, name, args, kwargs)
+                result = func(*args, **kwargs)
+                if style != "simple":
+                    if not isinstance(result, (tuple, list)) or len(result) != 2:
+                        raise WrongType(f"{name} returned {describe(result)}; expected a pair")
+                    result = result[0]
+                outputs.append(to_array(result, f"{name} returned"))
+            shapes = {o.shape for o in outputs}
+            if len(shapes) > 1:
+                raise WrongType(f"{name} returned outputs of shapes {sorted(shapes)} for inputs "
+                                "of the same shapes")
+            return [_array(outputs)] if outputs else []
+
+        return self.run(header["names"], base, [name], body)
 
     def function(self, name: str):
         """The submission's callable ``name``, or None."""
@@ -117,6 +202,9 @@ class Calls:
         except WrongType as exc:
             reply = {"status": "error", "diagnosis": "wrong_type", "message": str(exc),
                      "frames": []}
+        except BadArguments as exc:
+            reply = {"status": "error", "diagnosis": "bad_arguments", "message": str(exc),
+                     "frames": []}
         except MemoryError:
             reply = {"status": "memory_limit", "diagnosis": "memory_limit", "frames": [],
                      "message": f"{stage[0]} needed more than {self.memory_mb} MB of memory"}
@@ -135,7 +223,68 @@ class Calls:
         return reply, values
 
 
+# ---------------------------------------------------------------------------- arguments
+
+
+def arrange(header: dict, arrays: list) -> tuple[list, dict]:
+    """The call's positional and keyword arguments: the arrays, with the parameters (JSON
+    values: dicts, lists, numbers, strings) where ``layout`` puts them (``"a"``: the next
+    array; ``{"param": value}``: that value), and ``kwargs`` by name."""
+    layout = header.get("layout")
+    kwargs = dict(header.get("kwargs") or {})
+    if layout is None:
+        return list(arrays), kwargs
+    pending = iter(arrays)
+    args = [next(pending) if item == "a" else item["param"] for item in layout]
+    return args + list(pending), kwargs
+
+
+def arranged_names(header: dict, names: list) -> tuple[list, list]:
+    """The names of a call's positional arguments (arrays and parameters, as ``arrange``
+    places them) and of its keyword arguments, for messages."""
+    layout = header.get("layout")
+    if layout is None:
+        return list(names), list(header.get("kwargs") or {})
+    pending = iter(names)
+    positional = [next(pending, "?") if item == "a" else item.get("name", "param")
+                  for item in layout]
+    return positional + list(pending), list(header.get("kwargs") or {})
+
+
+def check_arguments(header: dict, func, name: str, args: list, kwargs: dict) -> None:
+    """With ``bind`` in the request: BadArguments unless ``func``'s signature takes these."""
+    if not header.get("bind"):
+        return
+    try:
+        signature = _signature(func)
+    except (TypeError, ValueError):
+        return                          # a builtin or an odd callable: let the call decide
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise BadArguments(f"{name}{signature}: {exc}") from None
+
+
 # ---------------------------------------------------------------------------- results
+
+
+def loss_gradients(grads, wanted: list, name: str) -> list:
+    """The gradients a loss function returned, in ``wanted``'s order, as arrays."""
+    if isinstance(grads, dict):
+        absent = [w for w in wanted if w not in grads]
+        if absent:
+            raise WrongType(f"the grads dict that {name} returned has no "
+                            f"{', '.join(map(repr, absent))} (its keys: "
+                            f"{', '.join(map(repr, list(grads)[:8]))})")
+        return [to_array(grads[w], f"grads[{w!r}] that {name} returned") for w in wanted]
+    if len(wanted) == 1 and not isinstance(grads, (tuple, list)):
+        return [to_array(grads, f"the gradient that {name} returned")]
+    if not isinstance(grads, (tuple, list)) or len(grads) != len(wanted):
+        raise WrongType(f"{name} returned {describe(grads)} as its gradients; expected "
+                        f"{len(wanted)}, one per input it differentiates "
+                        f"({', '.join(wanted)}), as a tuple in that order or a dict")
+    return _each_array(grads, name)
+
 
 
 def to_arrays(result, n_results: int, name: str) -> list:
@@ -199,16 +348,18 @@ def to_array(value, what: str):
     return arr
 
 
-def explain_arity(reply: dict, func, name: str, names: list, caller: str = "the exercise"
-                  ) -> dict:
+def explain_arity(reply: dict, func, name: str, names: list, keywords: list = (),
+                  caller: str = "the exercise") -> dict:
     """A TypeError raised by the call itself (no frame of the learner's), when the function
-    cannot take the arguments: say which parameters it has and which it is called with."""
+    cannot take the arguments: say which parameters it has and which it is called with
+    (``names`` by position, ``keywords`` by name)."""
     if reply.get("diagnosis") != "exception" or reply.get("frames") \
             or not reply.get("message", "").startswith("TypeError"):
         return reply
+    names = list(names) + [f"{k}=..." for k in keywords]
     try:
         signature = _signature(func)
-        signature.bind(*names)
+        signature.bind(*names[:len(names) - len(keywords)], **dict.fromkeys(keywords))
     except TypeError:
         params = [("*" if p.kind == p.VAR_POSITIONAL else "**" if p.kind == p.VAR_KEYWORD
                    else "") + p.name for p in signature.parameters.values()]

@@ -20,6 +20,18 @@ The conversation, in frames of ``wire.py``::
     grader → worker   {"op": "call_pair", "seq", "forward", "backward", "names", "n_results"}
                       + the argument arrays and dz, last
     worker → grader   a result as above: the forward's output, then the gradients
+    grader → worker   {"op": "call_loss", "seq", "function", "names", "grads"} + the arrays
+    worker → grader   a result as above: the loss (a float64 scalar), then the gradients
+                      of the inputs ``grads`` names, in that order
+
+    grader → worker   {"op": "call_rows", "seq", "function", "style", "vary", "names"}
+                      + the arguments, then a stack of rows for each argument ``vary`` lists
+    worker → grader   a result as above: the forward's outputs, stacked (finite differences)
+
+Every call request may also carry ``layout`` (where non-array parameters, JSON values, go
+among the arrays: ``"a"`` the next array, ``{"param": value, "name": ...}`` a parameter),
+``kwargs`` (parameters by name) and ``bind`` (check the signature takes the
+arguments first: a mismatch is the caller's ``bad_arguments``, not the learner's exception).
 
 A result echoes its request's ``seq``, so a reply left in the pipe (after a forged one was
 taken for it) is never taken for a later call's. The worker exits when the request pipe
@@ -86,7 +98,8 @@ def serve(channel: Channel, config: dict, source, modules=()) -> None:
     channel.send({"kind": "ready", "functions": functions, "not_functions": others,
                   "import_error": failure})
     calls = Calls(submission, float(config["timeout"]), int(config["memory_mb"]))
-    operations = {"call": calls.call, "call_pair": calls.call_pair}
+    operations = {"call": calls.call, "call_pair": calls.call_pair, "call_loss": calls.call_loss,
+                  "call_rows": calls.call_rows}
     while True:
         header, arrays = channel.receive()
         operation = operations.get(header.get("op"))

@@ -1,0 +1,97 @@
+"""Course-style layers (tests/fixtures/cs231n) checked as they are written, no wrapper: every
+right layer passes and every classic mistake fails, on each of 20 seeds.
+
+One worker serves all the seeds of a layer (``check_seeds``), so the loops stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gradcheck_cli.checking import CheckOptions, check_seeds, parse_input, parse_param
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="the worker needs a POSIX system")
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cs231n"
+SEEDS = range(20)
+CONV = ['conv_param={"stride": 2, "pad": 1}']
+POOL = ['pool_param={"pool_height": 2, "pool_width": 2, "stride": 1}']
+BN = ['bn_param={"mode": "train"}']
+DROPOUT = ['dropout_param={"p": 0.6, "mode": "train", "seed": 7}']
+X_W_B = ["x=3,2,2", "w=4,5", "b=5"]
+NORM = ["x=4,5:normal(12,5)", "gamma=5", "beta=5"]
+IMAGES = ["x=1,2,4,4", "w=2,2,3,3", "b=2"]
+SCORES = ["x=5,4", "y=5:labels(4)"]
+
+# forward, backward (None: a loss), inputs, params
+RIGHT = {
+    "affine": ("affine_forward", "affine_backward", X_W_B, []),
+    "relu": ("relu_forward", "relu_backward", ["x=4,5"], []),
+    "leaky_relu": ("leaky_relu_forward", "leaky_relu_backward", ["x=4,5"],
+                   ['lrelu_param={"alpha": 0.1}']),
+    "dropout": ("dropout_forward", "dropout_backward", ["x=4,5"], DROPOUT),
+    "batchnorm": ("batchnorm_forward", "batchnorm_backward", NORM, BN),
+    "layernorm": ("layernorm_forward", "layernorm_backward", NORM, ['ln_param={}']),
+    "conv": ("conv_forward_naive", "conv_backward_naive", IMAGES, CONV),
+    "max_pool": ("max_pool_forward_naive", "max_pool_backward_naive", ["x=1,2,4,4"], POOL),
+    "softmax_loss": ("softmax_loss", None, SCORES, []),
+    "svm_loss": ("svm_loss", None, SCORES, []),
+    "two_layer_net": ("two_layer_net_loss", None,
+                      ["X=3,4", "W1=4,5", "b1=5", "W2=5,3", "b2=3", "y=3:labels(3)"],
+                      ["reg=0.1"]),
+}
+
+# forward, backward, inputs, params, the gradients that must fail
+MISTAKES = {
+    "batchnorm without eps": ("batchnorm_forward", "batchnorm_backward_without_eps", NORM, BN,
+                              {"dx"}),
+    "batchnorm statistics as constants": ("batchnorm_forward",
+                                          "batchnorm_backward_statistics_constant", NORM, BN,
+                                          {"dx"}),
+    "dropout mask not scaled": ("dropout_forward", "dropout_backward_mask_not_scaled",
+                                ["x=4,5"], DROPOUT, {"dx"}),
+    "svm margin counts the correct class": ("svm_loss_margin_counts_correct_class", None,
+                                            SCORES, [], {"dx"}),
+    "softmax loss not averaged": ("softmax_loss_not_averaged", None, SCORES, [], {"dx"}),
+    "conv flips the kernel": ("conv_forward", "conv_backward_flipped_kernel", IMAGES, CONV,
+                              {"dx", "dw"}),
+    "conv gradient not cut out of the padding": ("conv_forward", "conv_backward_padding_kept",
+                                                 IMAGES, CONV, {"dx"}),
+    "max-pool to the whole window": ("max_pool_forward", "max_pool_backward_to_whole_window",
+                                     ["x=1,2,4,4"], POOL, {"dx"}),
+    "max-pool overwrites overlapping windows": ("max_pool_forward",
+                                                "max_pool_backward_overwrites",
+                                                ["x=1,2,5,5"], POOL, {"dx"}),
+    "affine db a mean": ("affine_forward", "affine_backward_db_not_summed", X_W_B, [], {"db"}),
+    "relu mask from dout": ("relu_forward", "relu_backward_mask_from_dout", ["x=4,5"], [],
+                            {"dx"}),
+    "leaky relu slope dropped": ("leaky_relu_forward", "leaky_relu_backward_slope_zero",
+                                 ["x=4,5"], ['lrelu_param={"alpha": 0.1}'], {"dx"}),
+    "layernorm over the batch": ("layernorm_forward", "layernorm_backward_batch_axis", NORM,
+                                 ['ln_param={}'], {"dx"}),
+}
+
+
+def reports(file: str, forward, backward, inputs, params):
+    return check_seeds(FIXTURES / file, forward, backward, [parse_input(t) for t in inputs],
+                       SEEDS, options=CheckOptions(), params=[parse_param(p) for p in params])
+
+
+@pytest.mark.parametrize("layer", sorted(RIGHT))
+def test_a_right_layer_passes_on_every_seed(layer):
+    forward, backward, inputs, params = RIGHT[layer]
+    for report in reports("layers.py", forward, backward, inputs, params):
+        failed = {ex.name: ex.cases[0].message for ex in report.exercises
+                  if ex.status != "passed"}
+        assert not failed, f"seed {report.seed}: {failed}"
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKES))
+def test_a_classic_mistake_fails_on_every_seed(mistake):
+    forward, backward, inputs, params, wrong = MISTAKES[mistake]
+    for report in reports("mistakes.py", forward, backward, inputs, params):
+        failed = {ex.name for ex in report.exercises if ex.status == "failed"}
+        assert wrong <= failed, f"seed {report.seed}: only {failed or 'nothing'} failed"
