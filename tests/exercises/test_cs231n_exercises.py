@@ -1,8 +1,8 @@
 """The `cs231n` group: course-style layers graded as the course writes them (forward/backward
 pairs with a cache, parameter dicts, losses returning (loss, grads), integer labels).
 
-examples/solutions.py passes every exercise of the group on several seeds; examples/mistakes.py
-makes one classic mistake per exercise, and the report names it first.
+examples/cs231n_solutions.py passes every exercise of the group on several seeds;
+examples/cs231n_mistakes.py makes one classic mistake per exercise, and the report names it first.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="the worker needs a P
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = [ex for ex in load_exercises([default_catalog_dir()]) if ex.group == "cs231n"]
 
-# exercise -> the authored mistake examples/mistakes.py makes
+# exercise -> the authored mistake examples/cs231n_mistakes.py makes
 INTENDED = {
     "cs231n_affine": "bias_gradient_averaged",
     "cs231n_relu": "mask_from_upstream_gradient",
@@ -56,13 +56,13 @@ def test_the_group_holds_the_course_layers_in_their_styles():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_reference_solutions_pass_the_group(seed):
-    report = grade(ROOT / "examples" / "solutions.py", seed)
+    report = grade(ROOT / "examples" / "cs231n_solutions.py", seed)
     failed = {ex.name: (ex.status, ex.error) for ex in report.exercises if ex.status != "passed"}
     assert not failed
 
 
 def test_each_classic_mistake_fails_and_is_named_first():
-    report = grade(ROOT / "examples" / "mistakes.py")
+    report = grade(ROOT / "examples" / "cs231n_mistakes.py")
     named = {ex.name: (ex.status, [d.id for d in ex.diagnoses]) for ex in report.exercises}
     for name, mistake in INTENDED.items():
         status, ids = named[name]
