@@ -12,6 +12,55 @@ from pathlib import Path
 from .errors import UsageError
 
 
+def check_writable(path: str | Path, flag: str) -> None:
+    """Refuse, before any grading, a result file ``flag`` could not write: its folder must
+    exist and take a new file (tried for real, as only that is sure for every user and file
+    system)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"{flag} {path}: this is a folder, not a file",
+                         hint=f"give a file name, e.g. {flag} {path / _example(flag)}")
+    if not folder.is_dir():
+        if folder.exists():
+            raise UsageError(f"{flag} {path}: {folder} is a file, not a folder",
+                             hint=f"choose another path for {flag}")
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist",
+                         hint=f"create the folder first (mkdir -p {folder}) or choose another "
+                              f"path for {flag}")
+    _probe(folder, f"{flag} {path}")
+
+
+def prepare_folder(path: str | Path, flag: str) -> Path:
+    """The folder ``flag`` names, created if missing and known to take files, before grading."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{flag} {path}: this is a file, not a folder",
+                         hint=f"give a folder for {flag} (it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{flag} {path}: cannot create this folder ({exc.strerror})",
+                         hint=f"choose a folder you can write to for {flag}") from None
+    _probe(path, f"{flag} {path}")
+    return path
+
+
+def _example(flag: str) -> str:
+    """A file name fitting for ``flag``'s hint."""
+    return {"--gradebook": "gradebook.csv", "--html": "class.html"}.get(flag, "report.txt")
+
+
+def _probe(folder: Path, what: str) -> None:
+    try:
+        with tempfile.NamedTemporaryFile(prefix=".gradcheck-probe-", dir=folder):
+            pass
+    except OSError as exc:
+        raise UsageError(f"{what}: cannot write in the folder {folder} ({exc.strerror})",
+                         hint="choose a folder you can write to, or fix its permissions") \
+            from None
+
+
 def write_atomic(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
     path = Path(path)

@@ -1,4 +1,11 @@
-"""Choosing the exercises of a run: the catalog or a given path, filtered by name or group."""
+"""Choosing the exercises of a run: the catalog or a given path, filtered by name or group.
+
+How ``-e`` reads a name: ``NAME`` is an exercise, or else a group (an exercise's own name wins);
+``group:NAME`` is a group only and ``tag:NAME`` every exercise carrying that tag. A tag is
+never matched without its prefix: tags are shared across groups (``activations`` tags
+``attention`` of group ``layers``), so a bare name selecting by tag would pull in exercises
+of other groups.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +24,8 @@ if TYPE_CHECKING:
 class Selection:
     """Which exercises to grade: those at ``path`` (default: the catalog) named in ``names``.
 
-    No names means every exercise; a name is an exercise or a group.
+    No names means every exercise; a name is an exercise or a group, ``group:NAME`` or
+    ``tag:NAME`` (see the module's docstring).
     """
 
     path: Path | None = None
@@ -49,18 +57,36 @@ def select_exercises(path: Path | None, names: Sequence[str] | None) -> list[Exe
                          hint="a folder of exercises holds .yaml spec files")
     if not names:
         return exercises
-    chosen, known = [], {e.name for e in exercises}
-    groups = {g for e in exercises for g in _groups(e)}
+    chosen = []
     for name in names:
-        # An exercise's own name wins over a group or tag of the same name.
-        matches = ([e for e in exercises if e.name == name]
-                   or [e for e in exercises if name in _groups(e)])
-        if not matches:
-            close = difflib.get_close_matches(name, sorted(known | groups), n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "see `gradcheck list`"
-            raise UsageError(f"unknown exercise or group {name!r}", hint=hint)
-        chosen.extend(e for e in matches if e not in chosen)
+        chosen.extend(e for e in _matching(exercises, name) if e not in chosen)
     return chosen
+
+
+def _matching(exercises: Sequence[Exercise], name: str) -> list[Exercise]:
+    """The exercises ``-e name`` selects; a usage error naming what exists if none."""
+    kind, _, value = name.partition(":")
+    if value and kind in PREFIXES:
+        known = {v for e in exercises for v in _labels(e, kind)}
+        matches = [e for e in exercises if value in _labels(e, kind)]
+        if not matches:
+            close = difflib.get_close_matches(value, sorted(known), n=3)
+            hint = (f"did you mean {', '.join(f'{kind}:{c}' for c in close)}?" if close
+                    else f"the {kind}s are: {', '.join(sorted(known)) or 'none'}")
+            raise UsageError(f"no exercise has the {kind} {value!r}", hint=hint)
+        return matches
+    # An exercise's own name wins over a group of the same name.
+    matches = ([e for e in exercises if e.name == name]
+               or [e for e in exercises if e.group == name])
+    if matches:
+        return matches
+    if any(name in e.tags for e in exercises):
+        raise UsageError(f"{name!r} is a tag, not an exercise or a group",
+                         hint=f"select the exercises tagged {name} with -e tag:{name}")
+    known = {e.name for e in exercises} | {e.group for e in exercises if e.group}
+    close = difflib.get_close_matches(name, sorted(known), n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "see `gradcheck list`"
+    raise UsageError(f"unknown exercise or group {name!r}", hint=hint)
 
 
 def _load_by_file_name(folder: Path, names: Sequence[str]) -> list[Exercise] | None:
@@ -85,8 +111,11 @@ def _load_by_file_name(folder: Path, names: Sequence[str]) -> list[Exercise] | N
     return chosen
 
 
-def _groups(exercise: Exercise) -> set[str]:
-    groups = set(exercise.tags)
-    if exercise.group:
-        groups.add(exercise.group)
-    return groups
+# The prefixes of -e NAME that say what NAME is.
+PREFIXES = ("group", "tag")
+
+
+def _labels(exercise: Exercise, kind: str) -> tuple[str, ...]:
+    if kind == "tag":
+        return tuple(exercise.tags)
+    return (exercise.group,) if exercise.group else ()

@@ -10,8 +10,12 @@ from ..report.numbers import fmt
 from ..spec import Case, Exercise
 from .problems import plural
 
-def describe_exercise(exercise: Exercise, seed: int = 0) -> str:
-    """The learner's view of an exercise as Markdown: text, signature, visible cases, hints."""
+def describe_exercise(exercise: Exercise, seed: int = 0, source: str | None = None) -> str:
+    """The learner's view of an exercise as Markdown: text, signature, visible cases, hints.
+
+    ``source`` is the spec file or folder the exercise was read from when it is not the shipped
+    catalog (``--exercises``): the command the text suggests must name it to find the exercise.
+    """
     ex = exercise
     lines = [f"# {ex.title}", ""]
     facts = [f"`{ex.name}`", f"{ex.points:g} point{'' if ex.points == 1 else 's'}"]
@@ -41,8 +45,16 @@ def describe_exercise(exercise: Exercise, seed: int = 0) -> str:
     tol = ex.tolerance
     rule = tol.describe()
     lines += [f"Tolerance: {rule[:1].upper()}{rule[1:]} Check your file with "
-              f"`gradcheck run FILE.py -e {ex.name}`."]
+              f"`{run_command(ex.name, source)}`."]
     return "\n".join(lines) + "\n"
+
+
+def run_command(name: str, source: str | None = None) -> str:
+    """The command that checks a learner's file on this exercise, from where it was read."""
+    import shlex
+
+    where = f" --exercises {shlex.quote(source)}" if source is not None else ""
+    return f"gradcheck run FILE.py -e {name}{where}"
 
 
 def _written(ex: Exercise) -> list[str]:

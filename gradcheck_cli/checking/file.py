@@ -58,7 +58,7 @@ def check_seeds(path: str | Path, forward: str, backward: str | None,
     if is_notebook(path):
         read_notebook(path)     # one that is not a notebook is refused here, with exit 2
     sandbox = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
-                             deadline=options.deadline)
+                             deadline=options.deadline, import_timeout=options.import_timeout)
     reports = []
     with Worker(str(path), sandbox) as worker:
         for seed in seeds:

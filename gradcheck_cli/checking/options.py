@@ -22,6 +22,7 @@ class CheckOptions:
     rtol: float = CHECK_RTOL          # the reference is finite differences
     atol: float = DEFAULT_ATOL
     timeout: float = 10.0
+    import_timeout: float | None = None  # None: the sandbox's default
     memory_mb: int = 1024
     deadline: float = 3600.0         # all the calls of a check: two per checked number
     max_elements: int = MAX_CHECK_ELEMENTS

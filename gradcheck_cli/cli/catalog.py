@@ -21,14 +21,20 @@ ListFormat = Enum("ListFormat", {name: name for name in WRITERS}, type=str)
 
 def list_(
     exercises: Optional[Path] = ExercisesPathOpt,
-    group: Optional[str] = typer.Option(None, "--group", "-g", help="Only this group or tag."),
+    group: Optional[str] = typer.Option(None, "--group", "-g", metavar="GROUP",
+                                        help="Only the exercises of this group."),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", metavar="TAG",
+                                      help="Only the exercises with this tag."),
     format: Optional[ListFormat] = typer.Option(None, "--format", "-f", case_sensitive=False,
                                                 help="rich (terminal default), plain or json."),
 ) -> None:
     """List the exercises: name, function, title, points, group."""
     from ..selection import select_exercises
 
-    chosen = select_exercises(exercises, [group] if group else None)
+    wanted = [f"group:{group}"] * bool(group) + [f"tag:{tag}"] * bool(tag)
+    chosen = select_exercises(exercises, wanted or None)
+    if group and tag:                   # both: the exercises of the group with the tag
+        chosen = [e for e in chosen if e.group == group and tag in e.tags]
     name = format.value if format is not None else ("rich" if sys.stdout.isatty() else "plain")
     WRITERS[name](exercise_rows(chosen), sys.stdout)
 
@@ -46,7 +52,8 @@ def show(
     if not chosen:
         raise UsageError(f"{name!r} is a group, not an exercise",
                          hint=f"see `gradcheck list --group {name}`")
-    markdown = describe_exercise(chosen[0], seed=seed)
+    markdown = describe_exercise(chosen[0], seed=seed,
+                                 source=str(exercises) if exercises is not None else None)
     if sys.stdout.isatty():
         from rich.console import Console
         from rich.markdown import Markdown

@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from .options import FormatOpt, MemoryOpt, OutputFormat, OutputOpt, TimeoutOpt, VerboseOpt, emit
+from .options import (FormatOpt, ImportTimeoutOpt, MemoryOpt, OutputFormat, OutputOpt, TimeoutOpt,
+                      VerboseOpt, check_outputs, emit, import_timeout_of)
 
 
 class Style(str, Enum):
@@ -81,6 +82,7 @@ def check(
     format: Optional[OutputFormat] = FormatOpt,
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,
+    import_timeout: Optional[float] = ImportTimeoutOpt,
     memory: int = MemoryOpt,
     deadline: float = typer.Option(3600.0, "--deadline", min=0.01, max=86400 * 7,
                                    metavar="SECONDS",
@@ -90,11 +92,14 @@ def check(
 ) -> None:
     from ..checking import CheckOptions, check_file, parse_input, parse_param
 
+    check_outputs({"--output": output})
     inputs = [parse_input(text) for text in [*(shapes or []), *input]]
     params = [parse_param(text) for text in param]
     keywords = [parse_param(text, "--param-kw") for text in param_kw]
     tolerance = {k: v for k, v in (("rtol", rtol), ("atol", atol)) if v is not None}
-    options = CheckOptions(seed=seed, style=style.value, timeout=timeout, memory_mb=memory,
+    options = CheckOptions(seed=seed, style=style.value, timeout=timeout,
+                           import_timeout=import_timeout_of(import_timeout, timeout),
+                           memory_mb=memory,
                            deadline=deadline, dout_name=dout_name, **tolerance)
     report = check_file(file, forward, backward, inputs, wrt or None, options, params,
                         keywords)

@@ -9,8 +9,9 @@ import typer
 
 from ..errors import UsageError
 from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, HtmlOpt,
-                      MemoryOpt, NamesOpt, OutputFormat, OutputOpt, SeedOpt, ShowHiddenOpt,
-                      TimeoutOpt, VerboseOpt, choose_seed, emit)
+                      ImportTimeoutOpt, MemoryOpt, NamesOpt, OutputFormat, OutputOpt, SeedOpt,
+                      ShowHiddenOpt, TimeoutOpt, VerboseOpt, check_outputs, choose_seed, emit,
+                      import_timeout_of)
 
 HELP = "\n\n".join([
     "Grade many submissions in parallel, with the same seed and cases for every learner.",
@@ -49,6 +50,7 @@ def grade(
     format: Optional[OutputFormat] = FormatOpt,
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,
+    import_timeout: Optional[float] = ImportTimeoutOpt,
     memory: int = MemoryOpt,
     deadline: float = DeadlineOpt,
     seed: Optional[int] = SeedOpt,
@@ -67,17 +69,16 @@ def grade(
     require_seed(part, seed)
     chosen = select_exercises(exercises, exercise)
     found = batch.discover(submissions, file)
-    for target, flag in ((gradebook, "--gradebook"), (output, "--output"), (html, "--html")):
-        if target is not None and not _folder(target).is_dir():
-            raise UsageError(f"{flag} {target}: the folder {_folder(target)} does not exist",
-                             hint="create the folder first or choose another path")
     if format is not None and format.value == "gradescope" and len(found) > 1:
         raise UsageError("--format gradescope describes one submission; "
                          f"{len(found)} were given",
                          hint="run `gradcheck run SUBMISSION.py --format gradescope` per "
                               "submission, or use --json-dir for a batch")
+    check_outputs({"--gradebook": gradebook, "--output": output, "--html": html},
+                  {"--json-dir": json_dir})
     options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,
-                         deadline=deadline)
+                         deadline=deadline,
+                         import_timeout=import_timeout_of(import_timeout, timeout))
     jobs = jobs or batch.default_jobs()
     size = len(select(found, part or WHOLE))
     try:
@@ -102,6 +103,3 @@ def grade(
     # A shard can hold no learner at all: nothing failed.
     raise typer.Exit(batch.exit_code(results) if results else 0)
 
-
-def _folder(path: Path) -> Path:
-    return path.parent if str(path.parent) else Path(".")

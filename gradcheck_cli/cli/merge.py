@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .options import HtmlOpt, NamesOpt
+from .options import HtmlOpt, NamesOpt, check_outputs
 
 HELP = "\n\n".join([
     "Merge the --json-dir folders of `gradcheck grade --shard K/N` into one class.",
@@ -34,6 +34,7 @@ def merge(
     from ..classroom.outputs import as_graded, exit_code, write_outputs
     from ..report.batch_summary import console, write_summary
 
+    check_outputs({"--gradebook": gradebook, "--html": html}, {"--json-dir": json_dir})
     merged = merge_folders(result_dirs)
     write_outputs(merged, gradebook=gradebook, html=html, json_dir=json_dir, names=names)
     console(stderr=True).print(f"merged {len(result_dirs)} shard(s): {len(merged.members)} "

@@ -16,7 +16,9 @@ from ..report import formats
 OutputFormat = Enum("OutputFormat", {name: name for name in formats.names()}, type=str)
 
 ExerciseOpt = typer.Option(None, "--exercise", "-e", metavar="NAME",
-                           help="Grade only this exercise or group (repeatable).")
+                           help="Grade only this exercise, or this group of exercises; "
+                                "group:NAME a group only, tag:NAME the exercises with that tag "
+                                "(repeatable).")
 ExercisesPathOpt = typer.Option(None, "--exercises", metavar="PATH",
                                 help="A spec file or folder to use instead of the shipped catalog.")
 FormatOpt = typer.Option(None, "--format", "-f", case_sensitive=False,
@@ -25,6 +27,9 @@ OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE",
                          help="Write the report to FILE (atomically) instead of stdout.")
 TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, max=86400, metavar="SECONDS",
                           help="Seconds allowed per call of a learner's function.")
+ImportTimeoutOpt = typer.Option(None, "--import-timeout", min=0.01, max=86400, metavar="SECONDS",
+                                help="Seconds allowed to import the file, its top-level code "
+                                     "included (default: --timeout).")
 MemoryOpt = typer.Option(1024, "--memory", min=16, max=1048576, metavar="MB",
                          help="Memory limit of the learner's processes together, in MB.")
 DeadlineOpt = typer.Option(120.0, "--deadline", min=0.01, max=86400 * 7, metavar="SECONDS",
@@ -41,6 +46,25 @@ HtmlOpt = typer.Option(None, "--html", metavar="FILE",
 NamesOpt = typer.Option(False, "--names",
                         help="Name the learner of each mistake's example in the class report "
                              "(hidden by default, so the page can be shown to the class).")
+
+
+def check_outputs(files: dict[str, Optional[Path]],
+                  folders: dict[str, Optional[Path]] | None = None) -> None:
+    """Refuse, before any grading, result files (``{flag: path}``) that could not be written,
+    and create result folders; a missing folder is found in a second, not after the run."""
+    from ..atomic import check_writable, prepare_folder
+
+    for flag, path in files.items():
+        if path is not None:
+            check_writable(path, flag)
+    for flag, path in (folders or {}).items():
+        if path is not None:
+            prepare_folder(path, flag)
+
+
+def import_timeout_of(import_timeout: Optional[float], timeout: float) -> float:
+    """The seconds the learner's file may take to import: its own flag, or ``--timeout``."""
+    return import_timeout if import_timeout is not None else timeout
 
 
 def choose_seed(seed: Optional[int]) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from .options import NamesOpt
+from .options import NamesOpt, check_outputs
 
 HELP = "\n\n".join([
     "Make the class report of a results folder: the --json-dir of `gradcheck grade` or "
@@ -29,6 +29,7 @@ def report(
     from ..classroom.outputs import write_outputs
     from ..classroom.results import read_results
 
+    check_outputs({"--html": html})
     results = read_results(result_dir)
     write_outputs(results, html=html, names=names)
     typer.echo(f"class report of {len(results.members)} submission(s) written to {html}",

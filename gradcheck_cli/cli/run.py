@@ -7,9 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, MemoryOpt, OutputFormat,
-                      OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt, VerboseOpt, choose_seed,
-                      chosen_format, emit)
+from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, ImportTimeoutOpt,
+                      MemoryOpt, OutputFormat, OutputOpt, SeedOpt, ShowHiddenOpt, TimeoutOpt,
+                      VerboseOpt, check_outputs, choose_seed, chosen_format, emit,
+                      import_timeout_of)
 
 
 def run(
@@ -22,6 +23,7 @@ def run(
     format: Optional[OutputFormat] = FormatOpt,
     output: Optional[Path] = OutputOpt,
     timeout: float = TimeoutOpt,
+    import_timeout: Optional[float] = ImportTimeoutOpt,
     memory: int = MemoryOpt,
     deadline: float = DeadlineOpt,
     seed: Optional[int] = SeedOpt,
@@ -42,8 +44,10 @@ def run(
     from ..grading.run import RunOptions, run_submission
     from ..selection import Selection
 
+    check_outputs({"--output": output})
     options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,
-                         deadline=deadline)
+                         deadline=deadline,
+                         import_timeout=import_timeout_of(import_timeout, timeout))
     if watch:
         from .watch import watch_run
         watch_run(submission, Selection(exercises, tuple(exercise or ())), options, format,

@@ -22,6 +22,7 @@ class RunOptions:
 
     seed: int = 0
     timeout: float = 10.0
+    import_timeout: float | None = None     # None: the sandbox's default
     memory_mb: int = 1024
     deadline: float = DEFAULT_DEADLINE
     show_hidden: bool = False
@@ -58,4 +59,5 @@ def sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxO
 
     return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
                           forbidden_imports=forbidden, deadline=options.deadline,
-                          hidden_paths=options.hidden_paths)
+                          hidden_paths=options.hidden_paths,
+                          import_timeout=options.import_timeout)

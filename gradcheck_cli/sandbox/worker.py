@@ -87,6 +87,7 @@ class Worker(StyledCalls):
         self._functions: dict[str, int | None] = {}
         self._not_functions: dict[str, str] = {}
         self._function_cells: dict[str, int] = {}
+        self._hung: set[str] = set()         # functions that ran past the timeout once
         self._import_stdout = ""
         self._limits: list[str] = []
         self._confinement: dict[str, Any] = {}
@@ -235,7 +236,11 @@ class Worker(StyledCalls):
 
     def _request(self, label: str, functions: tuple[str, ...], header: dict, names: list[str],
                  arrays: list, n_values: int | None, expect=None) -> CallResult:
-        """Send one call request and turn whatever happens into a CallResult."""
+        """Send one call request and turn whatever happens into a CallResult.
+
+        A function that ran past the timeout once is not called again: a loop that never ends
+        would cost the timeout on every case; its later calls are timeouts at once.
+        """
         if self._closed:
             raise RuntimeError("this Worker is closed")
         failure = self.import_error
@@ -250,6 +255,17 @@ class Worker(StyledCalls):
             if function not in self._functions:
                 return CallResult("missing", diagnosis="missing_function",
                                   message=f"{function} is not defined in {self.path}")
+        if label in self._hung:
+            return CallResult("timeout", diagnosis="timeout",
+                              message=f"{label} was not called again: it did not return "
+                                      f"within {self.options.timeout:g} s on an earlier call")
+        result = self._send(label, header, names, arrays, n_values, expect)
+        if result.status == "timeout":
+            self._hung.add(label)
+        return result
+
+    def _send(self, label: str, header: dict, names: list[str], arrays: list,
+              n_values: int | None, expect) -> CallResult:
         if self._allowance(self.options.timeout)[0] <= 0:
             return self._past_deadline(label)
         process = self._process
