@@ -13,6 +13,12 @@ Which paths are submissions (``discover``):
 Names starting with ``.`` or ``__`` (``.git``, ``__pycache__``) are skipped. A learner's folder
 without a usable file still gets a gradebook row that says why, scored 0.
 
+A submission is named after its learner (the name of its JSON result, its shard, its row in the
+class report): a learner's folder by the folder's name, a file by its stem, unless several
+files share that stem (``alice/grads.py``, ``bob/grads.py``, as a shell's ``*/grads.py``
+gives them): then each by the folder that holds it. Names still equal after that get ``-2``,
+``-3``, ... in the order found.
+
 Every submission is graded in its own worker process against cases and references computed
 once (``prepare``), so all learners get the same seed and the same cases. Where the system
 allows it, the workers are forked from one fork server started for the batch (NumPy imported
@@ -118,7 +124,27 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None) -> list[
         else:
             raise UsageError(f"submission not found: {path}",
                              hint="pass .py files or folders of submissions")
-    return _unique(found)
+    return _unique(_after_folders(found))
+
+
+def _after_folders(found: list[Submission]) -> list[Submission]:
+    """Files of the same stem, each renamed after the folder holding it (its learner)."""
+    stems: dict[str, set] = {}              # stem -> the distinct files of that stem
+    for sub in found:
+        if _is_file(sub):
+            stems.setdefault(sub.key.casefold(), set()).add(sub.path.resolve())
+    out = []
+    for sub in found:
+        folder = sub.path.resolve().parent.name if _is_file(sub) else ""
+        if _is_file(sub) and len(stems[sub.key.casefold()]) > 1 and folder:
+            sub = replace(sub, key=folder)
+        out.append(sub)
+    return out
+
+
+def _is_file(sub: Submission) -> bool:
+    """Whether the submission is a file given as such (not found in a learner's folder)."""
+    return sub.path is not None and sub.label == str(sub.path)
 
 
 def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:

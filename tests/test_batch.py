@@ -90,7 +90,11 @@ def test_repeats_are_dropped_and_keys_stay_distinct(tmp_path):
     b = _touch(tmp_path / "y" / "hw.py")
     c = _touch(tmp_path / "z" / "h w!.py")
     subs = batch.discover([a, b, a, tmp_path / "x" / ".." / "x" / "hw.py", c])
-    assert [s.key for s in subs] == ["hw", "hw-2", "h_w_"]
+    # Files of one name are named after their learners' folders.
+    assert [s.key for s in subs] == ["x", "y", "h_w_"]
+    assert [s.key for s in batch.discover([a, a])] == ["hw"]
+    again = batch.discover([a, _touch(tmp_path / "w" / "x" / "hw.py")])
+    assert [s.key for s in again] == ["x", "x-2"]
 
 
 @pytest.mark.parametrize("name, message", [("missing.py", "not found"),

@@ -7,13 +7,19 @@ one place that turns them into a message on stderr and an exit code.
 
 from __future__ import annotations
 
+import copy
+import functools
+import os
+import signal
 import sys
 
 import typer
+import typer.core
 
 from ..version import __version__
 from ..errors import GradcheckError
 from . import catalog, check, grade, merge, report, run
+from .options import reader_may_leave
 
 app = typer.Typer(
     name="gradcheck",
@@ -38,17 +44,54 @@ def _root(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     """gradcheck: is your backprop right? Which mistake is it?"""
 
 
+class _Command(typer.core.TyperCommand):
+    """A command whose arguments --help lists by their metavar alone (SUBMISSION.py, NAME),
+    without typer's ``<path>`` or ``<text>`` beside it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.param_type_name == "argument":
+                param.type = copy.copy(param.type)     # types can be shared singletons
+                param.type.get_metavar = lambda *args, **kwargs: ""
+
+    def collect_usage_pieces(self, ctx):
+        # typer writes a required argument {LIKE_THIS}; the usage line reads as a shell's.
+        return [piece.replace("{", "").replace("}", "")
+                for piece in super().collect_usage_pieces(ctx)]
+
+
+def _guarded(command):
+    """``command``, ending quietly when the reader of its stdout goes (``gradcheck list |
+    head``) instead of click's exit 1 (commands with an exit code of their own, run and grade,
+    also guard their writing, so that code survives), and on Ctrl-C: exit 130, no traceback;
+    a second Ctrl-C while shutting down exits at once."""
+    @functools.wraps(command)
+    def guarded(*args, **kwargs):
+        try:
+            with reader_may_leave():
+                return command(*args, **kwargs)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, _quit_at_once)
+            raise typer.Exit(130) from None
+    return guarded
+
+
+def _quit_at_once(signum, frame) -> None:
+    """The second Ctrl-C: no waiting for anything, no traceback, no half-written file."""
+    from ..atomic import discard_unfinished
+
+    discard_unfinished()
+    os._exit(130)
+
+
 # The commands, in the order `gradcheck --help` lists them.
-app.command()(run.run)
-app.command("list")(catalog.list_)
-app.command()(catalog.show)
-app.command()(catalog.new)
-app.command()(catalog.validate)
-app.command()(catalog.schema)
-app.command(help=check.HELP)(check.check)
-app.command(help=grade.HELP)(grade.grade)
-app.command(help=merge.HELP)(merge.merge)
-app.command(help=report.HELP)(report.report)
+for _command, _name, _help in (
+        (run.run, None, run.HELP), (catalog.list_, "list", None), (catalog.show, None, None),
+        (catalog.new, None, None), (catalog.validate, None, None), (catalog.schema, None, None),
+        (check.check, None, check.HELP), (grade.grade, None, grade.HELP),
+        (merge.merge, None, merge.HELP), (report.report, None, report.HELP)):
+    app.command(_name, help=_help, cls=_Command)(_guarded(_command))
 
 
 def main() -> None:

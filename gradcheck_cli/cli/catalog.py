@@ -26,6 +26,7 @@ def list_(
     tag: Optional[str] = typer.Option(None, "--tag", "-t", metavar="TAG",
                                       help="Only the exercises with this tag."),
     format: Optional[ListFormat] = typer.Option(None, "--format", "-f", case_sensitive=False,
+                                                metavar="FORMAT",
                                                 help="rich (terminal default), plain or json."),
 ) -> None:
     """List the exercises: name, function, title, points, group."""
@@ -40,9 +41,11 @@ def list_(
 
 
 def show(
-    name: str = typer.Argument(..., help="The exercise to describe."),
+    name: str = typer.Argument(..., metavar="NAME",
+                               help="The exercise to describe."),
     exercises: Optional[Path] = ExercisesPathOpt,
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of a visible case's random inputs."),
+    seed: int = typer.Option(0, "--seed", min=0, metavar="N",
+                             help="Seed of a visible case's random inputs."),
 ) -> None:
     """Describe an exercise: its text, signature, visible case and hints (never hidden cases)."""
     from ..authoring import describe_exercise
@@ -63,8 +66,10 @@ def show(
 
 
 def new(
-    name: str = typer.Argument(..., help="The exercise name (a Python identifier)."),
-    directory: Path = typer.Option(Path("."), "--dir", "-d", help="Where to write NAME.yaml."),
+    name: str = typer.Argument(..., metavar="NAME",
+                               help="The exercise name (a Python identifier)."),
+    directory: Path = typer.Option(Path("."), "--dir", "-d", metavar="DIR",
+                                   help="Where to write NAME.yaml."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Write a commented spec skeleton NAME.yaml that validates as written."""
@@ -75,12 +80,14 @@ def new(
 
 
 def validate(
-    paths: Optional[List[Path]] = typer.Argument(None, help="Spec files or folders "
+    paths: Optional[List[Path]] = typer.Argument(None, metavar="[PATH]...",
+                                                 help="Spec files or folders "
                                                  "(default: the shipped catalog)."),
     solution: Optional[Path] = typer.Option(None, "--solution", "-s", metavar="FILE.py",
                                             help="A reference solution that must pass every "
                                                  "exercise validated."),
-    seed: int = typer.Option(0, "--seed", min=0, help="The first seed of the random cases "
+    seed: int = typer.Option(0, "--seed", min=0, metavar="N",
+                             help="The first seed of the random cases "
                                                       "checked (the next two are checked too)."),
 ) -> None:
     """Check exercise specs before learners see them; exit 0 if all are sound, 2 if not.

@@ -64,20 +64,21 @@ def check(
                                             help="Check the gradient of this input only "
                                                  "(repeatable; default: every input but "
                                                  "labels)."),
-    style: Style = typer.Option(Style.auto, "--style", case_sensitive=False,
-                                help="simple: backward(*inputs, dz); pair: forward returns "
+    style: Style = typer.Option(Style.auto, "--style", case_sensitive=False, metavar="STYLE",
+                                help="auto (found from what the forward returns); simple: backward(*inputs, dz); pair: forward returns "
                                      "(out, cache), backward(dout, cache); loss: forward "
                                      "returns (loss, grads)."),
     dout_name: Optional[str] = typer.Option(None, "--dout-name", metavar="NAME",
                                             help="What the report calls the upstream gradient "
                                                  "(default: dout in the pair style, dz in the "
                                                  "simple one)."),
-    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the random inputs and dz."),
-    rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0,
+    seed: int = typer.Option(0, "--seed", min=0, metavar="N",
+                             help="Seed of the random inputs and dz."),
+    rtol: Optional[float] = typer.Option(None, "--rtol", min=0.0, metavar="RTOL",
                                          help="Relative tolerance, of each gradient's largest "
                                               "element (default: 1e-7, what finite "
                                               "differences resolve)."),
-    atol: Optional[float] = typer.Option(None, "--atol", min=0.0,
+    atol: Optional[float] = typer.Option(None, "--atol", min=0.0, metavar="ATOL",
                                          help="Absolute tolerance (default: 0)."),
     format: Optional[OutputFormat] = FormatOpt,
     output: Optional[Path] = OutputOpt,

@@ -11,7 +11,7 @@ from ..errors import UsageError
 from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, HtmlOpt,
                       ImportTimeoutOpt, MemoryOpt, NamesOpt, OutputFormat, OutputOpt, SeedOpt,
                       ShowHiddenOpt, TimeoutOpt, VerboseOpt, check_outputs, choose_seed, emit,
-                      import_timeout_of)
+                      import_timeout_of, reader_may_leave)
 
 HELP = "\n\n".join([
     "Grade many submissions in parallel, with the same seed and cases for every learner.",
@@ -22,8 +22,11 @@ HELP = "\n\n".join([
     "submission). Names starting with '.' or '__' are skipped.",
     "Prints a line per submission (or, with --format, every report in that format), writes "
     "the gradebook CSV and the class report (--html) once all are graded (an interrupted "
-    "batch writes neither) and each JSON result as soon as it is ready. Exit code: 0 all "
-    "passed, 1 some did not, 2 the grader failed.",
+    "batch writes neither) and each JSON result as soon as it is ready. Not on a terminal, a "
+    "progress line is printed every few seconds instead of a bar.",
+    "Exit code: 0 every submission passed; 1 some did not (or have no file); 2 gradcheck "
+    "could not do its job (a bad flag, an invalid exercise spec, a missing path) or failed on "
+    "a submission. Ctrl-C stops at once (exit 130), leaving only complete files.",
     "--shard K/N grades the K-th of N parts of the class (by a hash of each learner's name, "
     "the same on every machine), with the same --seed on every machine; `gradcheck merge` "
     "puts the --json-dir folders of the N shards together.",
@@ -32,7 +35,7 @@ HELP = "\n\n".join([
 
 def grade(
     submissions: List[Path] = typer.Argument(
-        ..., metavar="SUBMISSIONS", help=".py files or notebooks, or folders of submissions."),
+        ..., metavar="SUBMISSIONS...", help=".py files or notebooks, or folders of submissions."),
     file: Optional[str] = typer.Option(None, "--file", metavar="NAME",
                                        help="The file to grade inside each learner's folder."),
     jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
@@ -81,14 +84,12 @@ def grade(
                          import_timeout=import_timeout_of(import_timeout, timeout))
     jobs = jobs or batch.default_jobs()
     size = len(select(found, part or WHOLE))
-    try:
-        with BatchProgress(size, len(chosen), options.seed, jobs, shard=part,
-                           class_size=len(found)) as progress:
-            results, klass = grade_class(found, chosen, options, shard=part, jobs=jobs,
-                                         json_dir=json_dir, show_hidden=show_hidden,
-                                         on_graded=progress.graded)
-    except KeyboardInterrupt:
-        raise typer.Exit(130)
+    # Ctrl-C: the progress says what was written; the command line exits 130.
+    with BatchProgress(size, len(chosen), options.seed, jobs, shard=part,
+                       class_size=len(found)) as progress:
+        results, klass = grade_class(found, chosen, options, shard=part, jobs=jobs,
+                                     json_dir=json_dir, show_hidden=show_hidden,
+                                     on_graded=progress.graded)
 
     if gradebook is not None:
         batch.write_gradebook(gradebook, results, chosen, options.seed)
@@ -99,7 +100,8 @@ def grade(
     if format is not None or output is not None:
         emit(reports, format, output, verbose=verbose, show_hidden=show_hidden)
     # The per-submission lines go to stdout unless stdout already carries the reports.
-    write_summary(results, stderr=not (output is not None or format is None))
+    with reader_may_leave():
+        write_summary(results, stderr=not (output is not None or format is None))
     # A shard can hold no learner at all: nothing failed.
     raise typer.Exit(batch.exit_code(results) if results else 0)
 

@@ -20,7 +20,7 @@ HELP = "\n\n".join([
 
 
 def merge(
-    result_dirs: List[Path] = typer.Argument(..., metavar="RESULT_DIRS",
+    result_dirs: List[Path] = typer.Argument(..., metavar="RESULT_DIRS...",
                                              help="The --json-dir folder of every shard."),
     gradebook: Optional[Path] = typer.Option(None, "--gradebook", metavar="FILE.csv",
                                              help="Write the class's gradebook CSV to FILE.csv."),

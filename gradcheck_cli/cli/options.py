@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -11,6 +12,8 @@ from typing import Optional
 import typer
 
 from ..report import formats
+
+FORMAT_NAMES = ", ".join(formats.names())
 
 # One member per module of report/formats/: a new format needs no edit here.
 OutputFormat = Enum("OutputFormat", {name: name for name in formats.names()}, type=str)
@@ -21,8 +24,9 @@ ExerciseOpt = typer.Option(None, "--exercise", "-e", metavar="NAME",
                                 "(repeatable).")
 ExercisesPathOpt = typer.Option(None, "--exercises", metavar="PATH",
                                 help="A spec file or folder to use instead of the shipped catalog.")
-FormatOpt = typer.Option(None, "--format", "-f", case_sensitive=False,
-                         help="Output format (default: rich on a terminal, plain otherwise).")
+FormatOpt = typer.Option(None, "--format", "-f", case_sensitive=False, metavar="FORMAT",
+                         help=f"Output format: {FORMAT_NAMES} (default: rich on a terminal, "
+                              "plain otherwise).")
 OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE",
                          help="Write the report to FILE (atomically) instead of stdout.")
 TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, max=86400, metavar="SECONDS",
@@ -35,7 +39,7 @@ MemoryOpt = typer.Option(1024, "--memory", min=16, max=1048576, metavar="MB",
 DeadlineOpt = typer.Option(120.0, "--deadline", min=0.01, max=86400 * 7, metavar="SECONDS",
                            help="Seconds allowed for one submission's code in all (its import "
                                 "and every call); calls past it are not made.")
-SeedOpt = typer.Option(None, "--seed", min=0,
+SeedOpt = typer.Option(None, "--seed", min=0, metavar="N",
                        help="Seed of the random cases (default: a new one, printed).")
 VerboseOpt = typer.Option(False, "--verbose", "-v",
                           help="Show every failing case and more elements.")
@@ -67,6 +71,21 @@ def import_timeout_of(import_timeout: Optional[float], timeout: float) -> float:
     return import_timeout if import_timeout is not None else timeout
 
 
+@contextmanager
+def reader_may_leave():
+    """Stop writing to stdout, quietly, once its reader is gone (``| head``).
+
+    Output cut short by the reader is not a failure: the command goes on to exit with its
+    own code, and the rest of what it writes to stdout goes nowhere instead of raising.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())     # the interpreter's last flush goes there too
+        os.close(devnull)
+
+
 def choose_seed(seed: Optional[int]) -> int:
     """The seed given, or a fresh one (every report prints it, so a run can be repeated)."""
     if seed is not None:
@@ -94,8 +113,9 @@ def emit(reports, fmt: Optional[OutputFormat], output: Optional[Path], *, verbos
     options = formats.RenderOptions(verbose=verbose, color=terminal,
                                     show_hidden=show_hidden or (verbose and renderer.for_people))
     if output is None:
-        renderer.write(reports, sys.stdout, options)
-        sys.stdout.flush()
+        with reader_may_leave():
+            renderer.write(reports, sys.stdout, options)
+            sys.stdout.flush()
         return
     buffer = io.StringIO()
     renderer.write(reports, buffer, options)

@@ -13,6 +13,14 @@ from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, Imp
                       import_timeout_of)
 
 
+HELP = "\n\n".join([
+    "Check the grad_* functions of one file against the exercises.",
+    "Exit code: 0 every selected exercise passed; 1 something did not pass (a wrong answer, "
+    "an error, a timeout, a missing function); 2 gradcheck could not do its job (a bad flag, "
+    "an unreadable or invalid exercise spec, a submission file that does not exist).",
+])
+
+
 def run(
     submission: Path = typer.Argument(..., metavar="SUBMISSION.(py|ipynb)",
                                       help="The Python file or Jupyter notebook with your "

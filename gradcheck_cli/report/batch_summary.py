@@ -2,12 +2,15 @@
 
 A graded submission is read for ``submission.label``, ``report`` (None when there is none),
 ``internal`` (the grader's own error, if any), ``traceback`` and ``status()``. On a terminal the
-progress is a bar and the summary a table; logs and pipes get whole lines instead.
+progress is a bar and the summary a table; logs and pipes get whole lines instead: a progress
+line every tenth of the class or every ``LINE_EVERY_S`` seconds, whichever comes first.
 """
 
 from __future__ import annotations
 
+import math
 import sys
+import time
 
 from .view import NO_REPORT_WORD, STATUS_WORD, worst_status
 
@@ -17,6 +20,11 @@ def console(stderr: bool):
     from rich.console import Console
 
     return Console(file=sys.stderr if stderr else sys.stdout, soft_wrap=True, highlight=False)
+
+
+# Seconds between two progress lines in a log at most (a CI job that prints nothing for long
+# looks hung, and may be killed as such).
+LINE_EVERY_S = 5.0
 
 
 class BatchProgress:
@@ -31,6 +39,9 @@ class BatchProgress:
                        f"with seed {seed} ({jobs} at a time); --seed {seed} grades them the same "
                        "way again", highlight=False, soft_wrap=True)
         self.bar = _bar(self.err, submissions) if self.err.is_terminal else None
+        self.total, self.done = submissions, 0
+        self.started = self.last_line = time.monotonic()
+        self.step = max(1, math.ceil(submissions / 10))
 
     def __enter__(self) -> "BatchProgress":
         if self.bar is not None:
@@ -50,8 +61,24 @@ class BatchProgress:
             self.err.print(f"grader error on {result.submission.label}: {result.internal}",
                            style="bold red", highlight=False, markup=False)
             self.err.print(result.traceback, highlight=False, markup=False, end="")
+        self.done += 1
         if self.bar is not None:
             self.bar.advance(self.bar.task_ids[0])
+            return
+        now = time.monotonic()
+        if self.done % self.step == 0 or self.done == self.total \
+                or now - self.last_line >= LINE_EVERY_S:
+            self.last_line = now
+            self.err.print(self.line(now), highlight=False, markup=False)
+
+    def line(self, now: float) -> str:
+        """``graded 40/200 (20%) in 12 s, about 48 s left``."""
+        elapsed = now - self.started
+        text = (f"graded {self.done}/{self.total} ({100 * self.done // max(self.total, 1)}%) "
+                f"in {elapsed:.0f} s")
+        if 0 < self.done < self.total:
+            text += f", about {elapsed * (self.total - self.done) / self.done:.0f} s left"
+        return text
 
 
 def _bar(err, total: int):

@@ -1,22 +1,23 @@
 """``--format junit``: JUnit XML, as read by GitLab, Jenkins and most CI test-report viewers.
 
-Layout: one ``<testsuites>``; one ``<testsuite>`` per submission; inside it a ``<testcase>`` per
-exercise (``classname`` = the submission path without ``.py``, ``name`` = the exercise) followed
-by a ``<testcase>`` per case of that exercise (``classname`` = ``submission.exercise``, ``name`` =
-the case). Dots separate the levels because Jenkins reads a classname as ``package.Class``, so it
-shows submission → exercise → case.
+Layout: one ``<testsuites>``; one ``<testsuite>`` per submission; inside it ONE ``<testcase>``
+per exercise (``classname`` = the submission path without ``.py``, ``name`` = the exercise), so
+that the counts are the report's: ``tests`` is the number of exercises, and a failing exercise
+is one failure however many of its cases failed, as in the score and the summary line
+("Score 6/8 — 1 failed"). Its cases are in the testcase's text.
 
 Outcomes:
 
+- ``passed`` → no child element;
 - ``failed`` → ``<failure type="DIAGNOSIS-ID">`` (or ``type="failed"`` when nothing was named);
-- ``error`` and ``timeout`` → ``<error>``: the learner's code raised, crashed or hung;
-- ``missing`` → ``<failure type="missing">`` on the exercise: an incomplete submission is the
-  learner's to fix, not a crash of the grader. Its cases were never run, so they are
-  ``<skipped>``.
+- ``missing`` → ``<failure type="missing_function">``: an incomplete submission is the learner's
+  to fix, and counts as not passed, as in the exit code;
+- ``error`` and ``timeout`` → ``<error>``: the learner's code raised, crashed or hung.
 
-The ``message`` attribute is the first diagnosis (or the case's one-line summary); the element's
-text is the plain report of that exercise or case. A hidden case tells its status and mistake
-but not its inputs or numbers, unless ``--show-hidden``. Learner output can hold anything, so
+The ``message`` attribute is the first diagnosis (or the exercise's error); the element's text is
+the plain report of that exercise alone, every failing case in full (``--verbose``'s view) so
+that a CI page shows what to fix. A hidden case tells its status and mistake but not its inputs
+or numbers, unless ``--show-hidden``. Learner output can hold anything, so
 every string is made inert (``report.neutral``: no terminal escapes, workflow commands and CDATA
 terminators broken, since JUnit XML is often printed to a CI log) and loses the characters XML
 1.0 cannot carry before it is written.
@@ -28,10 +29,10 @@ import dataclasses
 import re
 import xml.etree.ElementTree as ET
 
-from ..model import CaseResult, ExerciseResult, Report
+from ..model import ExerciseResult, Report
 from ..neutral import inert
 from . import RenderOptions, register
-from .plain import exercise_detail, report_lines
+from .plain import report_lines
 
 # Everything outside XML 1.0's Char production (control characters, lone surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -39,7 +40,6 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 # status → (element, default type); a diagnosis id, when there is one, is the more useful type.
 _EXERCISE_OUTCOME = {"failed": ("failure", "failed"), "missing": ("failure", "missing"),
                      "error": ("error", "error"), "timeout": ("error", "timeout")}
-_CASE_OUTCOME = {**_EXERCISE_OUTCOME, "missing": ("skipped", "missing")}
 
 
 def xml_text(text: object) -> str:
@@ -73,14 +73,12 @@ def _suite(report: Report, options: RenderOptions) -> ET.Element:
     counts = dict(tests=0, failures=0, errors=0, skipped=0)
     base = _classname(report.submission)
     for ex in report.exercises:
-        elements = [_exercise_case(report, ex, base, options)]
-        elements += [_case_case(ex, c, f"{base}.{ex.name}", options) for c in ex.cases]
-        for element in elements:
-            suite.append(element)
-            counts["tests"] += 1
-            kind = _outcome_element(element)
-            if kind is not None:
-                counts[{"failure": "failures", "error": "errors", "skipped": "skipped"}[kind]] += 1
+        element = _exercise_case(report, ex, base, options)
+        suite.append(element)
+        counts["tests"] += 1
+        kind = _outcome_element(element)
+        if kind is not None:
+            counts[{"failure": "failures", "error": "errors", "skipped": "skipped"}[kind]] += 1
     for key, value in counts.items():
         suite.set(key, str(value))
     suite.set("time", _seconds(report.duration_s))
@@ -101,37 +99,13 @@ def _exercise_case(report: Report, ex: ExerciseResult, classname: str,
         tag, kind = _EXERCISE_OUTCOME[ex.status]
         first = next((d for d in ex.diagnoses if d.severity == "error"), None)
         message = first.message if first else (ex.error or ex.status)
-        # The plain report of this exercise alone, headed by the submission and seed.
+        # The plain report of this exercise alone, headed by the submission and seed, with
+        # every failing case: the testcase stands for all of them.
         alone = dataclasses.replace(report, exercises=[ex])
         _outcome(element, tag, first.id if first else kind, message,
-                 "\n".join(report_lines(alone, options)))
+                 "\n".join(report_lines(alone, dataclasses.replace(options, verbose=True))))
     if ex.stdout:
         ET.SubElement(element, "system-out").text = xml_text(ex.stdout)
-    return element
-
-
-def _case_case(ex: ExerciseResult, case: CaseResult, classname: str,
-               options: RenderOptions) -> ET.Element:
-    element = ET.Element("testcase", classname=xml_text(classname), name=xml_text(case.name),
-                         time=_seconds(case.duration_s))
-    if case.status not in _CASE_OUTCOME:
-        return element
-    tag, kind = _CASE_OUTCOME[case.status]
-    if tag == "skipped":
-        reason = ex.error or f"{ex.function} is not defined"
-        ET.SubElement(element, "skipped", message=xml_text(reason))
-        return element
-    secret = case.hidden and not options.show_hidden
-    first = next((d for d in case.diagnoses if d.severity == "error"), None)
-    if secret:
-        # A hidden case names its mistake (the exercise does too) but not its inputs or errors.
-        message = f"hidden case {case.status}" + (f": {first.message}" if first else "")
-    else:
-        message = first.message if first else (case.message or case.status)
-    # The plain detail of the exercise restricted to this one case.
-    only = dataclasses.replace(ex, cases=[case], diagnoses=list(case.diagnoses))
-    detail = exercise_detail(only, dataclasses.replace(options, verbose=True))
-    _outcome(element, tag, first.id if first else kind, message, "\n".join(detail))
     return element
 
 
