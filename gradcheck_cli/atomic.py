@@ -92,22 +92,8 @@ def _ctrl_c_after():
         raise KeyboardInterrupt
 
 
-# The temporary files being written now: a process ending at once removes them first.
-_UNFINISHED: set[str] = set()
-
-
-def discard_unfinished() -> None:
-    """Remove the temporary files of writes in progress (before an immediate exit)."""
-    for tmp in list(_UNFINISHED):
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-
-
 def _write_through_temporary(path: Path, folder: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    _UNFINISHED.add(tmp)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -124,5 +110,3 @@ def _write_through_temporary(path: Path, folder: Path, text: str) -> None:
         except OSError:
             pass
         raise
-    finally:
-        _UNFINISHED.discard(tmp)
