@@ -20,8 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
-LEARNERS = FIXTURES / "learners"
-SIGMOID_RIGHT = LEARNERS / "sigmoid_right.py"
+SIGMOID = FIXTURES / "sigmoid"
+SIGMOID_RIGHT = SIGMOID / "right.py"
 LOOP_AT_IMPORT = ROOT / "tests" / "submissions" / "loop_at_import.py"
 GRADCHECK = shutil.which("gradcheck", path=str(Path(sys.executable).parent)) or "gradcheck"
 
@@ -129,7 +129,7 @@ def test_grade_checks_every_result_path_before_grading(tmp_path, flag, name, mes
 
 
 def test_a_function_that_timed_out_is_not_called_again():
-    done = gradcheck("run", LEARNERS / "sigmoid_never_returns.py", "-e", "sigmoid",
+    done = gradcheck("run", SIGMOID / "never_returns.py", "-e", "sigmoid",
                      "--timeout", "0.5", "--seed", "1", "--format", "json", "--show-hidden")
     assert done.returncode == 1, done.stderr
     [sigmoid] = json.loads(done.stdout)["exercises"]
@@ -180,7 +180,7 @@ def test_grade_prints_progress_lines_when_not_on_a_terminal(tmp_path):
 
 
 def _interrupted(tmp_path, hammer: bool):
-    klass = _class_of(tmp_path / "class", LEARNERS / "sigmoid_slow.py",
+    klass = _class_of(tmp_path / "class", SIGMOID / "slow.py",
                       [f"learner{i}" for i in range(6)])
     shutil.copy(SIGMOID_RIGHT, klass / "aaron.py")          # graded first, done quickly
     results = tmp_path / "results"
