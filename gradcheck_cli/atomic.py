@@ -77,9 +77,10 @@ def write_atomic(path: str | Path, text: str) -> None:
 
 @contextmanager
 def _ctrl_c_after():
-    """Hold back Ctrl-C until the block is done, so that it never leaves a temporary file."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    """Hold back Ctrl-C until the block is done, so that it never leaves a temporary file; then
+    the handler in place (Python's, or the command line's) gets the press."""
+    handler = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(handler):
         yield
         return
     pressed = []
@@ -87,9 +88,9 @@ def _ctrl_c_after():
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, handler)
     if pressed:
-        raise KeyboardInterrupt
+        handler(signal.SIGINT, None)
 
 
 def _write_through_temporary(path: Path, folder: Path, text: str) -> None:

@@ -11,6 +11,7 @@ import copy
 import functools
 import signal
 import sys
+import threading
 
 import typer
 import typer.core
@@ -71,13 +72,26 @@ def _guarded(command):
     """
     @functools.wraps(command)
     def guarded(*args, **kwargs):
+        ours = (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if ours:
+            signal.signal(signal.SIGINT, _first_ctrl_c)
         try:
             with reader_may_leave():
                 return command(*args, **kwargs)
         except KeyboardInterrupt:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
             raise typer.Exit(130) from None
+        finally:
+            # Not pressed (or called in-process): the caller's Ctrl-C works as before.
+            if ours and signal.getsignal(signal.SIGINT) is _first_ctrl_c:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
     return guarded
+
+
+def _first_ctrl_c(signum, frame) -> None:
+    """Ctrl-C: stop the command; the presses after it are ignored while the process ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 # The commands, in the order `gradcheck --help` lists them.
