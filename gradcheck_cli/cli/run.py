@@ -15,6 +15,10 @@ from .options import (DeadlineOpt, ExerciseOpt, ExercisesPathOpt, FormatOpt, Imp
 
 HELP = "\n\n".join([
     "Check the grad_* functions of one file against the exercises.",
+    "Without -e, an exercise whose function the file does not define is \"not attempted\": one "
+    "line, left out of the score and the exit code (a file with 4 right functions exits 0; one "
+    "that defines none exits 1). With -e, and in the CI formats (json, junit, gradescope, "
+    "github), a function that is not defined is \"missing\" and fails.",
     "Exit code: 0 every selected exercise passed; 1 something did not pass (a wrong answer, "
     "an error, a timeout, a missing function); 2 gradcheck could not do its job (a bad flag, "
     "an unreadable or invalid exercise spec, a submission file that does not exist).",
@@ -42,13 +46,7 @@ def run(
                                     "beside it, is saved, showing the latest report; Ctrl-C "
                                     "stops."),
 ) -> None:
-    """Check the grad_* functions of one file against the exercises.
-
-    Without -e, an exercise whose function the file does not define is "not attempted": one
-    line, left out of the score and the exit code (a file with 4 right functions exits 0; one
-    that defines none exits 1). With -e, and in the CI formats (json, junit, gradescope,
-    github), a function that is not defined is "missing" and fails.
-    """
+    """Check the grad_* functions of one file against the exercises."""
     from ..grading.run import RunOptions, run_submission
     from ..selection import Selection
 
