@@ -139,3 +139,10 @@ def arguments(args) -> tuple[list[str], list[np.ndarray]]:
         names.append(name)
         arrays.append(arr)
     return names, arrays
+
+
+def not_called_again(label: str, timeout: float) -> CallResult:
+    """A call not made: a loop that never ends would cost the timeout on every case."""
+    return CallResult("timeout", diagnosis="timeout",
+                      message=f"{label} was not called again: it did not return within "
+                              f"{timeout:g} s on an earlier call")

@@ -24,7 +24,7 @@ from .layer_calls import StyledCalls
 from .options import SandboxOptions
 from .process import SandboxError, WorkerProcess, describe_exit
 from .protocol import ProtocolViolation
-from .replies import Naming, arguments, oversized, reply_budget
+from .replies import Naming, arguments, not_called_again, oversized, reply_budget
 from .results import CallResult, ImportFailure
 
 if TYPE_CHECKING:
@@ -236,11 +236,8 @@ class Worker(StyledCalls):
 
     def _request(self, label: str, functions: tuple[str, ...], header: dict, names: list[str],
                  arrays: list, n_values: int | None, expect=None) -> CallResult:
-        """Send one call request and turn whatever happens into a CallResult.
-
-        A function that ran past the timeout once is not called again: a loop that never ends
-        would cost the timeout on every case; its later calls are timeouts at once.
-        """
+        """Send one call request and turn whatever happens into a CallResult (a function that
+        ran past the timeout once is not called again: its later calls are timeouts at once)."""
         if self._closed:
             raise RuntimeError("this Worker is closed")
         failure = self.import_error
@@ -256,16 +253,7 @@ class Worker(StyledCalls):
                 return CallResult("missing", diagnosis="missing_function",
                                   message=f"{function} is not defined in {self.path}")
         if label in self._hung:
-            return CallResult("timeout", diagnosis="timeout",
-                              message=f"{label} was not called again: it did not return "
-                                      f"within {self.options.timeout:g} s on an earlier call")
-        result = self._send(label, header, names, arrays, n_values, expect)
-        if result.status == "timeout":
-            self._hung.add(label)
-        return result
-
-    def _send(self, label: str, header: dict, names: list[str], arrays: list,
-              n_values: int | None, expect) -> CallResult:
+            return not_called_again(label, self.options.timeout)
         if self._allowance(self.options.timeout)[0] <= 0:
             return self._past_deadline(label)
         process = self._process
@@ -289,6 +277,7 @@ class Worker(StyledCalls):
             reply, values = process.pipes.receive(started + wait, budget)
         except TimedOut:
             self._discard()
+            self._hung.add(label)
             limit = (f"{label} did not return before the submission's deadline of "
                      f"{self.options.deadline:g} s" if by_deadline else
                      f"{label} did not return within {self.options.timeout:g} s")
@@ -414,6 +403,7 @@ class Worker(StyledCalls):
         duration = time.monotonic() - started
         stdout = process.capture.take()
         if status == _CPU_LIMIT:
+            self._hung.add(function)
             return CallResult("timeout", diagnosis="timeout", stdout=stdout, duration_s=duration,
                               message=f"{function} used more CPU time than allowed")
         if isinstance(exc, Closed) and process.memory_exceeded():
