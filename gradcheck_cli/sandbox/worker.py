@@ -252,10 +252,10 @@ class Worker(StyledCalls):
             if function not in self._functions:
                 return CallResult("missing", diagnosis="missing_function",
                                   message=f"{function} is not defined in {self.path}")
-        if label in self._hung:
-            return not_called_again(label, self.options.timeout)
         if self._allowance(self.options.timeout)[0] <= 0:
             return self._past_deadline(label)
+        if label in self._hung:
+            return not_called_again(label, self.options.timeout)
         process = self._process
         if process is None:
             failure = self._relaunch()

@@ -238,6 +238,23 @@ def test_list_plain_is_a_table_of_every_exercise(gradcheck):
     assert set(rows) == {p.stem for p in CATALOG.glob("*.yaml")}
 
 
+def test_list_filters_by_group_or_tag_as_the_specs_say(gradcheck):
+    specs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in CATALOG.glob("*.yaml")]
+
+    def listed(*args):
+        run = gradcheck("list", "--format", "json", *args)
+        assert run.code == 0, run.err
+        return sorted(r["name"] for r in json.loads(run.out))
+
+    assert listed("--group", "activations") == sorted(
+        d["name"] for d in specs if d.get("group") == "activations")
+    assert listed("--tag", "activations") == sorted(
+        d["name"] for d in specs if "activations" in d.get("tags", ()))
+    assert listed("--group", "layers", "--tag", "activations") == sorted(
+        d["name"] for d in specs
+        if d.get("group") == "layers" and "activations" in d.get("tags", ()))
+
+
 # ---------------------------------------------------------------------------- show
 
 

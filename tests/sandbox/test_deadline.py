@@ -25,14 +25,22 @@ def call(worker: Worker, function: str):
     return worker.call(function, [("x", X), ("dz", DZ)])
 
 
-def test_calls_past_the_deadline_are_not_made_and_say_why():
+def test_calls_past_the_deadline_are_not_made_and_say_why(tmp_path):
+    learner = tmp_path / "loops.py"
+    source = (HOSTILE / "infinite_loop.py").read_text()
+    learner.write_text(source + "\n\n" + source[source.index("def grad_attack"):
+                                                source.index("def grad_sigmoid")]
+                       .replace("grad_attack", "grad_attack_again"))
     options = SandboxOptions(timeout=0.6, import_timeout=5.0, deadline=1.0)
-    with Worker(HOSTILE / "infinite_loop.py", options) as w:
+    with Worker(learner, options) as w:
         assert w.import_error is None
         started = time.monotonic()
         first = call(w, "grad_attack")                 # the call's own timeout
         assert first.status == "timeout" and "within 0.6 s" in first.message
-        second = call(w, "grad_attack")                # cut short by the deadline
+        again = call(w, "grad_attack")                 # hung once: not called again
+        assert again.status == "timeout" and "not called again" in again.message
+        assert again.duration_s == 0
+        second = call(w, "grad_attack_again")          # cut short by the deadline
         assert second.status == "timeout" and "deadline of 1 s" in second.message
         third = call(w, "grad_sigmoid")                # nothing left: not even tried
         assert (third.status, third.diagnosis) == ("timeout", "timeout")
@@ -54,17 +62,23 @@ def test_a_slow_import_counts_against_the_deadline(tmp_path):
 
 def test_a_graded_file_past_its_deadline_is_reported_whole(tmp_path):
     learner = tmp_path / "loops.py"
-    learner.write_text((HOSTILE / "infinite_loop.py").read_text()
-                       .replace("def grad_sigmoid", "def grad_honest")
-                       .replace("def grad_attack", "def grad_sigmoid"))
-    exercises = select_exercises(None, ["sigmoid", "matmul"])
+    source = (HOSTILE / "infinite_loop.py").read_text()
+    loop = source[source.index("def grad_attack"):source.index("def grad_sigmoid")]
+    learner.write_text(source.replace("def grad_sigmoid", "def grad_honest")
+                       .replace("def grad_attack", "def grad_sigmoid")
+                       + "\n\n" + loop.replace("grad_attack(x, dz)", "grad_matmul(x, y, dz)"))
+    exercises = select_exercises(None, ["sigmoid", "matmul", "softmax"])
     started = time.monotonic()
     report = grade_submission(learner, exercises, RunOptions(seed=2, timeout=0.3, deadline=0.5))
     assert time.monotonic() - started < 5.0
-    sigmoid, matmul = report.exercises
-    assert sigmoid.status == "timeout" and matmul.status == "missing"
-    assert sigmoid.cases and all(c.status == "timeout" for c in sigmoid.cases)
-    assert "deadline of 0.5 s" in sigmoid.cases[-1].message
+    sigmoid, matmul, softmax = report.exercises
+    assert (sigmoid.status, matmul.status, softmax.status) == ("timeout", "timeout", "missing")
+    for ex in (sigmoid, matmul):
+        assert ex.cases and all(c.status == "timeout" for c in ex.cases)
+    # sigmoid hung once and was not called again; matmul's first call met the deadline.
+    assert "not called again" in sigmoid.cases[-1].message
+    assert "deadline of 0.5 s" in matmul.cases[0].message
+    assert "deadline of 0.5 s" in matmul.cases[-1].message
     assert report.to_json()["sandbox"]["deadline_s"] == 0.5
 
 
