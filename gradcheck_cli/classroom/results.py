@@ -91,10 +91,33 @@ def from_graded(graded: Sequence, positions: Sequence[int], exercises: Sequence,
     members = []
     for position, g in zip(positions, graded):
         sub = g.submission
-        members.append(Member(position, sub.label, str(sub.path or ""), sub.key,
-                              g.doc(show_hidden), g.problem, g.internal))
+        members.append(_GradedMember(position, sub.label, str(sub.path or ""), sub.key,
+                                     problem=g.problem, internal=g.internal, graded=g,
+                                     show_hidden=show_hidden))
     return ClassResults(seed, [exercise_info(e) for e in exercises], members, shard,
                         len(graded) if size is None else size, digest, options or {})
+
+
+class _GradedMember(Member):
+    """A member just graded: its JSON result is made when first read (a batch that writes
+    no results folder and no class report never needs it)."""
+
+    def __init__(self, *args, graded, show_hidden: bool, **kwargs):
+        self._graded, self._show_hidden = graded, show_hidden
+        super().__init__(*args, **kwargs)
+
+    @property
+    def doc(self) -> dict | None:
+        if self._graded is not None:
+            self._doc = self._graded.doc(self._show_hidden)
+            self._graded = None
+        return self._doc
+
+    @doc.setter
+    def doc(self, value: dict | None) -> None:
+        self._doc = value
+        if value is not None:           # set outright: nothing left to make
+            self._graded = None
 
 
 # ---------------------------------------------------------------------------- the manifest
