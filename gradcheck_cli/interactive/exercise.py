@@ -115,7 +115,8 @@ class ExerciseCheck:
                         'white-space: pre; overflow-x: auto">{code}</pre>')
 
     def _options(self, color: bool) -> RenderOptions:
-        return RenderOptions(verbose=self.verbose, show_hidden=self.show_hidden, color=color)
+        return RenderOptions(verbose=self.verbose, show_hidden=self.show_hidden, color=color,
+                             verbose_flag="verbose=True", show_hidden_flag="show_hidden=True")
 
 
 def check(exercise: str | Callable, function: Callable | None = None, *,

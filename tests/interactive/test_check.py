@@ -93,6 +93,7 @@ def test_it_displays_as_the_report_in_text_in_a_terminal_and_in_html():
     assert text.startswith("gradcheck ") and "FAIL  softmax  grad_softmax" in text
     assert "diagonal_jacobian_only" in text and "Score 0/2" in text and "seed 5" in text
     assert repr(result) == text
+    assert "(show_hidden=True shows them)" in text and "--show-hidden" not in text
     console = Console(record=True, width=100, color_system=None)
     console.print(result)
     rich_text = console.export_text()

@@ -21,6 +21,9 @@ class RenderOptions:
     verbose: bool = False
     show_hidden: bool = False
     color: bool = False
+    # How the reader asks for more: the command's flags, or check()'s arguments in Python.
+    verbose_flag: str = "--verbose"
+    show_hidden_flag: str = "--show-hidden"
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,10 @@ def exercise_detail(ex, options) -> list[str]:
         out.extend(case_lines(case, budget))
     if cases.hidden:
         out.append(f"hidden case(s) not passed: {', '.join(cases.hidden)} "
-                   "(--show-hidden shows them)")
+                   f"({options.show_hidden_flag} shows them)")
     if cases.more:
-        out.append(f"also not passed: {', '.join(cases.more)} (--verbose shows every case)")
+        out.append(f"also not passed: {', '.join(cases.more)} "
+                   f"({options.verbose_flag} shows every case)")
     return out + passing_output(ex, options)
 
 

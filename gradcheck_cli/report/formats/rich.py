@@ -89,10 +89,10 @@ def exercise_panel(ex, options):
         parts.extend(case_parts(case, budget))
     if cases.hidden:
         parts.append(Text(f"hidden case(s) not passed: {', '.join(cases.hidden)} "
-                          "(--show-hidden shows them)", "dim"))
+                          f"({options.show_hidden_flag} shows them)", "dim"))
     if cases.more:
         parts.append(Text(f"also not passed: {', '.join(cases.more)} "
-                          "(--verbose shows every case)", "dim"))
+                          f"({options.verbose_flag} shows every case)", "dim"))
     parts.extend(passing_output(ex, options))
     style = STATUS_STYLE[ex.status]
     return Panel(Group(*parts), title=Text(f"{ex.name} · {ex.function}", style),
