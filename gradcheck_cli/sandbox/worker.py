@@ -368,7 +368,7 @@ class Worker(StyledCalls):
             summary = (f"importing the submission did not end before its deadline of "
                        f"{opts.deadline:g} s" if by_deadline else
                        f"importing the submission took longer than "
-                       f"{opts.effective_import_timeout:g} s")
+                       f"{opts.effective_import_timeout:g} s (--import-timeout sets the limit)")
             return {}, naming.worker_failure("timeout", summary, process.capture.take()), ""
         except (wire.WireError, ProtocolViolation) as exc:
             self._waited_since(begun)

@@ -125,6 +125,17 @@ def test_grade_checks_every_result_path_before_grading(tmp_path, flag, name, mes
     no_traceback(done)
 
 
+@pytest.mark.parametrize("args", [
+    ["report", "results", "--html", "missing/class.html"],
+    ["merge", "results-1", "results-2", "--gradebook", "missing/book.csv"],
+])
+def test_merge_and_report_check_where_they_write_before_reading(tmp_path, args):
+    done = gradcheck(*args, cwd=tmp_path)
+    assert done.returncode == 2 and f"{args[-2]} {args[-1]}" in done.stderr, done.stderr
+    assert "the folder missing does not exist" in done.stderr
+    no_traceback(done)
+
+
 # ---------------------------------------------------------------------------- time limits
 
 
@@ -147,7 +158,8 @@ def test_the_import_timeout_follows_timeout_or_its_own_flag():
         assert done.returncode == 1, done.stderr
         return json.loads(done.stdout)["exercises"][0]["error"]
 
-    assert "longer than 0.5 s" in import_error("--timeout", "0.5")
+    assert "longer than 0.5 s (--import-timeout sets the limit)" in import_error("--timeout",
+                                                                                 "0.5")
     assert "longer than 0.7 s" in import_error("--timeout", "5", "--import-timeout", "0.7")
 
 
