@@ -79,3 +79,42 @@ def test_a_diagnosis_true_on_some_cases_only_says_which():
                                                  ("transposed", ["worked-example"])]
     assert found[1].message.startswith("On case 'worked-example' only: ")
     assert found[1].to_json()["cases"] == ["worked-example"]
+
+
+def _graded(gradcheck, tmp_path, source, *exercises, seed=0):
+    import json
+
+    path = tmp_path / "grads.py"
+    path.write_text("import numpy as np\n\n" + source)
+    selection = [arg for name in exercises for arg in ("-e", name)]
+    run = gradcheck("run", path, *selection, "--seed", seed, "--format", "json")
+    assert run.code == 1, run.text
+    return {e["name"]: e for e in json.loads(run.out)["exercises"]}
+
+
+def test_zeros_are_named_zeros_on_every_case_whatever_the_shapes(gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, """
+def grad_softmax(x, dz):
+    return np.zeros_like(x)
+
+def grad_sigmoid(x, dz):
+    return np.zeros_like(x)
+""", "softmax", "sigmoid")
+    for name in ("softmax", "sigmoid"):
+        ids = [d["id"] for d in found[name]["diagnoses"]]
+        # Not "you forgot dz": zeros are no multiple of the local derivative.
+        assert ids == ["zero_gradient"], (name, ids)
+
+
+def test_a_sign_error_is_told_as_a_sign_error_not_the_worked_examples_coincidences(
+        gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, """
+def grad_batched_matmul(x, y, dz):
+    return -(dz @ np.swapaxes(y, 1, 2)), np.swapaxes(x, 1, 2) @ dz
+
+def grad_sigmoid(x, dz):
+    s = 1 / (1 + np.exp(-x))
+    return -dz * s * (1 - s)
+""", "batched_matmul", "sigmoid")
+    for name in ("batched_matmul", "sigmoid"):
+        assert [d["id"] for d in found[name]["diagnoses"]] == ["sign_flipped"], name
