@@ -155,13 +155,15 @@ def analyse(by_id, pairs, graded, catalog, seeds) -> dict:
         "no_diagnosis_share": round(len(unnamed) / max(len(failed), 1), 4),
         "symptom_only_share": round(len(symptom_only) / max(len(killed), 1), 4),
         "no_diagnosis_by_operator": dict(unnamed_examples.most_common()),
+        "no_diagnosis_by_exercise": dict(collections.Counter(
+            p[1] for p, _ in unnamed).most_common()),
         "no_diagnosis_examples": sample_of(by_id, pairs, unnamed, 60),
         "diagnosis_counts": dict(collections.Counter(
             d for p, s in killed for d in explanations(graded[(*p, s)])).most_common()),
         "claims_checked": checked,
         "claim_violations": len(violations),
         "claim_violations_by_id": dict(collections.Counter(v["id"] for v in violations)),
-        "claim_violation_examples": violations[:80],
+        "claim_violation_examples": violations[:400],
     }
 
 

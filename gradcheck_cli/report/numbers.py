@@ -37,6 +37,8 @@ def sci(x: float) -> str:
 
 def factor(c: float) -> str:
     """2, -3, 1/6 or 0.3718: a factor as a person would write it."""
+    if c == 0:
+        return "0"
     if abs(c) < 1 and abs(1 / c - round(1 / c)) < 1e-6:
         return f"{'-' if c < 0 else ''}1/{abs(round(1 / c))}"
     return f"{c:.4g}"

@@ -671,10 +671,12 @@ def _diagonal(ctx, refs, g, k) -> bool:
     return g.shape == refs.dz.shape and _close(scaled, g * factors)
 
 
-def _moves(a, n=3, seed=99):
+def _moves(a, seed=99):
+    """Moves of its own, small and large, two of each size: the claim is tested, not echoed."""
     rng = np.random.default_rng(seed)
     size = float(np.sqrt(np.mean(np.square(a)))) or 1.0
-    return [a + 0.7 * size * rng.standard_normal(a.shape) for _ in range(n)]
+    return [a + scale * size * rng.standard_normal(a.shape)
+            for scale in (0.3, 0.3, 0.7, 0.7, 1.5, 1.5, 3.0, 3.0)]
 
 
 def _dependence(got, refs, ctx, ignores: bool) -> bool:
@@ -711,15 +713,24 @@ def _mixes(got, refs, ctx) -> bool:
             if array.shape != g.shape:
                 continue
             for axis in range(g.ndim):
-                moved = array.copy()
                 first = (slice(None),) * axis + (0,)
-                moved[first] += np.random.default_rng(5).uniform(0.5, 1.5, moved[first].shape)
-                changed = [moved if i == which else a for i, a in enumerate(arrays)]
-                dz, args = changed[0], tuple(changed[1:])
                 rest = (slice(None),) * axis + (slice(1, None),)
-                if (_close(refs.gradient_at(args, dz)[k][rest], e[rest], 1e-6)
-                        and not _close(_again(ctx, refs, args, dz)[k][rest], g[rest],
-                                       SAME_GRADIENT_RTOL)):
+                rng = np.random.default_rng(5)
+                kept, mixed = True, False
+                # The gradient must keep the other slices on every move (up, down, at random,
+                # large); the answer change them on some.
+                for shift in (rng.uniform(0.5, 1.5, array[first].shape),
+                              -rng.uniform(0.5, 1.5, array[first].shape),
+                              rng.standard_normal(array[first].shape),
+                              3.0 * rng.standard_normal(array[first].shape)):
+                    moved = array.copy()
+                    moved[first] += shift
+                    changed = [moved if i == which else a for i, a in enumerate(arrays)]
+                    dz, args = changed[0], tuple(changed[1:])
+                    kept &= _close(refs.gradient_at(args, dz)[k][rest], e[rest], 1e-6)
+                    mixed |= not _close(_again(ctx, refs, args, dz)[k][rest], g[rest],
+                                        SAME_GRADIENT_RTOL)
+                if kept and mixed:
                     return True
     return False
 
@@ -734,7 +745,53 @@ def _unbroadcasts_to(g, e) -> bool:
     return _close(g.sum(axis=axes, keepdims=True).reshape(e.shape) if axes else g, e)
 
 
+def _per_slice(g, e) -> bool:
+    """Along some axis, each slice of the answer is the gradient's slice times its own factor,
+    and the factors differ."""
+    if g.shape != e.shape or g.ndim < 2 or not np.all(np.isfinite(g)):
+        return False
+    for axis, n in enumerate(g.shape):
+        gs = np.moveaxis(g.astype(np.float64), axis, 0).reshape(n, -1)
+        es = np.moveaxis(e.astype(np.float64), axis, 0).reshape(n, -1)
+        norms = (es * es).sum(axis=1)
+        if n < 2 or gs.shape[1] < 2 or (norms == 0).any():
+            continue
+        c = (gs * es).sum(axis=1) / norms
+        if np.ptp(c) > 1e-3 * np.abs(c).max() and _close(gs, es * c[:, None]):
+            return True
+    return False
+
+
+def _path_scaled(refs: Refs, g, k) -> bool:
+    """The answer is the gradient with the contribution of one node of the forward's graph
+    (the part of the gradient that flows back through it) multiplied by some f != 1, 0."""
+    from gradcheck_cli.engine.core import backward, topological_order, trace
+
+    index = refs.wrt[k]
+    e = refs.expected[k]
+    if g.shape != e.shape or not np.all(np.isfinite(g)):
+        return False
+    out, leaves = trace(refs._ex.forward_fn, refs.args, (index,))
+    for node in topological_order(out):
+        if node is out or node.prim is None or not node.requires_grad:
+            continue
+        without = backward(out, refs.dz, frozenset({id(node)})).get(id(leaves[index]))
+        without = np.zeros(e.shape) if without is None else np.asarray(
+            getattr(without, "data", without), dtype=np.float64)
+        part = (e - without).ravel()
+        if part @ part <= 1e-6 * float(e.ravel() @ e.ravel()) or _close(part, e.ravel()):
+            continue
+        f = 1.0 + float((g.astype(np.float64) - e).ravel() @ part) / float(part @ part)
+        if abs(f) > 1e-6 and abs(f - 1) > 1e-3 and _close(g, e + (f - 1) * part.reshape(e.shape)):
+            return True
+    return False
+
+
 CLAIMS: dict[str, Callable] = {
+    "scaled_per_slice": lambda got, refs, ctx: _any_output(
+        got, refs, lambda g, e, k: _per_slice(g, e)),
+    "wrong_path_factor": lambda got, refs, ctx: _any_output(
+        got, refs, lambda g, e, k: _path_scaled(refs, g, k)),
     "sign_flipped": lambda got, refs, ctx: _any_output(
         got, refs, lambda g, e, k: _close(-g.astype(np.float64), e)),
     "scaled": lambda got, refs, ctx: _any_output(
