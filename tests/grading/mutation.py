@@ -635,6 +635,19 @@ def _is_scaled(g, e, message: str) -> bool:
     return abs(c - 1) > 1e-6 and _close(g, c * e)
 
 
+def _sums_not_zero(g, e) -> bool:
+    """Along some axis every line of the gradient sums to zero (to rounding) and some line of
+    the answer does not (by far more than rounding)."""
+    if g.shape != e.shape or not np.all(np.isfinite(g)):
+        return False
+    e, g = e.astype(np.float64), g.astype(np.float64)
+    scale = float(np.abs(e).max(initial=0.0))
+    return scale > 0 and any(
+        n > 1 and np.abs(e.sum(axis=a)).max() <= 1e-8 * n * scale
+        and np.abs(g.sum(axis=a)).max() > 1e-4 * scale
+        for a, n in enumerate(e.shape))
+
+
 def _transposed(g, e, k):
     if e.ndim < 2 or g.shape != e.shape[::-1]:
         return False
@@ -788,6 +801,8 @@ def _path_scaled(refs: Refs, g, k) -> bool:
 
 
 CLAIMS: dict[str, Callable] = {
+    "sum_not_zero": lambda got, refs, ctx: _any_output(
+        got, refs, lambda g, e, k: _sums_not_zero(g, e)),
     "scaled_per_slice": lambda got, refs, ctx: _any_output(
         got, refs, lambda g, e, k: _per_slice(g, e)),
     "wrong_path_factor": lambda got, refs, ctx: _any_output(

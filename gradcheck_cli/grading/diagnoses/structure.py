@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...report.model import Diagnosis
-from ...report.numbers import factor
+from ...report.numbers import factor, fmt
 from .registry import Evidence, detector
 
 
@@ -90,4 +90,47 @@ def _wrong_path_factor(ev: Evidence):
                          f"Follow the path through {op} back by the chain rule, factor by "
                          "factor: a sign, a constant or a 1/n on that path differs from the "
                          "forward's.")
+    return None
+
+
+# The gradient's sums along an axis are zero when the forward does not change as the same
+# number is added to a whole slice of the input (softmax, log-softmax and a normalisation along
+# that axis). The grader measures it on the gradient itself: far below rounding there, while an
+# answer's sums at 1 % of the gradient's largest element are a broken formula, not the rounding
+# of a low precision (float16 rounds at 0.1 %).
+SUMS_TO_ZERO_RTOL = 1e-9
+SUMS_NOT_ZERO_RTOL = 1e-2
+
+
+def zero_sum_axes(expected: np.ndarray) -> list[int]:
+    """The axes (of length 2 or more) along which every slice of ``expected`` sums to zero."""
+    e = np.asarray(expected, dtype=np.float64)
+    scale = float(np.abs(e).max(initial=0.0)) if e.size else 0.0
+    if scale == 0.0 or not np.isfinite(scale):
+        return []
+    return [axis for axis, n in enumerate(e.shape)
+            if n >= 2 and np.abs(e.sum(axis=axis)).max() <= SUMS_TO_ZERO_RTOL * n * scale]
+
+
+@detector("sum_not_zero", specificity=53)
+def _sum_not_zero(ev: Evidence):
+    if not ev.same_shape or ev.got.size < 2 or not np.isfinite(ev.got).all():
+        return None
+    scale = float(np.abs(ev.expected.astype(np.float64)).max(initial=0.0))
+    for axis in zero_sum_axes(ev.expected):
+        sums = ev.got.astype(np.float64).sum(axis=axis)
+        if np.abs(sums).max() <= SUMS_NOT_ZERO_RTOL * scale:
+            continue
+        flat = sums.ravel()
+        shown = ", ".join(fmt(float(v)) for v in flat[:3]) + (", …" if flat.size > 3 else "")
+        parts = ("elements" if ev.got.ndim == 1 else _slice_word(1 - axis, 2)[1]
+                 if ev.got.ndim == 2 else f"lines along axis {axis}")
+        return Diagnosis("sum_not_zero",
+                         f"The {parts} of {ev.of} {'sum' if ev.got.ndim == 1 else 'each sum'} "
+                         "to zero (the output does not change when one number is added to all "
+                         f"of them), but yours sum to {shown}.",
+                         "The term that makes them sum to zero is missing or wrong: in a "
+                         "softmax, s · (dz − Σ dz·s) subtracts the weighted sum; in a "
+                         "normalisation, dx subtracts the mean of dxhat (and of dxhat·xhat) "
+                         "over the normalised axis. Check it, its axis and its sign.")
     return None
