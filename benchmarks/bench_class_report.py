@@ -14,7 +14,7 @@ wrong), then
 
 Run from the repository root:
 
-    python benchmarks/bench_class_report.py [--n 1000] [--jobs 2]
+    python benchmarks/bench_class_report.py [--n 1000] [--jobs N]
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ from gradcheck_cli.selection import select_exercises  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="submissions to generate")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="submissions at once (default: grade's own default)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
@@ -75,7 +76,8 @@ def main() -> None:
                        capture_output=True)
         report_s = time.perf_counter() - started
 
-    print(f"{args.n} submissions × {len(EXERCISES)} exercises, {args.jobs} job(s), "
+    print(f"{args.n} submissions × {len(EXERCISES)} exercises, "
+          f"{args.jobs or batch.default_jobs()} job(s), "
           f"{os.cpu_count()} core(s)")
     print(f"grading (JSON results, manifest, gradebook): {grading_s:7.2f} s  "
           f"{args.n / grading_s:6.1f} submissions/s")

@@ -11,7 +11,7 @@ and prints submissions per second for both and the ratio, the load average (a bu
 slows both), and the CPU time the grade process used per submission (its own, plus what it
 reaped). Run from the repository root:
 
-    python benchmarks/bench_grade.py [--n 200] [--jobs 2] [--loop-sample 20]
+    python benchmarks/bench_grade.py [--n 200] [--jobs N] [--loop-sample 20]
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from gradcheck_cli.batch import default_jobs  # noqa: E402 - the checkout's, as the runs use
 EXERCISES = ("sigmoid", "softmax", "matmul", "conv2d")
 
 
@@ -66,7 +68,8 @@ def selection() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="submissions to generate")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="submissions at once (default: grade's own default)")
     parser.add_argument("--loop-sample", type=int, default=20,
                         help="submissions timed with the `gradcheck run` loop")
     parser.add_argument("--seed", type=int, default=1)
@@ -86,9 +89,9 @@ def main() -> None:
 
         load_before = os.getloadavg()[0]
         started = time.perf_counter()
-        proc = subprocess.Popen(gradcheck("grade", str(folder), *selection(), "--jobs",
-                                          str(args.jobs), "--seed", str(args.seed),
-                                          "--gradebook", str(book)),
+        jobs = [] if args.jobs is None else ["--jobs", str(args.jobs)]
+        proc = subprocess.Popen(gradcheck("grade", str(folder), *selection(), *jobs,
+                                          "--seed", str(args.seed), "--gradebook", str(book)),
                                 cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                 text=True)
         stderr = proc.stderr.read()
@@ -114,7 +117,8 @@ def main() -> None:
 
     batch_rate = args.n / batch_s
     loop_rate = len(sample) / loop_s
-    print(f"{args.n} submissions × {len(EXERCISES)} exercises, {args.jobs} job(s), "
+    print(f"{args.n} submissions × {len(EXERCISES)} exercises, "
+          f"{args.jobs or default_jobs()} job(s){'' if args.jobs else ' (the default)'}, "
           f"{os.cpu_count()} core(s)")
     print(f"load average {load_before:.1f} -> {load_after:.1f}")
     print(f"gradcheck grade:       {batch_s:7.2f} s  {batch_rate:7.1f} submissions/s "

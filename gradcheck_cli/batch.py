@@ -217,12 +217,25 @@ def _unique(found: list[Submission]) -> list[Submission]:
 # ---------------------------------------------------------------------------- grading
 
 
-def default_jobs() -> int:
+# Submissions in flight per core. A job spends most of its time waiting for its learner's
+# process (forking it, the import, each call's round trip), so with one job per core the cores
+# idle; two keep both the grader and the workers busy (300 submissions of the worked exercises
+# on 2 cores: 79-81/s with 2 jobs, 91-98/s with 4; benchmarks/README.md). Each job keeps two
+# workers alive (the one graded, the next one importing).
+JOBS_PER_CORE = 2
+
+
+def cores() -> int:
     """The cores this process may use."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:          # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def default_jobs() -> int:
+    """How many submissions ``grade`` works on at once by default: two per core."""
+    return JOBS_PER_CORE * cores()
 
 
 def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options, *,

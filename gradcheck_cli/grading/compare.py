@@ -68,8 +68,23 @@ def numerical_differs(expected: Sequence[np.ndarray], numerical: Sequence[np.nda
     return tuple(not compare(n, e, agreement).passed for e, n in zip(expected, numerical))
 
 
+def within(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
+    """``compare(got, expected, tol).passed``, without the per-element report: the detectors
+    ask this many times per failing case."""
+    got = np.asarray(got)
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        return False
+    if expected.size == 0:
+        return True
+    scale = output_scale(expected)
+    with np.errstate(all="ignore"):
+        err, _ = element_errors(got, expected, scale=scale)
+        return bool((err <= tol.allowed(expected, got.dtype, scale=scale)).all())
+
+
 def closeness(tol: Tolerance) -> Callable[[np.ndarray, np.ndarray], bool]:
     """``close(yours, other)``: True when ``yours`` is ``other`` as far as a diagnosis can tell
     (``tol.matching()``: to 1e-6 of its scale, or to the answer's precision if coarser)."""
     match = tol.matching()
-    return lambda got, expected: compare(got, expected, match).passed
+    return lambda got, expected: within(got, expected, match)

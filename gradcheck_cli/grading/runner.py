@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -54,6 +54,8 @@ class PreparedCase:
     reference: Reference
     alternatives: Alternatives | None = None
     differs: tuple[bool, ...] | None = None      # compare.numerical_differs of the reference
+    # The diagnoses of wrong answers already judged on this case (``record_outputs``' seen).
+    seen: dict = field(default_factory=dict)
 
 
 def reference_for(exercise: Exercise, case: Case) -> Reference:
@@ -272,7 +274,7 @@ def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Toler
         got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
         close=closeness(tol), alternatives=alternatives, output=k, input_name=ex.wrt[k],
         function=ex.function, tolerance=tol, kinks=ref.kinks, learner=learner),
-        differs=prepared.differs)
+        differs=prepared.differs, seen=prepared.seen)
     return cr
 
 

@@ -4,6 +4,8 @@ failed call put into words. Shared by the grader (``runner.py``) and ``gradcheck
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
@@ -12,7 +14,7 @@ from ..report.model import CaseResult
 from ..tolerance import Tolerance
 from .compare import Comparison, compare_outputs
 from .diagnoses import (Evidence, EvidenceUnavailable, Failure, describe_failure, diagnose,
-                        rank)
+                        names_the_answer, rank)
 
 if TYPE_CHECKING:
     from ..sandbox import CallResult
@@ -96,13 +98,16 @@ def complex_answer(function: str, got: tuple[np.ndarray, ...],
 
 def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance,
                    evidence: Callable[[int], Evidence], *,
-                   differs: Sequence[bool] | None = None) -> list[Comparison]:
+                   differs: Sequence[bool] | None = None,
+                   seen: dict | None = None) -> list[Comparison]:
     """Compare ``got`` with ``case.expected`` and put the verdict on the case.
 
     The case gets its status, counts, largest errors, the worst element, a message, the
     per-element errors the reports draw, and the diagnoses of every failing output (the
     detectors see ``evidence(k)`` of output k; it is asked only for failing outputs).
     ``differs``: where finite differences disagree with the reference, if known already.
+    ``seen``: the diagnoses of answers already judged on this very case (a batch shares it),
+    by output and the answer's bytes; see ``_diagnose_output``.
     """
     case.got = got
     comparisons = compare_outputs(got, case.expected, case.numerical or case.expected, tol,
@@ -120,12 +125,35 @@ def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance
                                               comparisons[k]) for k in failing)
     found, unjudged = [], None
     for k in failing:
-        ev = evidence(k)
-        found += diagnose(ev)
-        unjudged = set(ev.unjudged) if unjudged is None else unjudged & ev.unjudged
+        diagnoses, not_judged = _diagnose_output(evidence, k, got[k], seen)
+        found += diagnoses
+        unjudged = set(not_judged) if unjudged is None else unjudged & not_judged
     case.diagnoses = [*rank(found), *case.diagnoses]
     case.unjudged = sorted(unjudged or ())
     return comparisons
+
+
+def _diagnose_output(evidence: Callable[[int], Evidence], k: int, got: np.ndarray,
+                     seen: dict | None) -> tuple[list, set[str]]:
+    """The diagnoses of output ``k`` and the ids that could not be judged on it.
+
+    The detectors see only the case and the answer, except the probing ones, which call the
+    learner's function again and run only when no detector names the answer. So an answer
+    named by one is diagnosed once per case: the same bytes on the same case (the same
+    classic mistake written the same way, in a batch) get copies of the same diagnoses.
+    """
+    key = None
+    if seen is not None:
+        a = np.ascontiguousarray(got)
+        key = (k, a.dtype.str, a.shape, hashlib.blake2b(a.tobytes(), digest_size=16).digest())
+        if key in seen:
+            diagnoses, not_judged = seen[key]
+            return [replace(d) for d in diagnoses], set(not_judged)
+    ev = evidence(k)
+    diagnoses = diagnose(ev)
+    if key is not None and any(names_the_answer(d) for d in diagnoses):
+        seen[key] = ([replace(d) for d in diagnoses], frozenset(ev.unjudged))
+    return diagnoses, set(ev.unjudged)
 
 
 def mismatch_message(name: str, got: np.ndarray, expected: np.ndarray, cmp: Comparison) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MAX_DEPTH = 4
 MAX_FILES = 256
@@ -42,10 +43,16 @@ def collect(submission: str, hidden=frozenset()) -> LearnerFiles:
     """
     folder = os.path.dirname(submission)
     found = LearnerFiles(folder)
-    skip = {os.path.normpath(p) for p in hidden} | {os.path.normpath(submission)}
+    skip = _normalized(tuple(hidden)) | {os.path.normpath(submission)}
     budget = {"entries": MAX_ENTRIES, "bytes": MAX_BYTES}
-    _walk(folder, "", 0, skip, found, budget)
+    _walk(os.path.normpath(folder), "", 0, skip, found, budget)
     return found
+
+
+@lru_cache(maxsize=4)
+def _normalized(paths: tuple[str, ...]) -> frozenset[str]:
+    # A batch passes every learner's paths for each of its submissions: normalised once.
+    return frozenset(os.path.normpath(p) for p in paths)
 
 
 def _walk(folder: str, prefix: str, depth: int, skip: set[str], found: LearnerFiles,
@@ -61,7 +68,8 @@ def _walk(folder: str, prefix: str, depth: int, skip: set[str], found: LearnerFi
         if budget["entries"] < 0 or len(found.names) >= MAX_FILES:
             return
         name = entry.name
-        if name.startswith(".") or os.path.normpath(entry.path) in skip:
+        # ``folder`` is normalised, so ``entry.path`` (folder/name) is.
+        if name.startswith(".") or entry.path in skip:
             continue
         try:
             if entry.is_dir():

@@ -13,9 +13,10 @@ from . import across_cases, failures, output, probes, structure, values  # noqa:
 from .registry import (AUTHORED_SPECIFICITY, DETECTORS, INTERNAL_ERROR, AlternativeAnswers,
                        Detector, Evidence, EvidenceUnavailable, ExerciseEvidence, Failure,
                        describe_failure, detector, diagnose, diagnose_exercise,
-                       exercise_detector, internal_error, rank, reported)
+                       exercise_detector, internal_error, names_the_answer, rank,
+                       reported)
 
 __all__ = ["AUTHORED_SPECIFICITY", "DETECTORS", "INTERNAL_ERROR", "AlternativeAnswers",
            "Detector", "Evidence", "EvidenceUnavailable", "ExerciseEvidence", "Failure",
            "describe_failure", "detector", "diagnose", "diagnose_exercise", "exercise_detector",
-           "internal_error", "rank", "reported"]
+           "internal_error", "names_the_answer", "rank", "reported"]

@@ -229,8 +229,7 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
     """Every diagnosis that applies to one output, most specific first."""
     found = _authored(evidence)
     for det in _units("output"):
-        if det.fallback and any(_specificity(d.id) >= NAMES_THE_ANSWER and d.id != INTERNAL_ERROR
-                                for d in found):
+        if det.fallback and any(names_the_answer(d) for d in found):
             continue
         result = _run(det.id, det.run, evidence)
         if result is _UNAVAILABLE:
@@ -238,6 +237,11 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
         elif result is not None:
             found.append(result)
     return rank(found)
+
+
+def names_the_answer(d: Diagnosis) -> bool:
+    """Whether ``d`` says what the answer is (then the probing fallbacks do not run)."""
+    return d.id != INTERNAL_ERROR and _specificity(d.id) >= NAMES_THE_ANSWER
 
 
 def diagnose_exercise(evidence: ExerciseEvidence) -> list[Diagnosis]:
