@@ -38,8 +38,9 @@ def grade(
         ..., metavar="SUBMISSIONS...", help=".py files or notebooks, or folders of submissions."),
     file: Optional[str] = typer.Option(None, "--file", metavar="NAME",
                                        help="The file to grade inside each learner's folder."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", min=1, metavar="N",
-                                       help="Submissions graded at once (default: twice the cores)."),
+    jobs: Optional[int] = typer.Option(
+        None, "--jobs", "-j", min=1, metavar="N",
+        help="Submissions graded at once (default: twice the cores)."),
     gradebook: Optional[Path] = typer.Option(None, "--gradebook", metavar="FILE.csv",
                                              help="Write a CSV row per submission to FILE.csv."),
     json_dir: Optional[Path] = typer.Option(None, "--json-dir", metavar="DIR",

@@ -2,9 +2,9 @@
 
 For each catalog file ``NAME.yaml``, ``parsed_catalog/NAME.json`` holds the file's exact text
 and what ``yamlparse.parse`` made of it (mappings and lists with the line of every entry).
-``lookup`` uses it only when the file being read has that name and exactly that text: a file edited
-since, or any other file, is parsed from its YAML as before, so the snapshot can make a read
-faster and never different. The snapshot is part of the package (it is trusted as its code is),
+``lookup`` uses it only when the file being read has that name and exactly that text: a file
+edited since, or any other file, is parsed from its YAML as before, so the snapshot can make a
+read faster and never different. The snapshot is part of the package (it is trusted as its code is),
 and tests/spec/test_parsed_snapshot.py fails when it is stale. Regenerate it with
 
     python -m gradcheck_cli.spec.make_parsed

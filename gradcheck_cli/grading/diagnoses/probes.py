@@ -109,9 +109,14 @@ def _moved(ev: Evidence):
 def _move(a: np.ndarray, seed: int, scale: float) -> np.ndarray:
     """``a`` plus noise ``scale`` times its typical size (deterministic for input and move)."""
     a = np.asarray(a, dtype=np.float64)
-    size = float(np.sqrt(np.mean(a ** 2))) if a.size else 0.0
     noise = np.random.default_rng(seed).standard_normal(a.shape)
-    return a + scale * (size or 1.0) * noise
+    return a + scale * _typical_size(a) * noise
+
+
+def _typical_size(a: np.ndarray) -> float:
+    """The root mean square of ``a`` (1 for an empty or all-zero array): how far to move it."""
+    size = float(np.sqrt(np.mean(np.square(a, dtype=np.float64)))) if a.size else 0.0
+    return size or 1.0
 
 
 @detector("wrong_local_derivative", specificity=54, fallback=True)
@@ -217,8 +222,7 @@ def _mixes_slices(ev: Evidence):
 
 def _slice_moves(first: np.ndarray, axis: int) -> list[np.ndarray]:
     """Three moves of one slice: at random, all up and all down, by about its own size."""
-    size = float(np.sqrt(np.mean(first ** 2))) if first.size else 0.0
-    size = size or 1.0
+    size = _typical_size(first)
     rng = np.random.default_rng(axis)
     return [size * rng.standard_normal(first.shape),
             size * rng.uniform(0.5, 1.5, first.shape),

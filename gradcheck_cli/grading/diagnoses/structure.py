@@ -12,6 +12,7 @@ import numpy as np
 
 from ...report.model import Diagnosis
 from ...report.numbers import factor, fmt
+from ...tolerance import output_scale
 from .registry import Evidence, detector
 
 
@@ -85,8 +86,8 @@ def _wrong_path_factor(ev: Evidence):
             continue
         what = "has the wrong sign" if abs(f + 1.0) < 1e-6 else f"is {factor(f)} × what it is"
         return Diagnosis("wrong_path_factor",
-                         f"In {ev.yours[0].lower()}{ev.yours[1:]}, the part that flows back through {op} in the forward "
-                         f"pass {what}; the rest is right.",
+                         f"In {ev.yours[0].lower()}{ev.yours[1:]}, the part that flows back "
+                         f"through {op} in the forward pass {what}; the rest is right.",
                          f"Follow the path through {op} back by the chain rule, factor by "
                          "factor: a sign, a constant or a 1/n on that path differs from the "
                          "forward's.")
@@ -105,8 +106,8 @@ SUMS_NOT_ZERO_RTOL = 1e-2
 def zero_sum_axes(expected: np.ndarray) -> list[int]:
     """The axes (of length 2 or more) along which every slice of ``expected`` sums to zero."""
     e = np.asarray(expected, dtype=np.float64)
-    scale = float(np.abs(e).max(initial=0.0)) if e.size else 0.0
-    if scale == 0.0 or not np.isfinite(scale):
+    scale = output_scale(e)
+    if scale == 0.0:
         return []
     return [axis for axis, n in enumerate(e.shape)
             if n >= 2 and np.abs(e.sum(axis=axis)).max() <= SUMS_TO_ZERO_RTOL * n * scale]
@@ -116,7 +117,7 @@ def zero_sum_axes(expected: np.ndarray) -> list[int]:
 def _sum_not_zero(ev: Evidence):
     if not ev.same_shape or ev.got.size < 2 or not np.isfinite(ev.got).all():
         return None
-    scale = float(np.abs(ev.expected.astype(np.float64)).max(initial=0.0))
+    scale = output_scale(ev.expected)
     for axis in zero_sum_axes(ev.expected):
         sums = ev.got.astype(np.float64).sum(axis=axis)
         if np.abs(sums).max() <= SUMS_NOT_ZERO_RTOL * scale:
