@@ -1,114 +1,38 @@
-"""Array code behind conv2d and the 2-D pools: strided window views and one matrix product each.
+"""Array code behind conv2d and the 2-D pools: strided window views and matrix products.
 
 Everything works on the last four axes (N, C, H, W); axes in front of them (the batch of
 independent evaluations of ``batched``) ride along by broadcasting. Windows are read through
 ``as_strided`` views, so the one copy of the forward pass is the im2col matrix, contiguous
-along its fastest axis so that the single matrix product runs at BLAS speed.
+along its fastest axis so that the matrix product runs at BLAS speed.
 
-Four things bring this close to a framework's convolution on a CPU:
-- temporaries (im2col, the gradient's columns) live in per-thread scratch buffers that are
-  reused, because page-faulting fresh megabytes costs as much as the arithmetic;
+What brings this close to a framework's convolution on a CPU:
+- an unbatched pass goes one sample at a time, the samples shared by threads that each run
+  a one-thread BLAS (``threads.for_each_sample``), so each sample's temporaries stay in
+  cache and the threads meet once per pass rather than inside every product;
+- temporaries live in per-thread scratch buffers that are reused, because page-faulting
+  fresh megabytes costs as much as the arithmetic; those of which only a fixed part is
+  written (padding, gaps) are zeroed once per geometry (``scratch.zeroed``);
 - for the same reason the first big convolution asks glibc to keep freed memory mapped, so
-  the outputs of one call reuse the pages of the last (see ``_keep_freed_memory``);
-- the im2col matrix of the last forward pass is kept for the filter gradient that follows.
-  It is found again by the memory it was made from (owner, address, shape, strides) and the
-  geometry, so a stale entry is never used: any other im2col overwrites and forgets it;
-- with stride 1 the input gradient's col2im is KH*KW long contiguous adds on a flat grid
-  rather than many short strided ones (see ``_conv2d_grad_x_unit_stride``).
+  the outputs of one call reuse the pages of the last (see ``scratch.py``);
+- with stride 1 both gradients work on a flat grid (each channel laid out with row length
+  Wp), where a filter tap is one shift of the whole block: dL/dx is one product and one
+  sum of shifted views per sample, dL/dw is products with shifted views of the padded
+  sample, and neither needs an im2col matrix;
+- with any other stride the im2col matrix of the last forward pass is kept for the filter
+  gradient that follows. It is found again by the memory it was made from (owner, address,
+  shape, strides) and the geometry, so a stale entry is never used: any other im2col
+  overwrites and forgets it.
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import weakref
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from . import threads
+from .scratch import recall_columns, remember_columns, scratch, zeroed
+
 Pair = tuple[int, int]
-
-# ---------------------------------------------------------------------------- scratch buffers
-
-_SCRATCH_LIMIT = 32 * 2**20   # bytes; bigger temporaries are allocated fresh, not kept
-_local = threading.local()
-
-
-_ALLOCATOR_TUNED = False
-_BIG_TEMPORARY = 2**20          # bytes; from here on freed memory is worth keeping mapped
-
-
-def _keep_freed_memory() -> None:
-    """Let glibc keep freed blocks of up to 32 MiB mapped, once per process.
-
-    A fresh process starts with a 128 KiB mmap threshold that grows only to the largest block
-    freed so far, and trims the heap's top once twice that much is free. Then the megabytes
-    of every convolution's outputs go back to the system when freed and are page-faulted in
-    again at the next call: about 1,300 faults, a fifth of the time, for a batch of 8 images
-    of 16x32x32. A process that once freed a bigger block (PyTorch's, say) never pays this,
-    which is why the engine looks faster next to another library than on its own.
-    Settings the user made (MALLOC_*_ variables) win; other C libraries are left alone.
-    """
-    global _ALLOCATOR_TUNED
-    _ALLOCATOR_TUNED = True
-    if any(name in os.environ for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
-                                           "MALLOC_TOP_PAD_")):
-        return
-    try:
-        if not os.confstr("CS_GNU_LIBC_VERSION"):
-            return
-        import ctypes
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError, ValueError):
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3     # from glibc's malloc.h
-    mallopt(m_mmap_threshold, 32 * 2**20)           # glibc's largest allowed value
-    mallopt(m_trim_threshold, 64 * 2**20)
-
-
-def _scratch(slot: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """A reusable, uninitialised buffer for a temporary that never leaves this module."""
-    dtype = np.dtype(dtype)
-    size = int(np.prod(shape, dtype=np.int64))
-    if not _ALLOCATOR_TUNED and size * dtype.itemsize >= _BIG_TEMPORARY:
-        _keep_freed_memory()
-    if size * dtype.itemsize > _SCRATCH_LIMIT:
-        return np.empty(shape, dtype)
-    buffers = _local.__dict__.setdefault("buffers", {})
-    buf = buffers.get((slot, dtype))
-    if buf is None or buf.size < size:
-        buf = buffers[(slot, dtype)] = np.empty(size, dtype)
-    return buf[:size].reshape(shape)
-
-
-def _memory_key(x: np.ndarray):
-    """What identifies the values of ``x``: its owning array, address, shape and strides."""
-    owner = x if x.base is None else x.base
-    try:
-        ref = weakref.ref(owner)
-    except TypeError:  # an exotic buffer owner: never remembered
-        return None, None
-    return (id(owner), x.__array_interface__["data"][0], x.shape, x.strides, x.dtype.str), ref
-
-
-def _remember_columns(x: np.ndarray | None, geometry, cols: np.ndarray | None) -> None:
-    """Keep ``cols`` as the im2col matrix of ``x`` (or forget the last one, given None)."""
-    key, ref = _memory_key(x) if x is not None else (None, None)
-    _local.last_columns = None if key is None else ((key, geometry), ref, cols)
-
-
-def _recall_columns(x: np.ndarray, geometry) -> np.ndarray | None:
-    """The kept im2col matrix of ``x`` with this geometry, if it is still the last one made."""
-    saved = getattr(_local, "last_columns", None)
-    if saved is None:
-        return None
-    key, _ = _memory_key(x)
-    (saved_key, ref, cols) = saved
-    # An alive referent with the same id is the same object: ids are unique among the living.
-    if key is None or saved_key != (key, geometry) or ref() is None:
-        return None
-    return cols
-
 
 # ---------------------------------------------------------------------------- windows
 
@@ -119,17 +43,17 @@ def out_size(n: int, k: int, stride: int, padding: int, dilation: int) -> int:
 
 
 def pad_hw(x: np.ndarray, padding: Pair, value: float = 0.0, *,
-           scratch: str | None = None) -> np.ndarray:
+           buffer: str | None = None) -> np.ndarray:
     """Pad the last two axes on both sides: (..., H, W) -> (..., H + 2ph, W + 2pw).
 
-    With ``scratch`` the result is a reused buffer of that name, for a temporary.
+    With ``buffer`` the result is this thread's scratch buffer of that name, for a temporary.
     """
     ph, pw = padding
     if not ph and not pw:
         return x
     h, w = x.shape[-2:]
     shape = x.shape[:-2] + (h + 2 * ph, w + 2 * pw)
-    out = _scratch(scratch, shape, x.dtype) if scratch else np.empty(shape, dtype=x.dtype)
+    out = scratch(buffer, shape, x.dtype) if buffer else np.empty(shape, dtype=x.dtype)
     out[..., :ph, :] = value                      # borders only: the interior is overwritten
     out[..., ph + h:, :] = value
     out[..., ph:ph + h, :pw] = value
@@ -176,12 +100,12 @@ def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: P
 
     With ``keep`` the result is remembered for ``conv2d_grad_w`` on the same ``x``.
     """
-    xp = pad_hw(x, padding, scratch="padded")                  # (..., N, C, Hp, Wp)
+    xp = pad_hw(x, padding, buffer="padded")                   # (..., N, C, Hp, Wp)
     view = windows(xp, kernel, stride, dilation, out_hw)       # (..., N, C, KH, KW, H', W')
-    cols = _scratch("im2col", view.shape, x.dtype)
+    cols = scratch("im2col", view.shape, x.dtype)
     np.copyto(cols, view)                                      # the one copy, W' fastest
     geometry = (tuple(kernel), tuple(stride), tuple(padding), tuple(dilation))
-    _remember_columns(x if keep else None, geometry, cols)    # any other im2col forgets
+    remember_columns(x if keep else None, geometry, cols)    # any other im2col forgets
     c = x.shape[-3]
     return cols.reshape(x.shape[:-3] + (c * kernel[0] * kernel[1], out_hw[0] * out_hw[1]))
 
@@ -190,7 +114,7 @@ def _columns_for(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilat
                  out_hw: Pair) -> np.ndarray:
     """The im2col matrix of ``x``: the one kept by the forward pass if it is still there."""
     geometry = (tuple(kernel), tuple(stride), tuple(padding), tuple(dilation))
-    cols = _recall_columns(x, geometry)
+    cols = recall_columns(x, geometry)
     if cols is not None:
         c = x.shape[-3]
         return cols.reshape(x.shape[:-3] + (c * kernel[0] * kernel[1], out_hw[0] * out_hw[1]))
@@ -200,84 +124,193 @@ def _columns_for(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilat
 # ---------------------------------------------------------------------------- convolution
 
 
+def _work(n: int, o: int, ckk: int, positions: int) -> float:
+    """Multiply-adds of one of conv2d's three matrix products over a batch."""
+    return float(n) * o * ckk * positions
+
+
 def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair,
            dilation: Pair) -> np.ndarray:
     """Cross-correlation: (..., N, C, H, W) with (..., O, C, KH, KW) -> (..., N, O, H', W')."""
     o, c, kh, kw = w.shape[-4:]
     out_hw = (out_size(x.shape[-2], kh, stride[0], padding[0], dilation[0]),
               out_size(x.shape[-1], kw, stride[1], padding[1], dilation[1]))
-    keep = x.ndim == 4 and w.ndim == 4  # only an unbatched pass is followed by a backward one
-    cols = im2col(x, (kh, kw), stride, padding, dilation, out_hw, keep=keep)
+    if x.ndim == 4 and w.ndim == 4:  # an unbatched pass, which a backward one may follow
+        return _conv2d_by_sample(x, w, stride, padding, dilation, out_hw)
+    cols = im2col(x, (kh, kw), stride, padding, dilation, out_hw)
     # cols: (..., N, CKK, H'W')
     w2d = w.reshape(w.shape[:-4] + (1, o, c * kh * kw))        # (..., 1, O, CKK)
     y = np.matmul(w2d, cols)                                    # (..., N, O, H'W')
     return y.reshape(y.shape[:-1] + out_hw)                     # (..., N, O, H', W')
 
 
+def _padded_sample(x: np.ndarray, i: int, padding: Pair, tail: int) -> np.ndarray:
+    """Sample i of x (N, C, H, W), padded with zeros, in this thread's flat buffer.
+
+    The buffer holds the (C, Hp, Wp) sample, then ``tail`` zeros for views that read past
+    its last channel; only the interior is written, so borders and tail stay zero.
+    """
+    (ph, pw), (c, h, wd) = padding, x.shape[1:]
+    hp, wp = h + 2 * ph, wd + 2 * pw
+    flat = zeroed("padded_sample", (c * hp * wp + tail,), x.dtype, (c, h, wd, ph, pw))
+    flat[:c * hp * wp].reshape(c, hp, wp)[:, ph:ph + h, pw:pw + wd] = x[i]
+    return flat
+
+
+def _conv2d_by_sample(x, w, stride: Pair, padding: Pair, dilation: Pair,
+                      out_hw: Pair) -> np.ndarray:
+    """conv2d of a 4-D batch, one sample at a time on whichever thread is free.
+
+    With stride 1 each sample's im2col matrix is a per-thread temporary that stays in cache
+    (the filter gradient does not need it, see ``_conv2d_grad_w_unit_stride``); with any
+    other stride the batch's matrix is kept for ``conv2d_grad_w``.
+    """
+    n, c = x.shape[:2]
+    o, _, kh, kw = w.shape
+    ckk, positions = c * kh * kw, out_hw[0] * out_hw[1]
+    w2d = w.reshape(o, ckk)                                    # (O, CKK)
+    y = np.empty((n, o, positions), dtype=np.result_type(w, x))
+    unit = tuple(stride) == (1, 1)
+    kept = None if unit else scratch("im2col", (n, c, kh, kw, *out_hw), x.dtype)
+
+    hp, wp = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
+    tail = (kw - 1) * dilation[1]   # as the filter gradient's views need: one buffer for both
+
+    def one(i: int) -> None:  # few, large NumPy calls: threads seldom wait for the GIL
+        xp = _padded_sample(x, i, padding, tail)[:c * hp * wp].reshape(c, hp, wp)
+        cols = (scratch("im2col_sample", (c, kh, kw, *out_hw), x.dtype) if kept is None
+                else kept[i])                                  # (C, KH, KW, H', W')
+        np.copyto(cols, windows(xp, (kh, kw), stride, dilation, out_hw))
+        np.matmul(w2d, cols.reshape(ckk, positions), out=y[i])  # (O, H'W')
+
+    threads.for_each_sample(n, _work(n, o, ckk, positions), one)
+    geometry = ((kh, kw), tuple(stride), tuple(padding), tuple(dilation))
+    remember_columns(None if kept is None else x, geometry, kept)  # others forget
+    return y.reshape(n, o, *out_hw)
+
+
 def conv2d_grad_x(g: np.ndarray, x_shape, w: np.ndarray, stride: Pair, padding: Pair,
                   dilation: Pair) -> np.ndarray:
     """dL/dx of conv2d: g (N, O, H', W') and w (O, C, KH, KW) -> (N, C, H, W)."""
-    if tuple(stride) == (1, 1):
+    if tuple(stride) == (1, 1) and np.isfinite(w).all():
         return _conv2d_grad_x_unit_stride(g, x_shape, w, padding, dilation)
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     oh, ow = g.shape[-2:]
+    padded = (h + 2 * padding[0], wd + 2 * padding[1])
     w2d_t = np.ascontiguousarray(w.reshape(o, c * kh * kw).T)   # (CKK, O)
-    dcols = _scratch("dcols", (n, c * kh * kw, oh * ow), np.result_type(g, w))
-    np.matmul(w2d_t, g.reshape(n, o, oh * ow), out=dcols)       # (N, CKK, H'W')
-    dcols = dcols.reshape(n, c, kh, kw, oh, ow)                 # (N, C, KH, KW, H', W')
-    dxp = col2im(dcols, (h + 2 * padding[0], wd + 2 * padding[1]), stride, dilation)
-    return crop_hw(dxp, padding)                                # (N, C, H, W)
+    dx = np.empty(x_shape, dtype=np.result_type(g, w))
+    g_flat = g.reshape(n, o, oh * ow)
+
+    def one(i: int) -> None:
+        dcols = scratch("dcols", (c * kh * kw, oh * ow), dx.dtype)
+        np.matmul(w2d_t, g_flat[i], out=dcols)                  # (CKK, H'W')
+        spread = col2im(dcols.reshape(c, kh, kw, oh, ow), padded, stride, dilation)
+        dx[i] = crop_hw(spread, padding)                        # (C, H, W)
+
+    threads.for_each_sample(n, _work(n, o, c * kh * kw, oh * ow), one)
+    return dx
 
 
 def _conv2d_grad_x_unit_stride(g, x_shape, w, padding: Pair, dilation: Pair) -> np.ndarray:
-    """dL/dx for stride 1, where col2im becomes KH*KW contiguous one-dimensional adds.
+    """dL/dx for stride 1: one matrix product and one sum of KH*KW shifted views per sample.
 
     Each channel of the padded input is laid out flat with row length Wp, so the window at
-    tap (kh, kw) is one shift by ``kh*dh*Wp + kw*dw`` of the whole (C, Hp*Wp) block. The
-    gradient is spread on the same flat grid with zeros at the columns and rows that are no
-    output position, so the taps' columns can be added as single contiguous runs.
+    tap (i, j) is one shift by ``i*dh*Wp + j*dw`` of the whole (C, Hp*Wp) block. The gradient
+    is spread on the same flat grid (zeros at the columns that are no output position), one
+    product gives every tap's contribution, each tap's block preceded by as many zeros as
+    the largest shift (the product writes only the planes' output rows, so the zeros of
+    ``scratch.zeroed`` stay), and a strided view lines the blocks up at their shifts, so that
+    dx is one sum over the taps. The zeros of the grid meet only finite filter values
+    (the caller checks), so they add exact zeros. Samples go one at a time (on whichever
+    thread is free), so that a sample's blocks stay in cache; few, large NumPy calls per
+    sample keep threads from waiting on each other for the GIL.
     """
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     oh, ow = g.shape[-2:]
     hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
-    plane = hp * wp                                             # flat length of one channel
+    plane, rows = hp * wp, oh * wp                              # a channel; its output rows
     dtype = np.result_type(g, w)
-    # Filter rows ordered (tap, channel) so that each tap's gradient is a contiguous block.
-    w_taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(kh * kw * c, o))  # (KK*C, O)
-    g_flat = _scratch("g_flat", (n, o, plane), dtype)           # (N, O, Hp*Wp)
-    grid = g_flat[:, :, :oh * wp].reshape(n, o, oh, wp)         # (N, O, H', Wp)
-    grid[..., :ow] = g                                          # outputs on the flat grid,
-    grid[..., ow:] = 0                                          # zeros elsewhere
-    g_flat[:, :, oh * wp:] = 0
-    shifts = [i * dilation[0] * wp + j * dilation[1] for i in range(kh) for j in range(kw)]
-    length = c * plane
-    taps = _scratch("taps", (kh * kw * c, plane), dtype)        # (KK*C, Hp*Wp)
-    row = _scratch("dx_row", (length + shifts[-1],), dtype)     # (C*Hp*Wp + max shift,)
-    dxp = row[:length].reshape(c, hp, wp)                       # (C, Hp, Wp)
+    # Filter rows ordered (tap, channel): each tap's contribution is a contiguous block.
+    w_taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(kh * kw, c, o))  # (KK, C, O)
+    length = c * plane                                          # one block
+    gap = (kh - 1) * dilation[0] * wp + (kw - 1) * dilation[1]  # the largest shift
+    span = length + gap
+    item = np.dtype(dtype).itemsize
     dx = np.empty(x_shape, dtype=dtype)                         # (N, C, H, W)
-    for i in range(n):  # one sample at a time, so its taps and row stay in cache
-        np.matmul(w_taps, g_flat[i], out=taps)                  # (KK*C, Hp*Wp)
-        per_tap = taps.reshape(kh * kw, length)                 # (KK, C*Hp*Wp)
-        row[:length] = per_tap[0]                               # shifts[0] is 0
-        row[length:] = 0
-        for k in range(1, len(shifts)):
-            part = row[shifts[k]:shifts[k] + length]
-            np.add(part, per_tap[k], out=part)                  # one contiguous add per tap
-        dx[i] = crop_hw(dxp, padding)                           # (C, H, W)
+
+    def one(i: int) -> None:
+        grid = zeroed("g_grid", (o, oh, wp), dtype, (ow,))     # zeros past each row's
+        grid[:, :, :ow] = g[i]                                  # outputs: (O, H', Wp)
+        buf = zeroed("tap_blocks", (kh * kw * span + gap,), dtype,
+                      (kh * kw, c, plane, rows, gap))[gap:]
+        blocks = as_strided(buf, (kh * kw, c, rows), (span * item, plane * item, item))
+        np.matmul(w_taps, grid.reshape(o, rows), out=blocks)    # (KK, C, H'*Wp)
+        # Tap (ti, tj) is block k = ti*KW + tj, read from ``shift`` entries before p.
+        shifted = as_strided(buf, (kh, kw, length),
+                             ((kw * span - dilation[0] * wp) * item,
+                              (span - dilation[1]) * item, item), writeable=False)
+        total = scratch("dx_flat", (length,), dtype)
+        np.add.reduce(shifted, axis=(0, 1), out=total)          # (C*Hp*Wp,)
+        dx[i] = crop_hw(total.reshape(c, hp, wp), padding)      # (C, H, W)
+
+    threads.for_each_sample(n, _work(n, o, kh * kw * c, rows), one)
     return dx
 
 
 def conv2d_grad_w(g: np.ndarray, x: np.ndarray, w_shape, stride: Pair, padding: Pair,
                   dilation: Pair) -> np.ndarray:
     """dL/dw of conv2d: g (N, O, H', W') and x (N, C, H, W) -> (O, C, KH, KW)."""
+    if tuple(stride) == (1, 1) and np.isfinite(x).all():
+        return _conv2d_grad_w_unit_stride(g, x, w_shape, padding, dilation)
     o, c, kh, kw = w_shape
     n = x.shape[0]
     oh, ow = g.shape[-2:]
     cols = _columns_for(x, (kh, kw), stride, padding, dilation, (oh, ow))  # (N, CKK, H'W')
-    dw = np.matmul(g.reshape(n, o, oh * ow), cols.transpose(0, 2, 1))    # (N, O, CKK)
-    return dw.sum(axis=0).reshape(w_shape)                                # (O, C, KH, KW)
+    g_flat = g.reshape(n, o, oh * ow)
+    parts = np.empty((n, c * kh * kw, o), dtype=np.result_type(g, cols))
+
+    def one(i: int) -> None:
+        np.matmul(cols[i], g_flat[i].T, out=parts[i])                     # (CKK, O)
+
+    threads.for_each_sample(n, _work(n, o, c * kh * kw, oh * ow), one)
+    # Summed over the samples in order, so the result never depends on which thread was first.
+    return parts.sum(axis=0).T.reshape(w_shape)                           # (O, C, KH, KW)
+
+
+def _conv2d_grad_w_unit_stride(g, x, w_shape, padding: Pair, dilation: Pair) -> np.ndarray:
+    """dL/dw for stride 1, from the padded sample itself rather than an im2col matrix.
+
+    On the flat grid of ``_conv2d_grad_x_unit_stride``, tap (i, j)'s input for every output
+    position is the padded sample shifted by ``i*dh*Wp + j*dw``: a (C, H'*Wp) view with row
+    stride Hp*Wp that BLAS reads directly. So the filter gradient is KH*KW products of the
+    gradient on the grid (O, H'*Wp) with such views, all of it in cache. The view's extra
+    columns (the grid's zeros) read neighbouring inputs, finite as the caller checks, and
+    past the last channel a tail of zeros.
+    """
+    o, c, kh, kw = w_shape
+    n, _, h, wd = x.shape
+    oh, ow = g.shape[-2:]
+    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
+    plane, rows = hp * wp, oh * wp
+    dtype = np.result_type(g, x)
+    tail = (kw - 1) * dilation[1]           # how far the last channel's view reads past it
+    item = np.dtype(x.dtype).itemsize
+    parts = np.empty((n, kh, kw, o, c), dtype=dtype)
+
+    def one(i: int) -> None:
+        flat = _padded_sample(x, i, padding, tail)              # (C*Hp*Wp + tail,)
+        grid = zeroed("g_grid", (o, oh, wp), g.dtype, (ow,))   # zeros past each row's
+        grid[:, :, :ow] = g[i]                                  # outputs: (O, H', Wp)
+        taps = as_strided(flat, (kh, kw, rows, c),
+                          (dilation[0] * wp * item, dilation[1] * item, item, plane * item),
+                          writeable=False)                      # (KH, KW, H'*Wp, C)
+        np.matmul(grid.reshape(o, rows), taps, out=parts[i])    # (KH, KW, O, C)
+
+    threads.for_each_sample(n, _work(n, o, kh * kw * c, rows), one)
+    # Summed over the samples in order, so the result never depends on which thread was first.
+    return parts.sum(axis=0).transpose(2, 3, 0, 1).reshape(w_shape)     # (O, C, KH, KW)
 
 
 # ---------------------------------------------------------------------------- pooling
