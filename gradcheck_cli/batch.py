@@ -39,7 +39,7 @@ import queue
 import re
 import threading
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -245,12 +245,23 @@ def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options,
     """Grade every submission with the same cases; results in the order of ``submissions``."""
     from .grading.runner import prepare
 
-    with _fork_server(len(submissions)) as server:    # gets ready while the cases are made
+    with _fork_server(len(submissions)) as server, _one_blas_thread():
+        # (the fork server gets ready while the cases are made)
         prepared = prepare(exercises, options.seed)   # once, before any learner code runs
         options = replace(options, fork_server=server, hidden_paths=learners_work(submissions, options.hidden_paths))
         return _grade_all(submissions, prepared, options,
                           jobs=jobs, json_dir=json_dir, show_hidden=show_hidden,
                           on_graded=on_graded)
+
+
+def _one_blas_thread():
+    """BLAS threads of the grader's own would only spin beside grade's job threads (its
+    arrays are small); NumPy's BLAS is set to one thread while a batch is graded."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:             # a NumPy whose BLAS it cannot reach: leave it as it is
+        return nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 def learners_work(submissions: Sequence[Submission], known=()) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ DRAIN_BUDGET = 16 * READ_CHUNK
 # one, written while a request goes out) is refused past this size before it is allocated.
 MAX_REPLY_HEADER = 1 << 20
 UNSOLICITED_PAYLOAD = 1 << 20
+_IOV_MAX = 1024                 # buffers one writev takes (Linux's UIO_MAXIOV)
 
 
 class Closed(Exception):
@@ -160,16 +161,18 @@ class Pipes:
         return events
 
     def _write_some(self, pending: list) -> bool:
-        """Write from the first pending buffer; True if the pipe is full for now."""
+        """Write what the pipe takes of the pending buffers, in one call (so that the worker
+        wakes once per request); True if the pipe is full for now."""
         try:
-            written = os.write(self.request_fd, pending[0])
+            written = os.writev(self.request_fd, pending[:_IOV_MAX])
         except BlockingIOError:
             return True
         except OSError as exc:          # EPIPE: the worker is gone
             raise Closed(str(exc)) from None
-        pending[0] = pending[0][written:]
-        if not len(pending[0]):
-            pending.pop(0)
+        while pending and written >= len(pending[0]):
+            written -= len(pending.pop(0))
+        if written:
+            pending[0] = pending[0][written:]
         return False
 
     def _on_readable(self, fd: int) -> None:
@@ -182,7 +185,8 @@ class Pipes:
             if self._frame is None:
                 raise Closed("the worker process ended")
             return
-        self._read_reply()
+        while self._read_reply():       # the rest of a reply is mostly there already:
+            pass                        # read it now rather than after another wait
 
     def _read_reply(self) -> bool:
         """Read what waits of the reply; False if nothing was there (or a reply is whole)."""

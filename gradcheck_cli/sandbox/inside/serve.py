@@ -50,7 +50,7 @@ from .submission import Submission
 _getpid = os.getpid
 _exit = os._exit
 _readv = os.readv
-_write = os.write
+_writev = os.writev
 _encode_parts, _decode = wire.encode_parts, wire.decode
 
 
@@ -75,11 +75,15 @@ class Channel:
                 return _decode(*frame, copy=False)
 
     def send(self, header: dict, arrays=()) -> None:
-        """Write one reply frame, whole."""
-        for part in _encode_parts(header, arrays):
-            data = memoryview(part)
-            while data:
-                data = data[_write(self.response_fd, data):]
+        """Write one reply frame, whole, in as few writes as the pipe allows (one, mostly:
+        the grader then wakes once per reply, not once per part)."""
+        pending = [memoryview(part) for part in _encode_parts(header, arrays) if len(part)]
+        while pending:
+            written = _writev(self.response_fd, pending)
+            while pending and written >= len(pending[0]):
+                written -= len(pending.pop(0))
+            if written:
+                pending[0] = pending[0][written:]
 
 
 def serve(channel: Channel, config: dict, source, modules=()) -> None:

@@ -1,0 +1,75 @@
+"""The learner's modules sent with a submission: what is sent, within which bounds, and never
+stale (a folder's listing is reused across a batch, so a helper saved meanwhile must show)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from gradcheck_cli.sandbox import learner_files
+
+
+def sent(submission, hidden=()):
+    found = learner_files.collect(str(submission), frozenset(str(h) for h in hidden))
+    return dict(zip(found.names, found.sources))
+
+
+def test_helpers_and_packages_go_but_not_the_submission_or_other_learners(tmp_path):
+    (tmp_path / "grads.py").write_text("x = 1\n")
+    (tmp_path / "helper.py").write_text("h = 1\n")
+    (tmp_path / "other_learner.py").write_text("o = 1\n")
+    (tmp_path / "notes.txt").write_text("not python\n")
+    (tmp_path / ".hidden.py").write_text("no\n")
+    package = tmp_path / "mypkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "layers.py").write_text("l = 1\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "junk.py").write_text("no\n")
+    got = sent(tmp_path / "grads.py", hidden=[tmp_path / "other_learner.py"])
+    assert got == {"helper.py": b"h = 1\n", "mypkg/__init__.py": b"",
+                   "mypkg/layers.py": b"l = 1\n"}
+
+
+def test_a_helper_saved_between_two_runs_is_sent_by_the_second(tmp_path):
+    (tmp_path / "grads.py").write_text("x = 1\n")
+    hidden = [tmp_path / f"learner_{i}.py" for i in range(5)]
+    for path in hidden:
+        path.write_text("y = 2\n")
+    assert sent(tmp_path / "grads.py", hidden) == {}
+    time.sleep(0.01)                       # a later modification time on any file system
+    (tmp_path / "helper.py").write_text("v = 1\n")
+    assert sent(tmp_path / "grads.py", hidden) == {"helper.py": b"v = 1\n"}
+    (tmp_path / "helper.py").write_text("v = 2\n")     # same folder listing, new contents
+    assert sent(tmp_path / "grads.py", hidden) == {"helper.py": b"v = 2\n"}
+    os.remove(tmp_path / "helper.py")
+    assert sent(tmp_path / "grads.py", hidden) == {}
+
+
+def test_every_learner_of_a_flat_folder_gets_the_shared_helper_and_no_one_else(tmp_path):
+    learners = [tmp_path / f"learner_{i:03d}.py" for i in range(40)]
+    for path in learners:
+        path.write_text("z = 3\n")
+    (tmp_path / "course_utils.py").write_text("u = 1\n")
+    for path in learners:
+        assert sent(path, learners) == {"course_utils.py": b"u = 1\n"}
+
+
+def test_the_bounds_hold_files_entries_and_depth(tmp_path, monkeypatch):
+    monkeypatch.setattr(learner_files, "MAX_FILES", 3)
+    (tmp_path / "grads.py").write_text("")
+    for name in "abcde":
+        (tmp_path / f"{name}.py").write_text(name)
+    assert sorted(sent(tmp_path / "grads.py")) == ["a.py", "b.py", "c.py"]
+
+    monkeypatch.setattr(learner_files, "MAX_FILES", 256)
+    monkeypatch.setattr(learner_files, "MAX_ENTRIES", 4)    # a.py b.py c.py d.py: then stop
+    assert sorted(sent(tmp_path / "grads.py")) == ["a.py", "b.py", "c.py", "d.py"]
+
+    monkeypatch.setattr(learner_files, "MAX_ENTRIES", 4096)
+    deep = tmp_path / "d1" / "d2" / "d3" / "d4" / "d5"
+    deep.mkdir(parents=True)
+    (deep / "too_deep.py").write_text("")
+    (deep.parent / "deep_enough.py").write_text("")
+    got = sent(tmp_path / "grads.py")
+    assert "d1/d2/d3/d4/deep_enough.py" in got and "d1/d2/d3/d4/d5/too_deep.py" not in got
