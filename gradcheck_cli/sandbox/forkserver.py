@@ -199,8 +199,8 @@ class ForkServer:
         self.wait_ready()
         if not self._running:
             raise SandboxError("the fork server has stopped")
-        # The learner's processes, the worker, and a slot's first process.
-        slot = Slot.create(options.memory_mb, options.process_limit + 1 + self.slots)
+        # The learner's processes and the worker (a slot's init is in no learner's cgroup).
+        slot = Slot.create(options.memory_mb, options.process_limit + 1)
         join = slot.join_fds() if slot is not None else []
         if self.slots:
             folder, workdir = None, SANDBOX_WORKDIR     # the slot's own tmpfs

@@ -10,7 +10,7 @@ Two modes:
 
 - ``slots``, under bubblewrap: each worker gets a slot of its own (``slot.py``): PID, mount and
   IPC namespaces, its own /proc and tmpfs work directory, its cgroups joined before anything
-  runs. Ending the slot ends everything the learner started.
+  runs. Ending the slot (killing its init) ends everything the learner started.
 - ``plain`` (the fallback): where the kernel allows it, the server first enters new network
   and PID namespaces, so every worker has no network and no worker can see or signal a process
   outside them. The namespace's first process, forked before any worker, only reaps: when it
@@ -54,9 +54,11 @@ class Server:
 
     def __init__(self, sock: socket.socket, mode: str = "plain"):
         self.sock = sock
+        sock.set_inheritable(False)        # passed across exec to us, but to no one else
         self.mode = mode
         self.workers: set[int] = set()     # forked and not yet reaped: their pids are ours
-        self.statuses: dict[int, int] = {}  # slot -> the pipe its worker's status comes on
+        self.slots: dict[int, tuple[int, int]] = {}  # worker -> its slot's init, init's pipe
+        self.init = slot.init_program()     # what a slot's init runs (slots mode)
         self.reaper: int | None = None      # the PID namespace's first process (plain mode)
         self.own_pid_namespace: int | None = None
         self.wake_r, self.wake_w = os.pipe()
@@ -93,15 +95,19 @@ class Server:
 
     def _try_a_slot(self) -> str:
         """Why slots cannot be made here ("" if a trial slot ran)."""
+        if self.init is None:
+            return f"no program for a slot's init (none of {', '.join(slot.INIT_PROGRAMS)})"
         try:
-            pid, status_r = slot.fork_slot(self.own_pid_namespace, lambda workdir: os._exit(0),
-                                           [], 1 << 20, self._close_server_fds)
+            pid, init_pid, hold = slot.fork_slot(self.own_pid_namespace, self.init,
+                                                 lambda workdir: os._exit(0), [], 1 << 20,
+                                                 self._close_server_fds)
         except OSError as exc:
             return f"no slot namespaces: {exc}"
         _, status = os.waitpid(pid, 0)
-        worker = slot.read_status(status_r)
-        if worker != 0 or status != 0:
-            return f"a trial slot failed (status {status}, its worker's {worker})"
+        slot.end_slot(init_pid, hold)
+        os.waitpid(init_pid, 0)
+        if status != 0:
+            return f"a trial slot failed (its worker's status {status})"
         return ""
 
     def _fork_reaper(self) -> int:
@@ -140,6 +146,8 @@ class Server:
             return False
         if not data:
             return False
+        for fd in fds:                      # a slot's init (exec'd) must keep none of them
+            os.set_inheritable(fd, False)
         try:
             request = json.loads(data)
         except ValueError:
@@ -153,8 +161,8 @@ class Server:
         if op == "kill":
             pid = int(request.get("pid", 0))
             if pid in self.workers:         # unreaped: the pid surely names our worker
-                if self.mode == "slots":
-                    _kill(pid)              # the slot's first process: the kernel does the rest
+                if pid in self.slots:
+                    _kill(self.slots[pid][0])   # the slot's init: the kernel does the rest
                 else:
                     tree.kill_tree(pid)
             return True
@@ -165,11 +173,11 @@ class Server:
         pipes, join = fds[:3], fds[3:]
         try:
             if self.mode == "slots":
-                pid, status_r = slot.fork_slot(
-                    self.own_pid_namespace,
+                pid, init_pid, hold = slot.fork_slot(
+                    self.own_pid_namespace, self.init,
                     lambda workdir: self.become_worker(request, *pipes, workdir=workdir),
                     join, int(request.get("tmpfs_bytes") or 1 << 26), self._close_server_fds)
-                self.statuses[pid] = status_r
+                self.slots[pid] = (init_pid, hold)
             else:
                 pid = os.fork()
         except OSError as exc:
@@ -211,7 +219,8 @@ class Server:
     def _close_server_fds(self) -> None:
         """In a forked process: nothing of the server's stays open."""
         self.sock.close()
-        for fd in (self.wake_r, self.wake_w, self.own_pid_namespace, *self.statuses.values()):
+        holds = [hold for _, hold in self.slots.values()]
+        for fd in (self.wake_r, self.wake_w, self.own_pid_namespace, *holds):
             if fd is not None:
                 os.close(fd)
 
@@ -230,9 +239,8 @@ class Server:
             if pid in self.workers:
                 self.workers.discard(pid)
                 ended = True
-                if pid in self.statuses:        # a slot: its worker's status, if it came
-                    worker = slot.read_status(self.statuses.pop(pid))
-                    status = status if worker is None else worker
+                if pid in self.slots:           # the rest of the slot goes with its init
+                    slot.end_slot(*self.slots.pop(pid))
                 self.send({"kind": "exited", "pid": pid,
                            "status": os.waitstatus_to_exitcode(status)})
             elif pid == self.reaper:
@@ -251,8 +259,8 @@ class Server:
     def shutdown(self) -> None:
         """Kill every worker and the namespace (with all it holds), then reap."""
         if self.mode == "slots":
-            for pid in self.workers:
-                _kill(pid)
+            for init_pid, hold in self.slots.values():
+                slot.end_slot(init_pid, hold)
         else:
             tree.kill_trees(list(self.workers))
         if self.reaper is not None:

@@ -1,25 +1,31 @@
 """A learner's slot in a batch: its own PID, mount and IPC namespaces inside the fork server's.
 
 Used by the fork server when it runs under bubblewrap (as root in a namespace of its own, so
-it may create these). For each worker it forks the slot's first process, which is PID 1 of a
-new PID namespace, and that process forks the worker::
+it may create these). For each worker it starts the slot's first process, PID 1 of a new PID
+namespace, then forks the worker into that namespace::
 
-    fork server ── slot (PID 1: joins the learner's cgroups, mounts, reaps) ── worker ── ...
+    fork server ─┬─ init (PID 1: ``cat`` reading a pipe only the server writes to)
+                 └─ worker (PID 2: joins the learner's cgroups, mounts) ── ...
 
-In the slot's mount namespace a fresh /proc shows the slot's processes only, and fresh tmpfs
-file systems (of a bounded size) are its /tmp, the work directory, and /dev/shm. Whatever the
-learner does, when the slot's first process ends (the worker ended, or the grader killed the
-slot), the kernel kills every process of the namespace, however it was started (re-parented
-daemons, ``clone(CLONE_PARENT)`` children), and the tmpfs file systems vanish with the mount
-namespace: nothing of the learner's outlives its slot. The slot hands the worker's exit status
-to the server through a pipe before it ends.
+The init is a small program started with ``posix_spawn`` (no copy of the server's memory):
+the worker alone is forked from the server, which imported NumPy for it, so a slot costs one
+copy of that memory and one tear-down, not two. The init never exits by itself while the
+server lives; orphans of the learner are adopted by it (and left unreaped: they are gone
+with the namespace). In the worker's mount namespace a fresh /proc shows the slot's
+processes only, and fresh tmpfs file systems (of a bounded size) are its /tmp, the work
+directory, and /dev/shm.
+
+The server kills the init when the worker has ended, or when the grader asks to kill the
+worker: then the kernel kills every process of the namespace, however it was started
+(re-parented daemons, ``clone(CLONE_PARENT)`` children), and the tmpfs file systems vanish
+with the mount namespace: nothing of the learner's outlives its slot. Should the server die,
+the init reads the end of its pipe and exits, which ends the namespace all the same.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import struct
 import sys
 
 from . import confine
@@ -30,60 +36,78 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 WORKDIR = "/tmp"
 PR_SET_PDEATHSIG = 1
-STATUS = struct.Struct("=i")
+INIT_PROGRAMS = ("/usr/bin/cat", "/bin/cat")
 
 
 class SlotError(OSError):
     """The slot's namespaces or mounts could not be made."""
 
 
-def fork_slot(own_pid_namespace: int, become_worker, join_fds: list[int], tmpfs_bytes: int,
-              close_in_child) -> tuple[int, int]:
-    """Fork a slot whose worker runs ``become_worker(workdir)``; (its pid, status pipe).
+def init_program() -> str | None:
+    """The program a slot's init runs (``cat``), or None where there is none to run."""
+    return next((p for p in INIT_PROGRAMS if os.access(p, os.X_OK)), None)
+
+
+def fork_slot(own_pid_namespace: int, init: str, become_worker, join_fds: list[int],
+              tmpfs_bytes: int, close_in_child) -> tuple[int, int, int]:
+    """Start a slot whose worker runs ``become_worker(workdir)``: (worker pid, init pid,
+    the init's pipe).
 
     ``own_pid_namespace`` is an open descriptor of the caller's PID namespace, to go back to;
-    ``close_in_child()`` closes, in the slot, what it must not keep of the caller's.
-    The status pipe's read end gives the worker's wait status (4 bytes) once it ended; it is
-    empty if the slot was killed first.
+    ``init`` the program of ``init_program()``; ``close_in_child()`` closes, in the worker,
+    what it must not keep of the caller's. Closing the returned pipe (or killing the init)
+    ends the slot. Every descriptor the caller holds must be close-on-exec: the init keeps
+    none of them.
     """
-    status_r, status_w = os.pipe()
+    hold_r, hold_w = os.pipe()                 # both close-on-exec
+    init_pid = pid = None
     try:
-        confine.unshare(confine.CLONE_NEWPID)      # the next child is PID 1 of a new one
+        confine.unshare(confine.CLONE_NEWPID)  # the next child is PID 1 of a new one
         try:
-            pid = os.fork()
+            init_pid = os.posix_spawn(init, [init], {}, file_actions=[
+                (os.POSIX_SPAWN_DUP2, hold_r, 0),
+                (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+            pid = os.fork()                    # PID 2 there
         finally:
-            if os.getpid() != 1:                  # the server: back to its own namespace
+            if pid != 0:                       # the server: back to its own namespace
                 confine.setns(own_pid_namespace, confine.CLONE_NEWPID)
     except OSError:
-        os.close(status_r)
-        os.close(status_w)
+        os.close(hold_r)
+        os.close(hold_w)
+        if init_pid is not None:
+            end_slot(init_pid, None)
         raise
-    if pid == 0:
+    if pid != 0:
+        os.close(hold_r)
+    else:
         try:
-            # The slot ends with the server (bubblewrap's init would keep it otherwise).
+            os.close(hold_r)
+            os.close(hold_w)                   # only the server keeps the init alive
+            # The worker ends with the server (its init ends then too).
             confine.libc().prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
             close_in_child()
-            os.close(status_r)
-            _run_slot(become_worker, join_fds, tmpfs_bytes, status_w)
+            _enter_slot(join_fds, tmpfs_bytes)
+            become_worker(WORKDIR)
         finally:
             os._exit(70)
-    os.close(status_w)
-    return pid, status_r
+    return pid, init_pid, hold_w
 
 
-def read_status(status_r: int) -> int | None:
-    """The worker's wait status from a slot's status pipe (closed here), None if none came."""
+def end_slot(init_pid: int, hold_w: int | None) -> None:
+    """Kill a slot's init, and with it every process left in the slot."""
     try:
-        data = os.read(status_r, STATUS.size)
-    except OSError:
-        data = b""
-    finally:
-        os.close(status_r)
-    return STATUS.unpack(data)[0] if len(data) == STATUS.size else None
+        os.kill(init_pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    if hold_w is not None:
+        try:
+            os.close(hold_w)
+        except OSError:
+            pass
 
 
-def _run_slot(become_worker, join_fds: list[int], tmpfs_bytes: int, status_w: int) -> None:
-    """In the slot's first process (PID 1): cgroups, mounts, the worker, then reap."""
+def _enter_slot(join_fds: list[int], tmpfs_bytes: int) -> None:
+    """In the worker (PID 2 of the slot): cgroups, then its own mounts and IPC."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     confine.join_cgroups(join_fds)
@@ -95,14 +119,6 @@ def _run_slot(become_worker, join_fds: list[int], tmpfs_bytes: int, status_w: in
     _restore_kept_folders(kept)
     if os.path.isdir("/dev/shm"):
         _mount(WORKDIR, "/dev/shm", None, MS_BIND)
-    worker = os.fork()
-    if worker == 0:
-        os.close(status_w)
-        become_worker(WORKDIR)
-        os._exit(70)
-    os.closerange(3, status_w)         # the learner's pipes are the worker's alone
-    os.closerange(status_w + 1, 1 << 16)
-    _reap_until(worker, status_w)
 
 
 def _open_kept_folders() -> list[tuple[str, int]]:
@@ -130,20 +146,6 @@ def _restore_kept_folders(kept: list[tuple[str, int]]) -> None:
         _mount(source, path, None, MS_BIND | MS_REC)
         _mount(source, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
         os.close(fd)
-
-
-def _reap_until(worker: int, status_w: int) -> None:
-    """Reap everything adopted; when the worker ends, pass on its status and end the slot."""
-    while True:
-        try:
-            pid, status = os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        except InterruptedError:
-            continue
-        if pid == worker:
-            os.write(status_w, STATUS.pack(status))
-            os._exit(0)            # the kernel kills whatever is left in the namespace
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> None:
