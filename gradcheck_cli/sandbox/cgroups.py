@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import queue
 import signal
 import threading
 import time
@@ -174,6 +175,12 @@ class Slot:
                 total += _field(os.path.join(folder, name), "oom_kill")
         return total
 
+    def remove_later(self) -> None:
+        """``remove``, on a thread of its own: the caller (a job of ``grade``) goes on while
+        the kernel tears the killed processes down, which takes milliseconds. Pending
+        removals are finished before the grader exits."""
+        _removals().put(self)
+
     def remove(self) -> None:
         """Delete the slot's cgroups once the processes ``kill`` ended are gone (a cgroup
         with a process in it cannot be deleted: success means none is left)."""
@@ -189,6 +196,36 @@ class Slot:
                     if time.monotonic() > deadline:
                         break
                     time.sleep(0.0005)
+
+
+_removal_queue: "queue.Queue[Slot] | None" = None
+
+
+def _removals() -> "queue.Queue[Slot]":
+    """The queue of slots to remove, and the thread that removes them (started once)."""
+    global _removal_queue
+    with _found_lock:
+        if _removal_queue is None:
+            _removal_queue = queue.Queue()
+            threading.Thread(target=_remove_forever, args=(_removal_queue,), daemon=True,
+                             name="gradcheck-cgroups").start()
+            atexit.register(_finish_removals, _removal_queue)
+    return _removal_queue
+
+
+def _remove_forever(pending: "queue.Queue[Slot]") -> None:
+    while True:
+        slot = pending.get()
+        try:
+            slot.remove()
+        finally:
+            pending.task_done()
+
+
+def _finish_removals(pending: "queue.Queue[Slot]") -> None:
+    """At exit, before the grader's own folders go: the removals still pending (each waits
+    at most ``_KILL_WAIT_S`` for its processes)."""
+    pending.join()
 
 
 def describe(slot: Slot | None) -> dict:

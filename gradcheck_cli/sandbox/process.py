@@ -90,7 +90,7 @@ class WorkerProcess:
         self.pipes.drain_output()
         self.pipes.close()
         if self.slot is not None:
-            self.slot.remove()
+            self.slot.remove_later()         # killed already: only the folders are left
         if self.workdir is not None:
             remove_workdir(self.workdir)
 
