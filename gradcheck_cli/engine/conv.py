@@ -30,7 +30,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from . import threads
-from .scratch import recall_columns, remember_columns, scratch, zeroed
+from .scratch import recall_columns, remember_columns, scratch, views, zeroed
 
 Pair = tuple[int, int]
 
@@ -144,17 +144,18 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair,
     return y.reshape(y.shape[:-1] + out_hw)                     # (..., N, O, H', W')
 
 
-def _padded_sample(x: np.ndarray, i: int, padding: Pair, tail: int) -> np.ndarray:
-    """Sample i of x (N, C, H, W), padded with zeros, in this thread's flat buffer.
+def _padded_sample(x_shape, dtype, padding: Pair, tail: int):
+    """This thread's buffer for one padded sample of a batch of ``x_shape``: (the flat
+    buffer, its (C, Hp, Wp) view, the interior a sample is written to).
 
     The buffer holds the (C, Hp, Wp) sample, then ``tail`` zeros for views that read past
-    its last channel; only the interior is written, so borders and tail stay zero.
+    its last channel; only the interior is ever written, so borders and tail stay zero.
     """
-    (ph, pw), (c, h, wd) = padding, x.shape[1:]
+    (ph, pw), (c, h, wd) = padding, x_shape[1:]
     hp, wp = h + 2 * ph, wd + 2 * pw
-    flat = zeroed("padded_sample", (c * hp * wp + tail,), x.dtype, (c, h, wd, ph, pw))
-    flat[:c * hp * wp].reshape(c, hp, wp)[:, ph:ph + h, pw:pw + wd] = x[i]
-    return flat
+    flat = zeroed("padded_sample", (c * hp * wp + tail,), dtype, (c, h, wd, ph, pw))
+    padded = flat[:c * hp * wp].reshape(c, hp, wp)
+    return flat, padded, padded[:, ph:ph + h, pw:pw + wd]
 
 
 def _conv2d_by_sample(x, w, stride: Pair, padding: Pair, dilation: Pair,
@@ -173,15 +174,26 @@ def _conv2d_by_sample(x, w, stride: Pair, padding: Pair, dilation: Pair,
     unit = tuple(stride) == (1, 1)
     kept = None if unit else scratch("im2col", (n, c, kh, kw, *out_hw), x.dtype)
 
-    hp, wp = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
     tail = (kw - 1) * dilation[1]   # as the filter gradient's views need: one buffer for both
 
+    def build():
+        _, padded, interior = _padded_sample(x.shape, x.dtype, padding, tail)
+        window = windows(padded, (kh, kw), stride, dilation, out_hw)  # (C, KH, KW, H', W')
+        cols = np.empty(window.shape, x.dtype)
+        return interior, window, cols, cols.reshape(ckk, positions)
+
+    key = (x.shape, x.dtype.str, tuple(padding), tail, (kh, kw), tuple(stride),
+           tuple(dilation))
+
     def one(i: int) -> None:  # few, large NumPy calls: threads seldom wait for the GIL
-        xp = _padded_sample(x, i, padding, tail)[:c * hp * wp].reshape(c, hp, wp)
-        cols = (scratch("im2col_sample", (c, kh, kw, *out_hw), x.dtype) if kept is None
-                else kept[i])                                  # (C, KH, KW, H', W')
-        np.copyto(cols, windows(xp, (kh, kw), stride, dilation, out_hw))
-        np.matmul(w2d, cols.reshape(ckk, positions), out=y[i])  # (O, H'W')
+        interior, window, cols, cols2d = views("conv_forward", key, build)
+        interior[...] = x[i]                                   # this sample, padded
+        if kept is None:
+            np.copyto(cols, window)                            # its im2col
+            np.matmul(w2d, cols2d, out=y[i])                   # (O, H'W')
+        else:
+            np.copyto(kept[i], window)
+            np.matmul(w2d, kept[i].reshape(ckk, positions), out=y[i])
 
     threads.for_each_sample(n, _work(n, o, ckk, positions), one)
     geometry = ((kh, kw), tuple(stride), tuple(padding), tuple(dilation))
@@ -231,7 +243,7 @@ def _conv2d_grad_x_unit_stride(g, x_shape, w, padding: Pair, dilation: Pair) -> 
     oh, ow = g.shape[-2:]
     hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
     plane, rows = hp * wp, oh * wp                              # a channel; its output rows
-    dtype = np.result_type(g, w)
+    dtype = np.dtype(np.result_type(g, w))
     # Filter rows ordered (tap, channel): each tap's contribution is a contiguous block.
     w_taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(kh * kw, c, o))  # (KK, C, O)
     length = c * plane                                          # one block
@@ -240,20 +252,27 @@ def _conv2d_grad_x_unit_stride(g, x_shape, w, padding: Pair, dilation: Pair) -> 
     item = np.dtype(dtype).itemsize
     dx = np.empty(x_shape, dtype=dtype)                         # (N, C, H, W)
 
-    def one(i: int) -> None:
+    def build():
         grid = zeroed("g_grid", (o, oh, wp), dtype, (ow,))     # zeros past each row's
-        grid[:, :, :ow] = g[i]                                  # outputs: (O, H', Wp)
         buf = zeroed("tap_blocks", (kh * kw * span + gap,), dtype,
-                      (kh * kw, c, plane, rows, gap))[gap:]
+                     (kh * kw, c, plane, rows, gap))[gap:]
         blocks = as_strided(buf, (kh * kw, c, rows), (span * item, plane * item, item))
-        np.matmul(w_taps, grid.reshape(o, rows), out=blocks)    # (KK, C, H'*Wp)
         # Tap (ti, tj) is block k = ti*KW + tj, read from ``shift`` entries before p.
         shifted = as_strided(buf, (kh, kw, length),
                              ((kw * span - dilation[0] * wp) * item,
                               (span - dilation[1]) * item, item), writeable=False)
-        total = scratch("dx_flat", (length,), dtype)
+        total = np.empty(length, dtype)
+        return (grid[:, :, :ow], grid.reshape(o, rows), blocks, shifted, total,
+                crop_hw(total.reshape(c, hp, wp), padding))
+
+    key = (x_shape, o, (kh, kw), tuple(padding), tuple(dilation), (oh, ow), dtype.str)
+
+    def one(i: int) -> None:
+        outputs, grid, blocks, shifted, total, inside = views("conv_dx", key, build)
+        outputs[...] = g[i]                                     # (O, H', W') on the grid
+        np.matmul(w_taps, grid, out=blocks)                     # (KK, C, H'*Wp)
         np.add.reduce(shifted, axis=(0, 1), out=total)          # (C*Hp*Wp,)
-        dx[i] = crop_hw(total.reshape(c, hp, wp), padding)      # (C, H, W)
+        dx[i] = inside                                          # (C, H, W)
 
     threads.for_each_sample(n, _work(n, o, kh * kw * c, rows), one)
     return dx
@@ -299,14 +318,21 @@ def _conv2d_grad_w_unit_stride(g, x, w_shape, padding: Pair, dilation: Pair) -> 
     item = np.dtype(x.dtype).itemsize
     parts = np.empty((n, kh, kw, o, c), dtype=dtype)
 
-    def one(i: int) -> None:
-        flat = _padded_sample(x, i, padding, tail)              # (C*Hp*Wp + tail,)
+    def build():
+        flat, _, interior = _padded_sample(x.shape, x.dtype, padding, tail)
         grid = zeroed("g_grid", (o, oh, wp), g.dtype, (ow,))   # zeros past each row's
-        grid[:, :, :ow] = g[i]                                  # outputs: (O, H', Wp)
         taps = as_strided(flat, (kh, kw, rows, c),
                           (dilation[0] * wp * item, dilation[1] * item, item, plane * item),
                           writeable=False)                      # (KH, KW, H'*Wp, C)
-        np.matmul(grid.reshape(o, rows), taps, out=parts[i])    # (KH, KW, O, C)
+        return interior, grid[:, :, :ow], grid.reshape(o, rows), taps
+
+    key = (x.shape, x.dtype.str, g.dtype.str, o, (kh, kw), tuple(padding), tuple(dilation))
+
+    def one(i: int) -> None:
+        interior, outputs, grid, taps = views("conv_dw", key, build)
+        interior[...] = x[i]                                    # this sample, padded
+        outputs[...] = g[i]                                     # (O, H', W') on the grid
+        np.matmul(grid, taps, out=parts[i])                     # (KH, KW, O, C)
 
     threads.for_each_sample(n, _work(n, o, kh * kw * c, rows), one)
     # Summed over the samples in order, so the result never depends on which thread was first.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import weakref
+from collections.abc import Callable
 
 import numpy as np
 
@@ -85,6 +86,17 @@ def zeroed(slot: str, shape: tuple[int, ...], dtype, layout: tuple) -> np.ndarra
             kept.pop(slot, None)
             return np.zeros(shape, dtype)
         saved = kept[slot] = (key, np.zeros(shape, dtype))
+    return saved[1]
+
+
+def views(slot: str, key: tuple, build: Callable[[], tuple]) -> tuple:
+    """This thread's ``build()`` for ``key``: buffers and the views a loop needs of them,
+    made once per geometry rather than at every sample (a strided view costs microseconds
+    to make, and a thread holding the GIL to make it keeps the other one waiting)."""
+    kept = _local.__dict__.setdefault("views", {})
+    saved = kept.get(slot)
+    if saved is None or saved[0] != key:
+        saved = kept[slot] = (key, build())
     return saved[1]
 
 
