@@ -96,7 +96,11 @@ def views(slot: str, key: tuple, build: Callable[[], tuple]) -> tuple:
     kept = _local.__dict__.setdefault("views", {})
     saved = kept.get(slot)
     if saved is None or saved[0] != key:
-        saved = kept[slot] = (key, build())
+        made = build()
+        if sum(a.nbytes for a in made if isinstance(a, np.ndarray)) > _SCRATCH_LIMIT:
+            kept.pop(slot, None)        # too big to keep between calls
+            return made
+        saved = kept[slot] = (key, made)
     return saved[1]
 
 

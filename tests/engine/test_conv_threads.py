@@ -158,3 +158,19 @@ def test_one_geometry_after_another_leaves_nothing_behind(monkeypatch, team):
         np.testing.assert_allclose(y, expected_y, rtol=1e-12, atol=1e-12, err_msg=where)
         np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-12, err_msg=where)
         np.testing.assert_allclose(dw, expected_dw, rtol=1e-12, atol=1e-12, err_msg=where)
+
+
+def test_temporaries_too_big_to_keep_are_made_afresh_and_right(monkeypatch, two_threads):
+    """Over the size limit nothing is kept between samples or calls: same numbers."""
+    from gradcheck_cli.engine import scratch
+    monkeypatch.setattr(scratch, "_SCRATCH_LIMIT", 0)
+    rng = np.random.default_rng(8)
+    for stride, padding, dilation, x_shape, w_shape in GEOMETRIES[:3]:
+        x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+        dz = rng.standard_normal(naive_conv2d(x, w, stride, padding, dilation).shape)
+        y, dx, dw = conv_and_grads(x, w, dz, stride, padding, dilation)
+        expected_dx, expected_dw = naive_conv2d_grads(x, w, dz, stride, padding, dilation)
+        np.testing.assert_allclose(y, naive_conv2d(x, w, stride, padding, dilation),
+                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(dw, expected_dw, rtol=1e-12, atol=1e-12)
