@@ -15,6 +15,7 @@ folders, ``__pycache__`` and installed environments.
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -55,17 +56,37 @@ def _normalized(paths: tuple[str, ...]) -> frozenset[str]:
     return frozenset(os.path.normpath(p) for p in paths)
 
 
-@lru_cache(maxsize=64)
-def _listing(folder: str, stamp: int, hidden: frozenset[str]) -> tuple[int, tuple]:
+# A folder modified less than this long ago is listed afresh: its modification time may be
+# too coarse (a second, two on FAT) to tell this change from the next one.
+SETTLED_NS = 3 * 10**9
+
+
+def _listing(folder: str, hidden: frozenset[str]) -> tuple[int, tuple]:
     """How many entries ``folder`` has, and those that may be sent, sorted by name:
     ``(index, name, path, is_folder)``. Without hidden names, ``hidden`` paths, or what is
     neither a folder nor a ``.py`` file.
 
     In a batch every learner of a folder of 300 submissions would otherwise scan the other
-    299 again; ``stamp`` (the folder's modification time) changes when an entry is added,
-    removed or renamed, so a new listing is made then. A file's contents are read afresh
-    every time.
+    299 again, so a listing is kept for the folder's modification time, which changes when
+    an entry is added, removed or renamed; a folder changed in the last few seconds is
+    listed again every time (as git treats a "racily clean" file). A file's contents are
+    read afresh every time.
     """
+    try:
+        stamp = os.stat(folder).st_mtime_ns
+    except OSError:
+        return 0, ()
+    if time.time_ns() - stamp < SETTLED_NS:
+        return _scan(folder, hidden)
+    return _kept_scan(folder, stamp, hidden)
+
+
+@lru_cache(maxsize=64)
+def _kept_scan(folder: str, stamp: int, hidden: frozenset[str]) -> tuple[int, tuple]:
+    return _scan(folder, hidden)
+
+
+def _scan(folder: str, hidden: frozenset[str]) -> tuple[int, tuple]:
     try:
         with os.scandir(folder) as scan:
             entries = sorted(scan, key=lambda e: e.name)
@@ -88,11 +109,7 @@ def _listing(folder: str, stamp: int, hidden: frozenset[str]) -> tuple[int, tupl
 
 def _walk(folder: str, prefix: str, depth: int, hidden: frozenset[str], own: str,
           found: LearnerFiles, budget: dict) -> None:
-    try:
-        stamp = os.stat(folder).st_mtime_ns
-    except OSError:
-        return
-    count, entries = _listing(folder, stamp, hidden)
+    count, entries = _listing(folder, hidden)
     start = budget["entries"]
     folders = []
     for index, name, path, is_folder in entries:

@@ -1,4 +1,4 @@
-"""The README's Python example runs and says what it claims."""
+"""The README's examples run and print what it shows."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -51,19 +52,40 @@ def test_the_learners_check_example_runs_and_shows_the_report_it_prints():
     assert str(displayed) == shown.group(2)
 
 
-def test_the_partial_file_example_is_what_gradcheck_run_prints():
+@pytest.mark.parametrize("example", ["examples/first_hour.py", "examples/mistakes.py"])
+def test_the_run_examples_are_what_gradcheck_run_prints(example):
     import subprocess
     import sys
 
     text = README.read_text()
-    block = re.search(r"```text\n\$ (gradcheck run examples/first_hour.py[^\n]*)\n(.*?)```", text,
-                      re.S)
+    block = re.search(r"```text\n\$ (gradcheck run " + re.escape(example) + r"[^\n]*)\n(.*?)```",
+                      text, re.S)
     command = block.group(1).split() + ["--format", "plain"]
     gradcheck = Path(sys.executable).parent / "gradcheck"
     done = subprocess.run([str(gradcheck), *command[1:]], capture_output=True, text=True,
                           cwd=README.parent, timeout=120)
     assert done.returncode == 1
     assert done.stdout == block.group(2)
+
+
+def test_the_partial_file_count_of_exercises_not_attempted_is_right(tmp_path):
+    import subprocess
+    import sys
+
+    text = " ".join(README.read_text().split())
+    said = re.search(r"A file with the four functions .*? `not attempted: (\d+) exercises", text)
+    source = (README.parent / "examples" / "solutions.py").read_text()
+    four = tmp_path / "four.py"
+    four.write_text(source)                  # the 30 grad_* ones: keep four of them
+    names = re.findall(r"^def (grad_\w+)", source, re.M)
+    keep = {"grad_sigmoid", "grad_softmax", "grad_matmul", "grad_conv2d"}
+    assert keep <= set(names)
+    for name in set(names) - keep:
+        four.write_text(four.read_text().replace(f"def {name}(", f"def _unused_{name}("))
+    gradcheck = Path(sys.executable).parent / "gradcheck"
+    done = subprocess.run([str(gradcheck), "run", str(four), "--format", "plain"],
+                          capture_output=True, text=True, timeout=120)
+    assert f"not attempted: {said.group(1)} exercises" in done.stdout, done.stdout
 
 
 def test_the_check_your_own_layer_examples_print_what_the_readme_shows(gradcheck, monkeypatch):

@@ -73,3 +73,40 @@ def test_the_bounds_hold_files_entries_and_depth(tmp_path, monkeypatch):
     (deep.parent / "deep_enough.py").write_text("")
     got = sent(tmp_path / "grads.py")
     assert "d1/d2/d3/d4/deep_enough.py" in got and "d1/d2/d3/d4/d5/too_deep.py" not in got
+
+
+def test_a_file_system_with_coarse_times_never_hides_a_new_helper(tmp_path):
+    """Where a folder's modification time counts whole seconds, two files made in the same
+    second leave it the same: a listing of that second must not be reused (``run --watch``
+    would otherwise miss the second helper until the folder changed again)."""
+    (tmp_path / "grads.py").write_text("")
+    second = (time.time_ns() // 10**9) * 10**9
+
+    def coarse():                         # what such a file system records for the folder
+        os.utime(tmp_path, ns=(second, second))
+
+    (tmp_path / "helper_a.py").write_text("a = 1\n")
+    coarse()
+    assert sent(tmp_path / "grads.py") == {"helper_a.py": b"a = 1\n"}
+    (tmp_path / "helper_b.py").write_text("b = 1\n")
+    coarse()
+    assert sent(tmp_path / "grads.py") == {"helper_a.py": b"a = 1\n", "helper_b.py": b"b = 1\n"}
+
+
+def test_a_settled_folder_is_listed_once_and_still_follows_changes(tmp_path, monkeypatch):
+    """An old folder's listing is kept (a batch of 300 learners lists it once), and a change
+    to it, which gives it a new modification time, is seen."""
+    learners = [tmp_path / f"learner_{i}.py" for i in range(3)]
+    for path in learners:
+        path.write_text("")
+    old = time.time_ns() - 60 * 10**9
+    os.utime(tmp_path, ns=(old, old))
+    scans = []
+    real_scan = learner_files._scan
+    monkeypatch.setattr(learner_files, "_scan", lambda *a: scans.append(a) or real_scan(*a))
+    learner_files._kept_scan.cache_clear()
+    for path in learners:
+        assert sent(path, learners) == {}
+    assert len(scans) == 1
+    (tmp_path / "shared.py").write_text("s = 1\n")      # the folder's time is now
+    assert sent(learners[0], learners) == {"shared.py": b"s = 1\n"}
