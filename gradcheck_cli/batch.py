@@ -31,8 +31,6 @@ leaves complete files only (and no gradebook).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import queue
@@ -46,6 +44,7 @@ from typing import Callable, Sequence
 
 from .atomic import write_atomic
 from .errors import GradcheckError, UsageError
+from .report.gradebook import gradebook_csv, write_gradebook  # noqa: F401 - batch's API
 from .report.model import Report
 
 
@@ -103,8 +102,24 @@ class Graded:
 # ---------------------------------------------------------------------------- discovery
 
 
-def discover(paths: Sequence[str | Path], file_name: str | None = None) -> list[Submission]:
-    """The submissions named by ``paths`` (files and folders), in a stable order."""
+def shared_modules(paths: Sequence[str | Path]) -> tuple[str, ...]:
+    """The absolute paths of a course's shared modules (``--shared``), checked."""
+    out = []
+    for raw in paths:
+        path = Path(raw)
+        if not (path.is_dir() or (path.is_file() and path.suffix == ".py")):
+            raise UsageError(f"--shared {raw}: no such .py file or package folder",
+                             hint="name the course's module every learner imports, e.g. "
+                                  "--shared submissions/course_utils.py")
+        out.append(str(path.resolve()))
+    return tuple(out)
+
+
+def discover(paths: Sequence[str | Path], file_name: str | None = None,
+             shared: Sequence[str] = ()) -> list[Submission]:
+    """The submissions named by ``paths`` (files and folders), in a stable order; the
+    ``shared`` modules (absolute paths) among them are the course's, not submissions."""
+    skip = {Path(p) for p in shared}
     found: list[Submission] = []
     for raw in paths:
         path = Path(raw)
@@ -124,6 +139,8 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None) -> list[
         else:
             raise UsageError(f"submission not found: {path}",
                              hint="pass .py files or folders of submissions")
+    found = [sub for sub in found if Path(sub.label).resolve() not in skip
+             and (sub.path is None or sub.path.resolve() not in skip)]
     return _unique(_after_folders(found))
 
 
@@ -398,42 +415,6 @@ def write_report_json(folder: Path, graded: Graded, show_hidden: bool = False) -
     doc = graded.doc(show_hidden)
     write_atomic(target, json.dumps(doc, indent=2, allow_nan=False) + "\n")
     return target
-
-
-def gradebook_csv(results: Sequence[Graded], exercises: Sequence, seed: int) -> str:
-    """The gradebook: a row per submission, a score column per exercise, total and status."""
-    names = [ex.name for ex in exercises]
-    max_score = round(sum(float(ex.points) for ex in exercises), 6)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["submission", "file", *names, "total", "max_score", "status", "seed"])
-    for g in results:
-        scores = {e.name: e.score for e in g.report.exercises} if g.report else {}
-        if g.report is not None:
-            total = g.report.score
-        else:
-            total = "" if g.internal is not None else 0.0   # unknown until regraded
-        cells = [_text(g.submission.label), _text(str(g.submission.path or ""))]
-        cells += [_score(scores.get(name, "" if g.internal is not None else 0.0)) for name in names]
-        cells += [_score(total), _score(max_score), _text(g.status()), seed]
-        writer.writerow(cells)
-    return buffer.getvalue()
-
-
-def write_gradebook(path: Path, results: Sequence[Graded], exercises: Sequence, seed: int) -> None:
-    """Write the gradebook CSV atomically (a reader never sees half of it)."""
-    write_atomic(path, gradebook_csv(results, exercises, seed))
-
-
-def _score(value) -> str:
-    if isinstance(value, str):
-        return value
-    return f"{float(value):.6f}".rstrip("0").rstrip(".")     # 2, 0.666667, 12.5
-
-
-def _text(value: str) -> str:
-    # A spreadsheet would run a cell that starts like a formula; file names are learners' input.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _first_line(text: str) -> str:

@@ -38,6 +38,10 @@ def grade(
         ..., metavar="SUBMISSIONS...", help=".py files or notebooks, or folders of submissions."),
     file: Optional[str] = typer.Option(None, "--file", metavar="NAME",
                                        help="The file to grade inside each learner's folder."),
+    shared: Optional[List[Path]] = typer.Option(
+        None, "--shared", metavar="PATH",
+        help="A course module every learner imports (a .py file or a package folder): sent "
+             "with each submission, never graded itself. Repeat for more."),
     jobs: Optional[int] = typer.Option(
         None, "--jobs", "-j", min=1, metavar="N",
         help="Submissions graded at once (default: twice the cores)."),
@@ -72,7 +76,8 @@ def grade(
     part = parse_shard(shard) if shard is not None else None
     require_seed(part, seed)
     chosen = select_exercises(exercises, exercise)
-    found = batch.discover(submissions, file)
+    course = batch.shared_modules(shared or [])
+    found = batch.discover(submissions, file, course)
     if format is not None and format.value == "gradescope" and len(found) > 1:
         raise UsageError("--format gradescope describes one submission; "
                          f"{len(found)} were given",
@@ -81,7 +86,7 @@ def grade(
     check_outputs({"--gradebook": gradebook, "--output": output, "--html": html},
                   {"--json-dir": json_dir})
     options = RunOptions(seed=choose_seed(seed), timeout=timeout, memory_mb=memory,
-                         deadline=deadline,
+                         deadline=deadline, shared_paths=course,
                          import_timeout=import_timeout_of(import_timeout, timeout))
     jobs = jobs or batch.default_jobs()
     size = len(select(found, part or WHOLE))

@@ -31,6 +31,8 @@ class RunOptions:
     # A batch's submissions (files and learners' folders): what one learner's worker is never
     # sent of the folder beside its submission.
     hidden_paths: tuple[str, ...] = ()
+    # A course's own modules (files or package folders) that every learner's worker is sent.
+    shared_paths: tuple[str, ...] = ()
 
 
 def start_worker(path: str | Path, options: RunOptions, exercises=None) -> Worker | None:
@@ -60,4 +62,5 @@ def sandbox_options(options: RunOptions, forbidden: tuple[str, ...]) -> SandboxO
     return SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
                           forbidden_imports=forbidden, deadline=options.deadline,
                           hidden_paths=options.hidden_paths,
+                          shared_paths=options.shared_paths,
                           import_timeout=options.import_timeout)

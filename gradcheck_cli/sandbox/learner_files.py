@@ -36,8 +36,10 @@ class LearnerFiles:
     sources: list[bytes] = field(default_factory=list)
 
 
-def collect(submission: str, hidden=frozenset()) -> LearnerFiles:
-    """The ``.py`` files of the folder of ``submission`` (absolute), none of ``hidden``'s.
+def collect(submission: str, hidden=frozenset(), shared=()) -> LearnerFiles:
+    """The ``.py`` files of the folder of ``submission`` (absolute), none of ``hidden``'s,
+    then the course's ``shared`` modules (absolute paths of ``.py`` files or package folders)
+    that the folder does not hold a module of the same name of.
 
     ``hidden`` holds absolute paths (files or folders) of other learners' work; the
     submission itself is never sent twice (the worker has it already).
@@ -45,8 +47,18 @@ def collect(submission: str, hidden=frozenset()) -> LearnerFiles:
     folder = os.path.dirname(submission)
     found = LearnerFiles(folder)
     budget = {"entries": MAX_ENTRIES, "bytes": MAX_BYTES}
-    _walk(os.path.normpath(folder), "", 0, _normalized(tuple(hidden)),
-          os.path.normpath(submission), found, budget)
+    hidden = _normalized(tuple(hidden))
+    own = os.path.normpath(submission)
+    _walk(os.path.normpath(folder), "", 0, hidden, own, found, budget)
+    for path in shared:
+        path = os.path.normpath(path)
+        name = os.path.basename(path)
+        if any(n == name or n.startswith(name + "/") for n in found.names):
+            continue                    # the learner's own module of that name comes first
+        if os.path.isdir(path):
+            _walk(path, name + "/", 1, hidden, own, found, budget)
+        elif name.endswith(".py") and os.path.isfile(path) and len(found.names) < MAX_FILES:
+            _add(path, name, found, budget)
     return found
 
 

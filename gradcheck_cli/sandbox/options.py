@@ -37,7 +37,8 @@ class SandboxOptions:
     wall-clock seconds the grader waits on the submission's code in all (its import and every
     call, restarts included): a bound on what one submission costs, whatever it does.
     ``hidden_paths`` are other learners' files and folders: the modules beside the submission
-    that the worker gets (``learner_files.py``) never include them. Plain
+    that the worker gets (``learner_files.py``) never include them; ``shared_paths`` are a
+    course's modules (``.py`` files or package folders) that every worker gets. Plain
     values only: a fork server, if any, is handed to ``Worker`` beside these options.
     """
 
@@ -51,10 +52,12 @@ class SandboxOptions:
     deadline: float = DEFAULT_DEADLINE
     confinement: str | None = None          # bwrap, process, auto; None: $GRADCHECK_CONFINEMENT
     hidden_paths: tuple[str, ...] = ()      # other learners' files and folders (a batch's)
+    shared_paths: tuple[str, ...] = ()      # course modules every learner is sent (absolute)
 
     def __post_init__(self):
         object.__setattr__(self, "forbidden_imports", tuple(self.forbidden_imports))
         object.__setattr__(self, "hidden_paths", tuple(self.hidden_paths))
+        object.__setattr__(self, "shared_paths", tuple(self.shared_paths))
         _require(self.timeout > 0, f"the timeout must be a positive number of seconds, "
                                    f"not {self.timeout}", "--timeout")
         _require(self.confinement in (None, "auto", "bwrap", "process"),

@@ -176,7 +176,7 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
         init["read_error"], source = f"cannot read the notebook{where}: {exc.message}", []
     else:
         # The modules beside it, which the worker cannot read itself: import as Python would.
-        modules = learner_files.collect(path, options.hidden_paths)
+        modules = learner_files.collect(path, options.hidden_paths, options.shared_paths)
         init["folder"], init["modules"] = modules.folder, modules.names
         source += [np.frombuffer(data, dtype=np.uint8) for data in modules.sources]
     try:

@@ -109,3 +109,50 @@ def test_check_says_how_it_calls_a_backward_with_the_wrong_parameters(tmp_path):
     assert ("affine_backward takes 1 parameter (dout) but gradcheck calls it with 2: "
             "affine_backward(dz, cache)") in done.stdout
     assert "Read the traceback" not in done.stdout
+
+
+COURSE_HELPER = "import numpy as np\n\n\ndef sigmoid(x):\n    return 1.0 / (1.0 + np.exp(-x))\n"
+USES_HELPER = ("from course_utils import sigmoid\n\n\n"
+               "def grad_sigmoid(x, dz):\n    s = sigmoid(x)\n    return dz * s * (1 - s)\n")
+
+
+@pytest.mark.parametrize("confinement", ["bwrap", "process"])
+def test_a_course_module_shared_with_every_learner_is_sent_and_not_graded(confinement,
+                                                                        tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "course_utils.py").write_text(COURSE_HELPER)
+    for name in ("ann", "ben"):
+        (flat / f"{name}.py").write_text(USES_HELPER)
+    done = gradcheck("grade", flat, "--shared", flat / "course_utils.py", "-e", "sigmoid",
+                     "--seed", "5", "--gradebook", tmp_path / "book.csv", cwd=tmp_path,
+                     confinement=confinement)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = (tmp_path / "book.csv").read_text().splitlines()[1:]
+    assert [Path(row.split(",")[0]).stem for row in rows] == ["ann", "ben"]  # no course row
+
+    # One folder per learner, the course's module beside the folders: sent to each of them.
+    klass = tmp_path / "class"
+    for name in ("ann", "ben"):
+        (klass / name).mkdir(parents=True)
+        (klass / name / "grads.py").write_text(USES_HELPER)
+    (tmp_path / "course_utils.py").write_text(COURSE_HELPER)
+    done = gradcheck("grade", klass, "--file", "grads.py", "--shared", "course_utils.py",
+                     "-e", "sigmoid", "--seed", "5", cwd=tmp_path, confinement=confinement)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_without_shared_a_course_module_is_a_submission_and_a_missing_one_is_an_error(
+        tmp_path):
+    (tmp_path / "course_utils.py").write_text(COURSE_HELPER)
+    (tmp_path / "ann.py").write_text(USES_HELPER)
+    done = gradcheck("grade", tmp_path, "-e", "sigmoid", "--seed", "5", "--json-dir",
+                     tmp_path / "out", cwd=tmp_path)
+    ann = json.loads((tmp_path / "out" / "ann.json").read_text())
+    assert "No module named 'course_utils'" in ann["import_error"]
+    assert (tmp_path / "out" / "course_utils.json").exists()
+    missing = gradcheck("grade", tmp_path, "--shared", "nowhere.py", "-e", "sigmoid",
+                        cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "--shared nowhere.py: no such .py file or package folder" in missing.stderr
+    assert "Traceback" not in missing.stderr

@@ -110,3 +110,22 @@ def test_a_settled_folder_is_listed_once_and_still_follows_changes(tmp_path, mon
     assert len(scans) == 1
     (tmp_path / "shared.py").write_text("s = 1\n")      # the folder's time is now
     assert sent(learners[0], learners) == {"shared.py": b"s = 1\n"}
+
+
+def test_a_course_module_is_sent_unless_the_learner_has_one_of_that_name(tmp_path):
+    course = tmp_path / "course"
+    (course / "nets").mkdir(parents=True)
+    (course / "utils.py").write_text("course = 1\n")
+    (course / "nets" / "__init__.py").write_text("")
+    (course / "nets" / "mlp.py").write_text("m = 1\n")
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    for folder in (alice, bob):
+        folder.mkdir()
+        (folder / "grads.py").write_text("")
+    (bob / "utils.py").write_text("mine = 1\n")
+    shared = [str(course / "utils.py"), str(course / "nets")]
+    got = learner_files.collect(str(alice / "grads.py"), frozenset(), shared)
+    assert dict(zip(got.names, got.sources)) == {
+        "utils.py": b"course = 1\n", "nets/__init__.py": b"", "nets/mlp.py": b"m = 1\n"}
+    got = learner_files.collect(str(bob / "grads.py"), frozenset(), shared)
+    assert dict(zip(got.names, got.sources))["utils.py"] == b"mine = 1\n"
