@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -24,7 +24,8 @@ def check_file(path: str | Path, forward: str, backward: str | None,
                inputs: Sequence[InputSpec | tuple[str, tuple[int, ...]]],
                wrt: Sequence[str] | None = None, options: CheckOptions = CheckOptions(),
                params: Sequence[tuple[str, object]] = (),
-               keywords: Sequence[tuple[str, object]] = ()) -> Report:
+               keywords: Sequence[tuple[str, object]] = (),
+               progress: Callable[[int], None] | None = None) -> Report:
     """Check a layer's backward in a file against finite differences of its own forward.
 
     ``inputs`` names the forward's array arguments, their shapes and distributions, in order
@@ -35,17 +36,19 @@ def check_file(path: str | Path, forward: str, backward: str | None,
     ``forward(*inputs, *params)`` returns ``(out, cache)`` and ``backward(dout, cache)`` a
     gradient for every input. Loss style (no ``backward``): ``forward(*inputs, *params)``
     returns ``(loss, grads)``. The learner's code runs only in the sandbox worker. The report
-    has one entry per checked input.
+    has one entry per checked input. ``progress``, if given, is told the number of forward
+    calls each request to the worker made, as they end (a long check is not silent).
     """
     return check_seeds(path, forward, backward, inputs, [options.seed], wrt, options, params,
-                       keywords)[0]
+                       keywords, progress)[0]
 
 
 def check_seeds(path: str | Path, forward: str, backward: str | None,
                 inputs: Sequence[InputSpec | tuple[str, tuple[int, ...]]], seeds: Sequence[int],
                 wrt: Sequence[str] | None = None, options: CheckOptions = CheckOptions(),
                 params: Sequence[tuple[str, object]] = (),
-                keywords: Sequence[tuple[str, object]] = ()) -> list[Report]:
+                keywords: Sequence[tuple[str, object]] = (),
+                progress: Callable[[int], None] | None = None) -> list[Report]:
     """``check_file`` on inputs drawn from each of ``seeds``, in one worker: a report each."""
     from ..sandbox import SandboxOptions, Worker
 
@@ -65,7 +68,7 @@ def check_seeds(path: str | Path, forward: str, backward: str | None,
             rng = np.random.default_rng(seed)
             arrays = {spec.name: spec.draw(rng) for spec in specs}
             session = Session(worker, forward, backward, specs, arrays, wrt,
-                              replace(options, seed=seed), rng, params, keywords)
+                              replace(options, seed=seed), rng, params, keywords, progress)
             results = session.run()
             import_error = worker.import_error.message if worker.import_error else None
             reports.append(Report(submission=str(path), seed=seed, exercises=results,

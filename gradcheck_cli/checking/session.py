@@ -8,7 +8,7 @@ detectors compare with (``FileAlternatives``, from that same forward).
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -39,8 +39,10 @@ class Session:
                  inputs: Sequence[InputSpec], arrays: dict[str, np.ndarray],
                  wrt: tuple[str, ...], options: CheckOptions, rng: np.random.Generator,
                  params: Sequence[tuple[str, object]] = (),
-                 keywords: Sequence[tuple[str, object]] = ()):
+                 keywords: Sequence[tuple[str, object]] = (),
+                 progress: Callable[[int], None] | None = None):
         self.worker = worker
+        self.progress = progress            # told how many forward calls each request made
         self.forward_name, self.backward_name = forward, backward
         self.inputs = {spec.name: spec for spec in inputs}
         self.arrays = arrays
@@ -104,6 +106,8 @@ class Session:
                 self.last_failure = LearnerFailed(self.forward_name, outcome)
                 raise self.last_failure
             outputs.append(np.asarray(outcome.values[0]))
+            if self.progress is not None:
+                self.progress(len(next(iter(chunk.values()))))
         return np.concatenate(outputs)
 
     def backward(self, dz: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, CallResult]:

@@ -92,6 +92,7 @@ def check(
     verbose: bool = VerboseOpt,
 ) -> None:
     from ..checking import CheckOptions, check_file, parse_input, parse_param
+    from ..report.check_progress import CheckProgress
 
     check_outputs({"--output": output})
     inputs = [parse_input(text) for text in [*(shapes or []), *input]]
@@ -102,7 +103,8 @@ def check(
                            import_timeout=import_timeout_of(import_timeout, timeout),
                            memory_mb=memory,
                            deadline=deadline, dout_name=dout_name, **tolerance)
-    report = check_file(file, forward, backward, inputs, wrt or None, options, params,
-                        keywords)
+    with CheckProgress(forward) as progress:        # a long check is not silent
+        report = check_file(file, forward, backward, inputs, wrt or None, options, params,
+                            keywords, progress)
     emit([report], format, output, verbose=verbose, show_hidden=True)
     raise typer.Exit(0 if report.passed else 1)
