@@ -28,8 +28,10 @@ def report_lines(report, options) -> list[str]:
             import_output(report), Budget.for_options(options), "printed while importing:"))
     lines.append("")
     width = max((len(e.name) for e in report.exercises), default=0)
+    # Functions of 18 characters or fewer keep the points in one column; a longer one widens it.
+    functions = max([18, *(len(e.function) for e in report.exercises)])
     for ex in report.exercises:
-        lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  {ex.function:<18} "
+        lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  {ex.function:<{functions}} "
                      f"{_pts(ex.score)}/{_pts(ex.max_score)} points")
         if ex.status != "passed":
             lines.extend(INDENT + line for line in exercise_detail(ex, options))
