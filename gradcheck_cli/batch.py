@@ -37,7 +37,7 @@ import queue
 import re
 import threading
 import traceback
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -274,10 +274,7 @@ def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options,
 def _one_blas_thread():
     """BLAS threads of the grader's own would only spin beside grade's job threads (its
     arrays are small); NumPy's BLAS is set to one thread while a batch is graded."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:             # a NumPy whose BLAS it cannot reach: leave it as it is
-        return nullcontext()
+    from threadpoolctl import threadpool_limits
     return threadpool_limits(1, user_api="blas")
 
 

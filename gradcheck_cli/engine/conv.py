@@ -95,17 +95,14 @@ def col2im(cols: np.ndarray, padded_hw: Pair, stride: Pair, dilation: Pair) -> n
 
 
 def im2col(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
-           out_hw: Pair, *, keep: bool = False) -> np.ndarray:
-    """The im2col matrix: (..., N, C, H, W) -> (..., N, C*KH*KW, H'*W'), in a scratch buffer.
-
-    With ``keep`` the result is remembered for ``conv2d_grad_w`` on the same ``x``.
-    """
+           out_hw: Pair) -> np.ndarray:
+    """The im2col matrix: (..., N, C, H, W) -> (..., N, C*KH*KW, H'*W'), in a scratch buffer
+    (the one ``_conv2d_by_sample`` keeps its matrix in, which is then forgotten)."""
     xp = pad_hw(x, padding, buffer="padded")                   # (..., N, C, Hp, Wp)
     view = windows(xp, kernel, stride, dilation, out_hw)       # (..., N, C, KH, KW, H', W')
     cols = scratch("im2col", view.shape, x.dtype)
     np.copyto(cols, view)                                      # the one copy, W' fastest
-    geometry = (tuple(kernel), tuple(stride), tuple(padding), tuple(dilation))
-    remember_columns(x if keep else None, geometry, cols)    # any other im2col forgets
+    remember_columns(None, None, None)                         # its buffer is overwritten
     c = x.shape[-3]
     return cols.reshape(x.shape[:-3] + (c * kernel[0] * kernel[1], out_hw[0] * out_hw[1]))
 
@@ -179,21 +176,17 @@ def _conv2d_by_sample(x, w, stride: Pair, padding: Pair, dilation: Pair,
     def build():
         _, padded, interior = _padded_sample(x.shape, x.dtype, padding, tail)
         window = windows(padded, (kh, kw), stride, dilation, out_hw)  # (C, KH, KW, H', W')
-        cols = np.empty(window.shape, x.dtype)
-        return interior, window, cols, cols.reshape(ckk, positions)
+        return interior, window, np.empty(window.shape, x.dtype) if kept is None else None
 
     key = (x.shape, x.dtype.str, tuple(padding), tail, (kh, kw), tuple(stride),
-           tuple(dilation))
+           tuple(dilation), kept is None)
 
     def one(i: int) -> None:  # few, large NumPy calls: threads seldom wait for the GIL
-        interior, window, cols, cols2d = views("conv_forward", key, build)
+        interior, window, own = views("conv_forward", key, build)
         interior[...] = x[i]                                   # this sample, padded
-        if kept is None:
-            np.copyto(cols, window)                            # its im2col
-            np.matmul(w2d, cols2d, out=y[i])                   # (O, H'W')
-        else:
-            np.copyto(kept[i], window)
-            np.matmul(w2d, kept[i].reshape(ckk, positions), out=y[i])
+        cols = own if kept is None else kept[i]                # (C, KH, KW, H', W')
+        np.copyto(cols, window)                                # its im2col
+        np.matmul(w2d, cols.reshape(ckk, positions), out=y[i])  # (O, H'W')
 
     threads.for_each_sample(n, _work(n, o, ckk, positions), one)
     geometry = ((kh, kw), tuple(stride), tuple(padding), tuple(dilation))
@@ -249,7 +242,7 @@ def _conv2d_grad_x_unit_stride(g, x_shape, w, padding: Pair, dilation: Pair) -> 
     length = c * plane                                          # one block
     gap = (kh - 1) * dilation[0] * wp + (kw - 1) * dilation[1]  # the largest shift
     span = length + gap
-    item = np.dtype(dtype).itemsize
+    item = dtype.itemsize
     dx = np.empty(x_shape, dtype=dtype)                         # (N, C, H, W)
 
     def build():

@@ -169,10 +169,7 @@ class Pipes:
             return True
         except OSError as exc:          # EPIPE: the worker is gone
             raise Closed(str(exc)) from None
-        while pending and written >= len(pending[0]):
-            written -= len(pending.pop(0))
-        if written:
-            pending[0] = pending[0][written:]
+        wire.written_out(pending, written)
         return False
 
     def _on_readable(self, fd: int) -> None:

@@ -137,9 +137,8 @@ def _walk(folder: str, prefix: str, depth: int, hidden: frozenset[str], own: str
         else:
             _add(path, prefix + name, found, budget)
     budget["entries"] = start - count
-    if budget["entries"] < 0 or (len(found.names) >= MAX_FILES and count > 0
-                                 and (not entries or entries[-1][0] < count - 1)):
-        return
+    if budget["entries"] < 0 or len(found.names) >= MAX_FILES:
+        return                          # nothing more could be sent from below
     for name, path in folders:
         if not os.path.exists(os.path.join(path, "pyvenv.cfg")):
             _walk(path, f"{prefix}{name}/", depth + 1, hidden, own, found, budget)

@@ -51,7 +51,7 @@ _getpid = os.getpid
 _exit = os._exit
 _readv = os.readv
 _writev = os.writev
-_encode_parts, _decode = wire.encode_parts, wire.decode
+_encode_parts, _decode, _written_out = wire.encode_parts, wire.decode, wire.written_out
 
 
 class Channel:
@@ -79,11 +79,7 @@ class Channel:
         the grader then wakes once per reply, not once per part)."""
         pending = [memoryview(part) for part in _encode_parts(header, arrays) if len(part)]
         while pending:
-            written = _writev(self.response_fd, pending)
-            while pending and written >= len(pending[0]):
-                written -= len(pending.pop(0))
-            if written:
-                pending[0] = pending[0][written:]
+            _written_out(pending, _writev(self.response_fd, pending))
 
 
 def serve(channel: Channel, config: dict, source, modules=()) -> None:

@@ -59,6 +59,15 @@ class Oversized(WireError):
         self.head, self.payload_len, self.limit = head, payload_len, limit
 
 
+def written_out(pending: list, written: int) -> None:
+    """Drop from ``pending`` (buffers of one frame, in order) the ``written`` bytes that one
+    ``writev`` took: whole buffers, then the start of the next."""
+    while pending and written >= len(pending[0]):
+        written -= len(pending.pop(0))
+    if written:
+        pending[0] = pending[0][written:]
+
+
 def encode_parts(header: dict, arrays=()) -> list:
     """One frame as buffers to write in order (arrays are not copied when contiguous)."""
     if _asarray is None:
