@@ -14,10 +14,9 @@ What brings this close to a framework's convolution on a CPU:
   written (padding, gaps) are zeroed once per geometry (``scratch.zeroed``);
 - for the same reason the first big convolution asks glibc to keep freed memory mapped, so
   the outputs of one call reuse the pages of the last (see ``scratch.py``);
-- with stride 1 both gradients work on a flat grid (each channel laid out with row length
-  Wp), where a filter tap is one shift of the whole block: dL/dx is one product and one
-  sum of shifted views per sample, dL/dw is products with shifted views of the padded
-  sample, and neither needs an im2col matrix;
+- with stride 1 the forward pass and both gradients work on a flat grid, where a filter tap
+  is one shift of the whole padded sample (``conv_flat.py``), and the two gradients come
+  from one pass over the samples when both are wanted (``conv2d_grads``);
 - with any other stride the im2col matrix of the last forward pass is kept for the filter
   gradient that follows. It is found again by the memory it was made from (owner, address,
   shape, strides) and the geometry, so a stale entry is never used: any other im2col
@@ -29,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from . import threads
+from . import conv_flat, threads
 from .scratch import recall_columns, remember_columns, scratch, views, zeroed
 
 Pair = tuple[int, int]
@@ -133,6 +132,9 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair,
     out_hw = (out_size(x.shape[-2], kh, stride[0], padding[0], dilation[0]),
               out_size(x.shape[-1], kw, stride[1], padding[1], dilation[1]))
     if x.ndim == 4 and w.ndim == 4:  # an unbatched pass, which a backward one may follow
+        if tuple(stride) == (1, 1):
+            remember_columns(None, None, None)                  # the last im2col is stale
+            return conv_flat.forward(x, w, padding, dilation)
         return _conv2d_by_sample(x, w, stride, padding, dilation, out_hw)
     cols = im2col(x, (kh, kw), stride, padding, dilation, out_hw)
     # cols: (..., N, CKK, H'W')
@@ -141,64 +143,64 @@ def conv2d(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair,
     return y.reshape(y.shape[:-1] + out_hw)                     # (..., N, O, H', W')
 
 
-def _padded_sample(x_shape, dtype, padding: Pair, tail: int):
-    """This thread's buffer for one padded sample of a batch of ``x_shape``: (the flat
-    buffer, its (C, Hp, Wp) view, the interior a sample is written to).
-
-    The buffer holds the (C, Hp, Wp) sample, then ``tail`` zeros for views that read past
-    its last channel; only the interior is ever written, so borders and tail stay zero.
-    """
-    (ph, pw), (c, h, wd) = padding, x_shape[1:]
-    hp, wp = h + 2 * ph, wd + 2 * pw
-    flat = zeroed("padded_sample", (c * hp * wp + tail,), dtype, (c, h, wd, ph, pw))
-    padded = flat[:c * hp * wp].reshape(c, hp, wp)
-    return flat, padded, padded[:, ph:ph + h, pw:pw + wd]
-
-
 def _conv2d_by_sample(x, w, stride: Pair, padding: Pair, dilation: Pair,
                       out_hw: Pair) -> np.ndarray:
-    """conv2d of a 4-D batch, one sample at a time on whichever thread is free.
-
-    With stride 1 each sample's im2col matrix is a per-thread temporary that stays in cache
-    (the filter gradient does not need it, see ``_conv2d_grad_w_unit_stride``); with any
-    other stride the batch's matrix is kept for ``conv2d_grad_w``.
-    """
+    """conv2d of a 4-D batch with a stride other than 1, one sample at a time on whichever
+    thread is free; the batch's im2col matrix is kept for ``conv2d_grad_w``."""
     n, c = x.shape[:2]
     o, _, kh, kw = w.shape
     ckk, positions = c * kh * kw, out_hw[0] * out_hw[1]
     w2d = w.reshape(o, ckk)                                    # (O, CKK)
     y = np.empty((n, o, positions), dtype=np.result_type(w, x))
-    unit = tuple(stride) == (1, 1)
-    kept = None if unit else scratch("im2col", (n, c, kh, kw, *out_hw), x.dtype)
-
-    tail = (kw - 1) * dilation[1]   # as the filter gradient's views need: one buffer for both
+    kept = scratch("im2col", (n, c, kh, kw, *out_hw), x.dtype)
+    (ph, pw), (h, wd) = padding, x.shape[2:]
 
     def build():
-        _, padded, interior = _padded_sample(x.shape, x.dtype, padding, tail)
+        padded = zeroed("padded_sample", (c, h + 2 * ph, wd + 2 * pw), x.dtype, (ph, pw))
         window = windows(padded, (kh, kw), stride, dilation, out_hw)  # (C, KH, KW, H', W')
-        return interior, window, np.empty(window.shape, x.dtype) if kept is None else None
+        return padded[:, ph:ph + h, pw:pw + wd], window
 
-    key = (x.shape, x.dtype.str, tuple(padding), tail, (kh, kw), tuple(stride),
-           tuple(dilation), kept is None)
+    key = (x.shape, x.dtype.str, tuple(padding), (kh, kw), tuple(stride), tuple(dilation))
 
     def one(i: int) -> None:  # few, large NumPy calls: threads seldom wait for the GIL
-        interior, window, own = views("conv_forward", key, build)
+        interior, window = views("conv_forward", key, build)
         interior[...] = x[i]                                   # this sample, padded
-        cols = own if kept is None else kept[i]                # (C, KH, KW, H', W')
-        np.copyto(cols, window)                                # its im2col
-        np.matmul(w2d, cols.reshape(ckk, positions), out=y[i])  # (O, H'W')
+        np.copyto(kept[i], window)                             # its im2col
+        np.matmul(w2d, kept[i].reshape(ckk, positions), out=y[i])  # (O, H'W')
 
     threads.for_each_sample(n, _work(n, o, ckk, positions), one)
     geometry = ((kh, kw), tuple(stride), tuple(padding), tuple(dilation))
-    remember_columns(None if kept is None else x, geometry, kept)  # others forget
+    remember_columns(x, geometry, kept)                        # others forget
     return y.reshape(n, o, *out_hw)
+
+
+def conv2d_grads(g: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair,
+                 dilation: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """(dL/dx, dL/dw) of conv2d, from one pass over the samples where the stride is 1."""
+    if tuple(stride) == (1, 1) and x.ndim == 4:
+        fast_x = bool(np.isfinite(w).all())
+        dx, dw = conv_flat.grads(g, x.shape, w.shape, padding, dilation, x=x,
+                                 w=w if fast_x else None)
+        if dx is None:
+            dx = _conv2d_grad_x_general(g, x.shape, w, stride, padding, dilation)
+        if dw is None:
+            dw = _conv2d_grad_w_general(g, x, w.shape, stride, padding, dilation)
+        return dx, dw
+    return (conv2d_grad_x(g, x.shape, w, stride, padding, dilation),
+            conv2d_grad_w(g, x, w.shape, stride, padding, dilation))
 
 
 def conv2d_grad_x(g: np.ndarray, x_shape, w: np.ndarray, stride: Pair, padding: Pair,
                   dilation: Pair) -> np.ndarray:
     """dL/dx of conv2d: g (N, O, H', W') and w (O, C, KH, KW) -> (N, C, H, W)."""
     if tuple(stride) == (1, 1) and np.isfinite(w).all():
-        return _conv2d_grad_x_unit_stride(g, x_shape, w, padding, dilation)
+        return conv_flat.grads(g, x_shape, w.shape, padding, dilation, w=w)[0]
+    return _conv2d_grad_x_general(g, x_shape, w, stride, padding, dilation)
+
+
+def _conv2d_grad_x_general(g, x_shape, w, stride: Pair, padding: Pair,
+                           dilation: Pair) -> np.ndarray:
+    """dL/dx through each sample's im2col gradient, spread back with ``col2im``."""
     n, c, h, wd = x_shape
     o, _, kh, kw = w.shape
     oh, ow = g.shape[-2:]
@@ -217,65 +219,19 @@ def conv2d_grad_x(g: np.ndarray, x_shape, w: np.ndarray, stride: Pair, padding: 
     return dx
 
 
-def _conv2d_grad_x_unit_stride(g, x_shape, w, padding: Pair, dilation: Pair) -> np.ndarray:
-    """dL/dx for stride 1: one matrix product and one sum of KH*KW shifted views per sample.
-
-    Each channel of the padded input is laid out flat with row length Wp, so the window at
-    tap (i, j) is one shift by ``i*dh*Wp + j*dw`` of the whole (C, Hp*Wp) block. The gradient
-    is spread on the same flat grid (zeros at the columns that are no output position), one
-    product gives every tap's contribution, each tap's block preceded by as many zeros as
-    the largest shift (the product writes only the planes' output rows, so the zeros of
-    ``scratch.zeroed`` stay), and a strided view lines the blocks up at their shifts, so that
-    dx is one sum over the taps. The zeros of the grid meet only finite filter values
-    (the caller checks), so they add exact zeros. Samples go one at a time (on whichever
-    thread is free), so that a sample's blocks stay in cache; few, large NumPy calls per
-    sample keep threads from waiting on each other for the GIL.
-    """
-    n, c, h, wd = x_shape
-    o, _, kh, kw = w.shape
-    oh, ow = g.shape[-2:]
-    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
-    plane, rows = hp * wp, oh * wp                              # a channel; its output rows
-    dtype = np.dtype(np.result_type(g, w))
-    # Filter rows ordered (tap, channel): each tap's contribution is a contiguous block.
-    w_taps = np.ascontiguousarray(w.transpose(2, 3, 1, 0).reshape(kh * kw, c, o))  # (KK, C, O)
-    length = c * plane                                          # one block
-    gap = (kh - 1) * dilation[0] * wp + (kw - 1) * dilation[1]  # the largest shift
-    span = length + gap
-    item = dtype.itemsize
-    dx = np.empty(x_shape, dtype=dtype)                         # (N, C, H, W)
-
-    def build():
-        grid = zeroed("g_grid", (o, oh, wp), dtype, (ow,))     # zeros past each row's
-        buf = zeroed("tap_blocks", (kh * kw * span + gap,), dtype,
-                     (kh * kw, c, plane, rows, gap))[gap:]
-        blocks = as_strided(buf, (kh * kw, c, rows), (span * item, plane * item, item))
-        # Tap (ti, tj) is block k = ti*KW + tj, read from ``shift`` entries before p.
-        shifted = as_strided(buf, (kh, kw, length),
-                             ((kw * span - dilation[0] * wp) * item,
-                              (span - dilation[1]) * item, item), writeable=False)
-        total = np.empty(length, dtype)
-        return (grid[:, :, :ow], grid.reshape(o, rows), blocks, shifted, total,
-                crop_hw(total.reshape(c, hp, wp), padding))
-
-    key = (x_shape, o, (kh, kw), tuple(padding), tuple(dilation), (oh, ow), dtype.str)
-
-    def one(i: int) -> None:
-        outputs, grid, blocks, shifted, total, inside = views("conv_dx", key, build)
-        outputs[...] = g[i]                                     # (O, H', W') on the grid
-        np.matmul(w_taps, grid, out=blocks)                     # (KK, C, H'*Wp)
-        np.add.reduce(shifted, axis=(0, 1), out=total)          # (C*Hp*Wp,)
-        dx[i] = inside                                          # (C, H, W)
-
-    threads.for_each_sample(n, _work(n, o, kh * kw * c, rows), one)
-    return dx
-
-
 def conv2d_grad_w(g: np.ndarray, x: np.ndarray, w_shape, stride: Pair, padding: Pair,
                   dilation: Pair) -> np.ndarray:
     """dL/dw of conv2d: g (N, O, H', W') and x (N, C, H, W) -> (O, C, KH, KW)."""
-    if tuple(stride) == (1, 1) and np.isfinite(x).all():
-        return _conv2d_grad_w_unit_stride(g, x, w_shape, padding, dilation)
+    if tuple(stride) == (1, 1):
+        dw = conv_flat.grads(g, x.shape, w_shape, padding, dilation, x=x)[1]
+        if dw is not None:
+            return dw
+    return _conv2d_grad_w_general(g, x, w_shape, stride, padding, dilation)
+
+
+def _conv2d_grad_w_general(g, x, w_shape, stride: Pair, padding: Pair,
+                           dilation: Pair) -> np.ndarray:
+    """dL/dw from the im2col matrix of each sample (the forward pass's, if it is kept)."""
     o, c, kh, kw = w_shape
     n = x.shape[0]
     oh, ow = g.shape[-2:]
@@ -289,47 +245,6 @@ def conv2d_grad_w(g: np.ndarray, x: np.ndarray, w_shape, stride: Pair, padding: 
     threads.for_each_sample(n, _work(n, o, c * kh * kw, oh * ow), one)
     # Summed over the samples in order, so the result never depends on which thread was first.
     return parts.sum(axis=0).T.reshape(w_shape)                           # (O, C, KH, KW)
-
-
-def _conv2d_grad_w_unit_stride(g, x, w_shape, padding: Pair, dilation: Pair) -> np.ndarray:
-    """dL/dw for stride 1, from the padded sample itself rather than an im2col matrix.
-
-    On the flat grid of ``_conv2d_grad_x_unit_stride``, tap (i, j)'s input for every output
-    position is the padded sample shifted by ``i*dh*Wp + j*dw``: a (C, H'*Wp) view with row
-    stride Hp*Wp that BLAS reads directly. So the filter gradient is KH*KW products of the
-    gradient on the grid (O, H'*Wp) with such views, all of it in cache. The view's extra
-    columns (the grid's zeros) read neighbouring inputs, finite as the caller checks, and
-    past the last channel a tail of zeros.
-    """
-    o, c, kh, kw = w_shape
-    n, _, h, wd = x.shape
-    oh, ow = g.shape[-2:]
-    hp, wp = h + 2 * padding[0], wd + 2 * padding[1]
-    plane, rows = hp * wp, oh * wp
-    dtype = np.result_type(g, x)
-    tail = (kw - 1) * dilation[1]           # how far the last channel's view reads past it
-    item = np.dtype(x.dtype).itemsize
-    parts = np.empty((n, kh, kw, o, c), dtype=dtype)
-
-    def build():
-        flat, _, interior = _padded_sample(x.shape, x.dtype, padding, tail)
-        grid = zeroed("g_grid", (o, oh, wp), g.dtype, (ow,))   # zeros past each row's
-        taps = as_strided(flat, (kh, kw, rows, c),
-                          (dilation[0] * wp * item, dilation[1] * item, item, plane * item),
-                          writeable=False)                      # (KH, KW, H'*Wp, C)
-        return interior, grid[:, :, :ow], grid.reshape(o, rows), taps
-
-    key = (x.shape, x.dtype.str, g.dtype.str, o, (kh, kw), tuple(padding), tuple(dilation))
-
-    def one(i: int) -> None:
-        interior, outputs, grid, taps = views("conv_dw", key, build)
-        interior[...] = x[i]                                    # this sample, padded
-        outputs[...] = g[i]                                     # (O, H', W') on the grid
-        np.matmul(grid, taps, out=parts[i])                     # (KH, KW, O, C)
-
-    threads.for_each_sample(n, _work(n, o, kh * kw * c, rows), one)
-    # Summed over the samples in order, so the result never depends on which thread was first.
-    return parts.sum(axis=0).transpose(2, 3, 0, 1).reshape(w_shape)     # (O, C, KH, KW)
 
 
 # ---------------------------------------------------------------------------- pooling

@@ -27,20 +27,21 @@ __all__ = ["PRIMITIVES", "Kink", "Primitive", "Tensor", "apply", "as_array", "ba
 def primitive(name: str, forward: Callable, *vjps: Callable | None, holomorphic: bool = True,
               variadic: bool = False, samples=None, differentiable: bool = True,
               elementwise: bool = False, new_axis: bool = False,
-              kink: Kink | None = None) -> Callable:
+              kink: Kink | None = None, joint: Callable | None = None) -> Callable:
     """Register a primitive and return the user-facing function that applies it.
 
     Parameters after the array inputs (``axis``, ``shape``, ``stride``...) are the forward's
     own keyword parameters; the returned function also takes them positionally, as NumPy does.
     ``elementwise`` ops broadcast their inputs; ``new_axis`` means ``axis`` counts the output's
-    extra dimension (stack); ``kink`` says where the op is not differentiable.
+    extra dimension (stack); ``kink`` says where the op is not differentiable; ``joint``
+    computes the gradients of all inputs at once (see ``Primitive``).
     """
     if name in PRIMITIVES:
         raise RuntimeError(f"primitive {name!r} registered twice")
     arity = 1 if variadic else len(vjps)
     inputs, names, defaults = signature_names(forward, vjps, arity)
     prim = Primitive(name, forward, tuple(vjps), holomorphic, variadic, samples, differentiable,
-                     elementwise, new_axis, names, defaults, inputs, kink)
+                     joint, elementwise, new_axis, names, defaults, inputs, kink)
     PRIMITIVES[name] = prim
 
     def op(*args, **params):
@@ -132,22 +133,34 @@ def backward(root: Tensor, dz: np.ndarray,
         prim = node.prim
         arrays = [p.data for p in node.parents]
         call_inputs = (arrays,) if prim.variadic else tuple(arrays)
-        for i, parent in enumerate(node.parents):
-            if not parent.requires_grad:
-                continue
-            rule = prim.vjps[0] if prim.variadic else (prim.vjps[i] if i < len(prim.vjps) else None)
-            if rule is None:
-                continue
-            if prim.variadic:
-                contribution = rule(g, node.data, *call_inputs, index=i, **node.params)
-            else:
-                contribution = rule(g, node.data, *call_inputs, **node.params)
+        for i, contribution in _contributions(prim, node, g, call_inputs):
+            parent = node.parents[i]
             contribution = _checked(contribution, prim, i, parent.data, g)
             if id(parent) in grads:
                 grads[id(parent)] = grads[id(parent)] + contribution
             else:
                 grads[id(parent)] = contribution
     return grads
+
+
+def _contributions(prim: Primitive, node: Tensor, g: np.ndarray, call_inputs: tuple):
+    """(input index, the VJP rule's gradient) for each parent that needs one, in order."""
+    if prim.variadic:
+        rules = [prim.vjps[0]] * len(node.parents)
+    else:
+        rules = [prim.vjps[i] if i < len(prim.vjps) else None for i in range(len(node.parents))]
+    wanted = [i for i, (parent, rule) in enumerate(zip(node.parents, rules))
+              if parent.requires_grad and rule is not None]
+    if prim.joint is not None and len(wanted) > 1:
+        every = prim.joint(g, node.data, *call_inputs, **node.params)
+        for i in wanted:
+            yield i, every[i]
+        return
+    for i in wanted:
+        if prim.variadic:
+            yield i, rules[i](g, node.data, *call_inputs, index=i, **node.params)
+        else:
+            yield i, rules[i](g, node.data, *call_inputs, **node.params)
 
 
 def _checked(grad, prim: Primitive, position: int, x: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -181,12 +194,23 @@ def _broadcasts_to(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
         s == t or s == 1 for s, t in zip(reversed(shape), reversed(target)))
 
 
-def trace(f: Callable, args: Sequence, wrt: Sequence[int]) -> tuple[Tensor, list[Tensor]]:
-    """Call ``f`` on tensors (those in ``wrt`` tracked) and return the output and the leaves."""
+def trace(f: Callable, args: Sequence, wrt: Sequence[int], *,
+          copy: bool = True) -> tuple[Tensor, list[Tensor]]:
+    """Call ``f`` on tensors (those in ``wrt`` tracked) and return the output and the leaves.
+
+    The leaves hold copies of ``args``, or, with ``copy=False``, read-only views of them:
+    for a caller that keeps nothing of the graph, and so need not pay for copying megabytes
+    (``f`` then cannot write to the caller's arrays either: NumPy refuses).
+    """
     leaves = []
     for i, a in enumerate(args):
         arr = as_array(a, getattr(f, "__name__", "function"), i)
-        leaves.append(Tensor(arr.copy(), requires_grad=i in wrt))
+        if copy:
+            arr = arr.copy()
+        else:
+            arr = arr.view()
+            arr.flags.writeable = False
+        leaves.append(Tensor(arr, requires_grad=i in wrt))
     out = f(*leaves)
     if not isinstance(out, Tensor):
         out = Tensor(as_array(out, getattr(f, "__name__", "function"), 0))
@@ -197,7 +221,7 @@ def vjp(f: Callable, args: Sequence, dz=None, wrt=0):
     """Reverse mode through the engine: <dz, df/d args[wrt]>; ``f`` is written with ``ops``."""
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
     idx, single = normalize_wrt(wrt, len(args), f"vjp({getattr(f, '__name__', 'f')})")
-    out, leaves = trace(f, args, idx)
+    out, leaves = trace(f, args, idx, copy=False)   # only gradients leave: see _own_gradient
     dz = np.ones(out.shape) if dz is None else as_array(dz, "dz", 0)
     if dz.shape != out.shape:
         raise OpError(f"dz has shape {dz.shape} but the output of "
@@ -208,7 +232,8 @@ def vjp(f: Callable, args: Sequence, dz=None, wrt=0):
 
 
 def _own_gradient(g, shape: tuple[int, ...], dz: np.ndarray) -> np.ndarray:
-    """A gradient the caller may keep and modify: never a view of dz or a read-only view."""
+    """A gradient the caller may keep and modify: never a view of dz or a read-only view
+    (such as one of the read-only views of the caller's inputs that ``vjp`` traces with)."""
     if g is None:
         return np.zeros(shape)
     g = np.asarray(g)

@@ -38,7 +38,10 @@ class Primitive:
     ``axis`` parameter counts the one axis the output adds (stack). ``param_names`` and
     ``defaults`` are the forward's non-array parameters, read from its signature;
     ``input_names`` name its array inputs in messages. ``kink`` says where the forward is not
-    differentiable (None: smooth, or a kink its inputs cannot show).
+    differentiable (None: smooth, or a kink its inputs cannot show). ``joint(g, ans, *inputs,
+    **params)``, where given, returns the gradients of all inputs at once, as the rules would
+    one by one; the reverse walk calls it when more than one input needs a gradient (a
+    convolution shares one pass over its samples between them).
     """
 
     name: str
@@ -48,6 +51,7 @@ class Primitive:
     variadic: bool = False
     samples: Callable[[np.random.Generator], Sequence[tuple[tuple, dict]]] | None = None
     differentiable: bool = True
+    joint: Callable[..., tuple] | None = None
     elementwise: bool = False
     new_axis: bool = False
     param_names: tuple[str, ...] = ()

@@ -174,3 +174,43 @@ def test_temporaries_too_big_to_keep_are_made_afresh_and_right(monkeypatch, two_
                                    rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(dx, expected_dx, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(dw, expected_dw, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("where", ["x", "dz"])
+@pytest.mark.parametrize("bad", [np.inf, np.nan])
+def test_an_inf_or_nan_in_one_input_only_gives_what_the_loops_give(two_threads, where, bad):
+    """An inf or a NaN of x (or of dz) that the gap columns of the flat grid meet makes the
+    filter gradient NaN there: it must be noticed and computed the long way, while dx, which
+    never meets x, stays on the fast path."""
+    rng = np.random.default_rng(12)
+    x, w = rng.standard_normal((4, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
+    dz = rng.standard_normal((4, 3, 6, 5))
+    (x if where == "x" else dz)[2, 1, 3, 0] = bad      # in a first column: the gaps reach it
+    with np.errstate(invalid="ignore", over="ignore"):
+        _, dx, dw = conv_and_grads(x, w, dz, 1, 1, 1)
+        ref_dx, ref_dw = naive_conv2d_grads(x, w, dz, 1, 1, 1)
+    for got, ref in ((dx, ref_dx), (dw, ref_dw)):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+        finite = np.isfinite(ref)
+        np.testing.assert_allclose(got[finite], ref[finite], rtol=1e-12, atol=1e-12)
+
+
+def test_both_gradients_come_from_one_pass_over_the_samples(monkeypatch):
+    """A stride-1 conv2d's backward, with dx and dw both wanted, walks the batch once."""
+    passes = []
+    run_samples = threads.for_each_sample
+
+    def counted(samples, work, body):
+        passes.append(samples)
+        run_samples(samples, work, body)
+
+    monkeypatch.setattr(threads, "for_each_sample", counted)
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((3, 2, 7, 6)), rng.standard_normal((4, 2, 3, 3))
+    dz = rng.standard_normal((3, 4, 7, 6))
+    _, dx, dw = conv_and_grads(x, w, dz, 1, 1, 1)
+    assert passes == [3, 3, 3], passes  # conv_and_grads: a forward; vjp: a forward, one backward
+    ref_dx, ref_dw = naive_conv2d_grads(x, w, dz, 1, 1, 1)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, ref_dw, rtol=1e-12, atol=1e-12)

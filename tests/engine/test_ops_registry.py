@@ -153,3 +153,27 @@ def test_batch_axes_broadcast_between_inputs(name):
                 got = _call(prim, inputs, params)
             np.testing.assert_allclose(got.data, expected, rtol=1e-12, atol=1e-12,
                                        err_msg=f"{name} varying input {p} with {params}")
+
+
+JOINT = [c for c in CASES if PRIMITIVES[c[0]].joint is not None]
+
+
+def test_conv2d_brings_a_joint_rule():
+    assert "conv2d" in {c[0] for c in JOINT}
+
+
+@pytest.mark.parametrize("name,k,inputs,params", JOINT, ids=[f"{c[0]}-{c[1]}" for c in JOINT])
+def test_a_joint_rule_gives_what_the_rules_give_one_by_one(name, k, inputs, params):
+    """The reverse walk calls ``joint`` when several inputs need a gradient, and the rules one
+    by one when one does: both must give the same numbers, bit for bit."""
+    prim = PRIMITIVES[name]
+    arrays = _flat_inputs(prim, inputs)
+    wanted = list(_differentiable(prim, inputs))
+    dz = np.random.default_rng(k).standard_normal(np.shape(_call(prim, arrays, params).data))
+
+    def f(*a):
+        return _call(prim, a, params)
+
+    together = vjp(f, arrays, dz, wrt=tuple(wanted))
+    for i, got in zip(wanted, together):
+        np.testing.assert_array_equal(got, vjp(f, arrays, dz, wrt=i))

@@ -80,7 +80,15 @@ def _conv2d_vjp_w(g, ans, x, w, stride=1, padding=0, dilation=1):
     return conv.conv2d_grad_w(g4, x4, w4.shape, *geometry).reshape(w.shape)
 
 
-conv2d = primitive("conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w,
+def _conv2d_vjp_both(g, ans, x, w, stride=1, padding=0, dilation=1):
+    geometry = _conv_geometry(stride, padding, dilation)
+    x4, w4, _ = _as_nchw(x, w)
+    g4 = g.reshape(x4.shape[:1] + w4.shape[:1] + g.shape[-2:])  # (N, O, H', W')
+    dx, dw = conv.conv2d_grads(g4, x4, w4, *geometry)
+    return dx.reshape(x.shape), dw.reshape(w.shape)
+
+
+conv2d = primitive("conv2d", _conv2d, _conv2d_vjp_x, _conv2d_vjp_w, joint=_conv2d_vjp_both,
                    samples=lambda rng: [
                        ((normal(rng, 5, 6), normal(rng, 2, 3)), {}),
                        ((normal(rng, 7, 6), normal(rng, 3, 2)), {"stride": 2, "padding": 1}),
