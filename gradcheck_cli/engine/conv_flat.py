@@ -201,15 +201,15 @@ def grads(g: np.ndarray, x_shape, w_shape, padding: Pair, dilation: Pair, *,
         made = views("flat_backward", key, build)
         outputs, grid = made[0], made[1]
         outputs[...] = g[i]                                    # (O, H', W') on the grid
+        if want_w:      # first, while the grid is in cache: dx's blocks are bigger
+            inside_last, taps = made[-2:]
+            inside_last[...] = x[i].transpose(1, 2, 0)         # this sample, channels last
+            np.matmul(grid, taps, out=parts[i])                # (KH, KW, O, C)
         if want_x:
             blocks, shifted, total, inside = made[2:6]
             np.matmul(w_taps, grid, out=blocks)                # (KK, C, H'*Wp)
             np.add.reduce(shifted, axis=(0, 1), out=total)     # (C*Hp*Wp,)
             dx[i] = inside                                     # (C, H, W)
-        if want_w:
-            inside_last, taps = made[-2:]
-            inside_last[...] = x[i].transpose(1, 2, 0)         # this sample, channels last
-            np.matmul(grid, taps, out=parts[i])                # (KH, KW, O, C)
 
     threads.for_each_sample(f.n, f.work() * (want_x + want_w), one)
     dw = None
