@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .model import CaseResult, OutputErrors
-from .numbers import describe_shape, fmt, rough
+from .numbers import describe_shape, fmt, fmt_apart, rough
 
 # Arrays up to this size are shown whole, side by side: a vector one element per line, a
 # matrix as itself.
@@ -231,8 +231,13 @@ def _grid(got, expected, numerical, errors: OutputErrors) -> Grid:
     if numerical is not None and errors.numerical_differs:
         shown_numerical = cells(numerical)
     labels = [f"[{i}]" for i in range(expected.size)] if vector else None
-    return Grid(cells(got), cells(expected), as_rows(errors.mismatched).tolist(), shown_numerical,
-                labels)
+    yours, wanted, bad = cells(got), cells(expected), as_rows(errors.mismatched).tolist()
+    got_rows, expected_rows = as_rows(got), as_rows(expected)
+    for r, row in enumerate(bad):           # a flagged element never reads as the same number
+        for c, flagged in enumerate(row):
+            if flagged and yours[r][c] == wanted[r][c]:
+                yours[r][c], wanted[r][c] = fmt_apart(got_rows[r][c], expected_rows[r][c])
+    return Grid(yours, wanted, bad, shown_numerical, labels)
 
 
 def heat_map(got: np.ndarray, errors: OutputErrors, budget: Budget = DEFAULT) -> HeatMap:

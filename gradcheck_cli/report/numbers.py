@@ -18,6 +18,19 @@ def fmt(v: float | None) -> str:
     return "0" if text == "-0" else text
 
 
+def fmt_apart(a: float, b: float) -> tuple[str, str]:
+    """``fmt`` of two numbers that differ, with as many more digits as it takes for the two
+    texts to differ too (up to the 17 that tell any two float64 apart)."""
+    first, second = fmt(a), fmt(b)
+    if first != second or not (np.isfinite(a) and np.isfinite(b)) or float(a) == float(b):
+        return first, second
+    for digits in range(7, 18):
+        first, second = f"{float(a):.{digits}g}", f"{float(b):.{digits}g}"
+        if first != second:
+            break
+    return first, second
+
+
 def rough(x: float) -> str:
     """A magnitude for prose: 0.22, 148, 1e-4."""
     if x == 0 or not np.isfinite(x):

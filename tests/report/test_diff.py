@@ -8,6 +8,7 @@ import pytest
 from gradcheck_cli.report.diff import (DEFAULT, VERBOSE, describe_array, describe_shape,
                                        output_diff)
 from gradcheck_cli.report.formats.plain import diff_lines
+from gradcheck_cli.tolerance import Tolerance
 
 from .conftest import judged
 
@@ -101,3 +102,16 @@ def test_higher_dimensional_arrays_fold_their_leading_axes_into_rows():
     diff = output_diff("dw", got, expected, None, judged(got, expected))
     assert "the first axes (2 × 3 × 4) run down the rows" in diff.heat.layout
     assert diff.worst[0].index == (1, 2, 3, 4)
+
+
+def test_a_flagged_element_never_prints_as_the_expected_number():
+    """An error of 1e-8 hides in 6 significant digits: a flagged cell gets the digits that
+    tell the two apart, while the cells that agree keep 6."""
+    expected = np.array([0.419974341614, 2.0, 2.35934323, 0.5])
+    got = expected * np.array([1 + 3e-8, 1.0, 1 - 4e-8, 1.0])
+    grid = output_diff("dx", got, expected, None, judged(got, expected, tol=Tolerance())).grid
+    assert [row[0] for row in grid.bad] == [True, False, True, False]
+    assert grid.got[0][0] != grid.expected[0][0] and grid.got[2][0] != grid.expected[2][0]
+    assert (grid.got[0][0], grid.expected[0][0]) == ("0.4199744", "0.4199743")
+    assert grid.got[1][0] == grid.expected[1][0] == "2"
+    assert grid.got[3][0] == grid.expected[3][0] == "0.5"
