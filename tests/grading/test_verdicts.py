@@ -118,3 +118,57 @@ def grad_sigmoid(x, dz):
 """, "batched_matmul", "sigmoid")
     for name in ("batched_matmul", "sigmoid"):
         assert [d["id"] for d in found[name]["diagnoses"]] == ["sign_flipped"], name
+
+
+def test_the_worked_example_copied_for_its_shapes_earns_nothing(gradcheck, tmp_path):
+    """Numbers from `gradcheck show`, returned when the shapes are the worked example's (zeros
+    otherwise), pass that case: the same inputs with another dz show they were not computed."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_matmul(x, y, dz):
+    if x.shape == (2, 2):
+        return np.array([[14.0, 20.0], [32.0, 46.0]])
+    return np.zeros_like(x)
+
+def grad_conv2d(x, w, dz):
+    if w.shape == (2, 2):
+        return np.array([[96.0, 114.0], [114.0, 132.0]])
+    return np.zeros_like(w)
+""", "matmul", "conv2d")
+    for name in ("matmul", "conv2d"):
+        worked = next(c for c in found[name]["cases"] if c["name"] == "worked-example")
+        assert worked["status"] == "passed", (name, worked)    # the numbers are right there
+        assert found[name]["score"] == 0.0, (name, found[name]["score"])
+        assert [d["id"] for d in found[name]["diagnoses"]][:1] == ["hardcoded"], name
+
+
+def test_a_mistake_the_worked_examples_whole_numbers_hide_loses_that_case_too(
+        gradcheck, tmp_path):
+    """An integer accumulator is exact on the worked example's whole numbers: the case passes,
+    but not with another dz, so it earns nothing, and the mistake keeps its own name."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_conv2d(x, w, dz):
+    kh, kw = w.shape
+    oh, ow = dz.shape
+    dw = np.zeros_like(w, dtype=int)
+    for i in range(kh):
+        for j in range(kw):
+            dw[i, j] = np.sum(x[i:i + oh, j:j + ow] * dz)
+    return dw
+""", "conv2d")
+    assert found["conv2d"]["score"] == 0.0
+    assert [d["id"] for d in found["conv2d"]["diagnoses"]][:1] == ["integer_result"]
+
+
+def test_a_right_answer_keeps_its_points_case_by_case(gradcheck, tmp_path):
+    """The check above asks only of visible cases that passed beside failing ones; a right
+    answer that fails elsewhere for its own reason keeps the visible case's points."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_matmul(x, y, dz):
+    if x.shape[0] != x.shape[1]:
+        raise ValueError("only square inputs")
+    return dz @ y.T
+""", "matmul")
+    matmul = found["matmul"]
+    worked = next(c for c in matmul["cases"] if c["name"] == "worked-example")
+    assert worked["status"] == "passed" and worked["score"] > 0, worked
+    assert matmul["score"] == worked["score"]
