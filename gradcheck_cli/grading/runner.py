@@ -167,7 +167,28 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     import_error = worker.import_error.message if worker.import_error else None
     return Report(submission=submission, seed=options.seed, exercises=results,
                   import_error=import_error, sandbox=worker.describe(),
-                  duration_s=time.perf_counter() - started)
+                  duration_s=time.perf_counter() - started,
+                  defined=defined_functions(submission) if import_error else None)
+
+
+def defined_functions(path: str) -> tuple[str, ...] | None:
+    """The top-level functions a Python file's text defines, read without running it (a
+    syntax error leaves the lines that start with ``def``); None if it cannot be read."""
+    import ast
+    import re
+
+    if not path.endswith(".py"):
+        return None
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return tuple(re.findall(r"^(?:async\s+)?def\s+(\w+)", source, flags=re.MULTILINE))
+    return tuple(node.name for node in tree.body
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str, ...]:

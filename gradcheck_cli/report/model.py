@@ -135,18 +135,29 @@ class Report:
     duration_s: float = 0.0
     # Exercises left out as "not attempted" (their function is not defined): see attempted().
     not_attempted: list[ExerciseResult] = field(default_factory=list)
+    # When the file could not be imported: the functions its text defines (None: unknown).
+    defined: tuple[str, ...] | None = None
 
     def attempted(self) -> "Report":
         """This report as a learner writing the file a few functions at a time reads it: the
         exercises whose function the file does not define are set aside as not attempted, and
         score and verdict speak of the others. A file defining none of them has nothing left:
-        it does not pass."""
-        if self.import_error or self.not_attempted:
+        it does not pass. A file that cannot be imported is read for the functions its text
+        defines; if it names none of the exercises', every exercise stays, with the error."""
+        if self.not_attempted:
             return self
-        missing = [e for e in self.exercises if e.status == "missing"]
+        if self.import_error:
+            if self.defined is None:
+                return self
+            missing = [e for e in self.exercises if e.function not in self.defined]
+            if len(missing) == len(self.exercises):
+                return self
+        else:
+            missing = [e for e in self.exercises if e.status == "missing"]
         if not missing:
             return self
-        return replace(self, exercises=[e for e in self.exercises if e.status != "missing"],
+        left = {id(e) for e in missing}
+        return replace(self, exercises=[e for e in self.exercises if id(e) not in left],
                        not_attempted=missing)
 
     @property

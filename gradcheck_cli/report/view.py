@@ -47,6 +47,20 @@ def worst_status(report) -> str:
     return next((s for s in WORST_FIRST if s in statuses), "failed")
 
 
+def import_failed(report, ex) -> bool:
+    """The exercise failed only because the file did not import: the human reports say it
+    once, at the top, rather than under every exercise."""
+    return bool(report.import_error) and [d.id for d in ex.diagnoses] == ["import_error"]
+
+
+def import_hint(report) -> str | None:
+    """What to do about the file not importing (the hint of its exercises' diagnosis)."""
+    for ex in report.exercises:
+        if import_failed(report, ex):
+            return ex.diagnoses[0].hint
+    return None
+
+
 def not_attempted_line(report) -> str | None:
     """The one line that stands for the exercises a file does not attempt yet, or None."""
     left = report.not_attempted

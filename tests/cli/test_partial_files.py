@@ -83,3 +83,42 @@ def test_run_help_states_the_rule(tmp_path):
     done = gradcheck("run", "--help", cwd=tmp_path)
     text = " ".join(done.stdout.replace("│", " ").split())
     assert "not attempted" in text and "missing" in text
+
+
+IMPORTS_TORCH = """import numpy as np
+import torch
+
+
+def grad_sigmoid(x, dz):
+    return dz
+
+
+def grad_softmax(x, dz):
+    return dz
+"""
+
+
+@pytest.mark.parametrize("text, named", [
+    (IMPORTS_TORCH, {"sigmoid", "softmax"}),                               # read by ast
+    ("import numpy as np\n\ndef grad_tanh(x, dz)\n    return dz\n", {"tanh"}),  # a syntax error
+    ("import numpy as np\nraise SystemExit(3)\n", None),                   # names no function
+])
+def test_a_file_that_does_not_import_says_so_once_for_the_functions_it_defines(
+        text, named, tmp_path):
+    """Not 41 copies of the error under every exercise of the catalog: the error and what to
+    do once, then the exercises whose functions the file's text defines, the rest one line."""
+    (tmp_path / "grads.py").write_text(text)
+    done = gradcheck("run", "grads.py", "--format", "plain", "--seed", "2", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    lines = done.stdout.splitlines()
+    assert done.stdout.count("Fix the error above and run again") == 1, done.stdout
+    shown = {line.split()[1] for line in lines if line.strip().startswith("ERROR")}
+    if named is None:                       # nothing to go by: every exercise shows the error
+        assert len(shown) == catalog_size(tmp_path) and "not attempted" not in done.stdout
+    else:
+        assert shown == named, done.stdout
+        left = catalog_size(tmp_path) - len(named)
+        assert f"not attempted: {left} exercises" in done.stdout
+    json_doc = json.loads(gradcheck("run", "grads.py", "--format", "json", "--seed", "2",
+                                    cwd=tmp_path).stdout)
+    assert json_doc["import_error"] and len(json_doc["exercises"]) == catalog_size(tmp_path)

@@ -11,8 +11,8 @@ from ..diff import (Budget, OutputDiff, case_diffs, input_rows, level_char, leve
                     numerical_shown)
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
-from ..view import (STATUS_WORD, failing_cases, frame_where, import_output,
-                    not_attempted_line, printed_output, printing_cases, severity_symbol,
+from ..view import (STATUS_WORD, failing_cases, frame_where, import_failed, import_hint,
+                    import_output, not_attempted_line, printed_output, printing_cases, severity_symbol,
                     tolerance_notes)
 from . import register
 
@@ -24,6 +24,9 @@ def report_lines(report, options) -> list[str]:
     lines = [f"gradcheck {report.version} — {report.submission} (seed {report.seed})"]
     if report.import_error:
         lines.append(f"  could not import the submission: {report.import_error}")
+        hint = import_hint(report)
+        if hint:
+            lines.append(f"  → {hint}")
         lines.extend("  " + line for line in output_lines(
             import_output(report), Budget.for_options(options), "printed while importing:"))
     lines.append("")
@@ -33,7 +36,7 @@ def report_lines(report, options) -> list[str]:
     for ex in report.exercises:
         lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  {ex.function:<{functions}} "
                      f"{_pts(ex.score)}/{_pts(ex.max_score)} points")
-        if ex.status != "passed":
+        if ex.status != "passed" and not import_failed(report, ex):
             lines.extend(INDENT + line for line in exercise_detail(ex, options))
         else:
             lines.extend(INDENT + diagnosis_line(d) for d in ex.diagnoses

@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..diff import (INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_char,
                     level_legend, numerical_shown)
 from ..numbers import fmt, index_str
-from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_output,
+from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_failed,
+                    import_hint, import_output,
                     not_attempted_line, printed_output, printing_cases, severity_symbol,
                     status_label, tolerance_notes)
 from . import register
@@ -35,6 +36,8 @@ def renderables(report, options):
                         (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:
         yield Text(f"could not import the submission: {report.import_error}", "red")
+        if import_hint(report):
+            yield Text(f"→ {import_hint(report)}", "italic cyan")
         yield from output_parts(import_output(report), Budget.for_options(options),
                                 "printed while importing:")
     left = not_attempted_line(report)
@@ -48,7 +51,7 @@ def renderables(report, options):
                         Text(f"{ex.score:g}/{ex.max_score:g} pts"))
     yield summary
     for ex in report.exercises:
-        if ex.status != "passed":
+        if ex.status != "passed" and not import_failed(report, ex):
             yield exercise_panel(ex, options)
         else:
             for d in ex.diagnoses:
