@@ -163,12 +163,30 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     ``check`` calls the learner's function in the learner's own process).
     """
     started = time.perf_counter() if started is None else started
-    results = [_grade_exercise(worker, ex, cases, options) for ex, cases in prepared]
+    taken = {name for ex, _ in prepared for name in ex.functions}
+    results = [_grade_exercise(worker, ex, cases, options, taken) for ex, cases in prepared]
     import_error = worker.import_error.message if worker.import_error else None
     return Report(submission=submission, seed=options.seed, exercises=results,
                   import_error=import_error, sandbox=worker.describe(),
                   duration_s=time.perf_counter() - started,
-                  defined=defined_functions(submission) if import_error else None)
+                  defined=defined_functions(submission) if import_error else None,
+                  import_stdout="" if import_error else getattr(worker, "import_stdout", ""))
+
+
+def near_name(name: str, functions: dict, taken: set[str]) -> str | None:
+    """A function the file defines (not imports) under a name close to ``name``: a different
+    case (grad_Tanh) or a letter or two off (grad_sigmod). Never one an exercise calls, a
+    private one (_helper), or one that holds the whole name (grad_tanh_old, _unused_grad_tanh:
+    set aside on purpose)."""
+    import difflib
+
+    own = [f for f, line in functions.items() if line is not None and f not in taken
+           and not f.startswith("_") and name not in f]
+    for f in own:
+        if f.lower() == name.lower():
+            return f
+    close = difflib.get_close_matches(name, own, n=1, cutoff=0.85)
+    return close[0] if close else None
 
 
 def defined_functions(path: str) -> tuple[str, ...] | None:
@@ -201,7 +219,7 @@ def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str,
 
 
 def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
-                    options: RunOptions) -> ExerciseResult:
+                    options: RunOptions, taken: set[str] = frozenset()) -> ExerciseResult:
     result = ExerciseResult(name=ex.name, function=ex.function, title=ex.title, status="passed",
                             score=0.0, max_score=float(ex.points), group=ex.group,
                             signature=ex.signature, hints=list(ex.hints))
@@ -225,9 +243,11 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         result.status = "missing" if kind is None else "error"
         result.error = (f"{name} is not defined in the submission" if kind is None
                         else not_a_function(name, kind))
+        if kind is None:
+            result.near = near_name(name, worker.functions, taken)
         result.diagnoses = [describe_failure(Failure(
             "missing_function", name, message="" if kind is None else result.error,
-            signature=signature))]
+            signature=signature, near=result.near))]
         result.cases = [CaseResult(p.case.name, p.case.hidden, result.status,
                                    message=result.error) for p in cases]
         return result

@@ -109,6 +109,7 @@ class ExerciseResult:
     group: str | None = None
     hints: list[str] = field(default_factory=list)
     tolerance: str = ""              # the rule its answers were held to, in a sentence
+    near: str | None = None          # missing, but the file defines this close name
 
     def to_json(self) -> dict:
         return {
@@ -137,6 +138,9 @@ class Report:
     not_attempted: list[ExerciseResult] = field(default_factory=list)
     # When the file could not be imported: the functions its text defines (None: unknown).
     defined: tuple[str, ...] | None = None
+    # What the file printed while it was imported (when it was: a failed import's output is
+    # its exercises' stdout).
+    import_stdout: str = ""
 
     def attempted(self) -> "Report":
         """This report as a learner writing the file a few functions at a time reads it: the
@@ -152,8 +156,8 @@ class Report:
             missing = [e for e in self.exercises if e.function not in self.defined]
             if len(missing) == len(self.exercises):
                 return self
-        else:
-            missing = [e for e in self.exercises if e.status == "missing"]
+        else:   # a function defined under a misspelt name was attempted: it stays, named
+            missing = [e for e in self.exercises if e.status == "missing" and not e.near]
         if not missing:
             return self
         left = {id(e) for e in missing}

@@ -122,3 +122,48 @@ def test_a_file_that_does_not_import_says_so_once_for_the_functions_it_defines(
     json_doc = json.loads(gradcheck("run", "grads.py", "--format", "json", "--seed", "2",
                                     cwd=tmp_path).stdout)
     assert json_doc["import_error"] and len(json_doc["exercises"]) == catalog_size(tmp_path)
+
+
+MISSPELT = """import numpy as np
+
+
+def grad_sigmod(x, dz):
+    s = 1 / (1 + np.exp(-x))
+    return dz * s * (1 - s)
+
+
+def grad_Tanh(x, dz):
+    return dz * (1 - np.tanh(x) ** 2)
+
+
+def grad_relu(x, dz):
+    return dz * (x > 0)
+
+
+def grad_softmax_old(x, dz):
+    return dz
+
+
+def _grad_matmul(x, y, dz):
+    return dz
+"""
+
+
+def test_a_misspelt_function_is_named_not_left_out(tmp_path):
+    """grad_sigmod and grad_Tanh were meant: missing, with the name to rename, not folded into
+    'not attempted'; a name set aside on purpose (grad_softmax_old, _grad_matmul) is not."""
+    (tmp_path / "grads.py").write_text(MISSPELT)
+    done = gradcheck("run", "grads.py", "--format", "plain", "--seed", "2", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    assert "grad_sigmoid is not defined in your file, but grad_sigmod is" in done.stdout
+    assert "Rename grad_Tanh to grad_tanh" in done.stdout
+    shown = {line.split()[1] for line in done.stdout.splitlines()
+             if line.strip().startswith(("PASS", "MISSING"))}
+    assert shown == {"relu", "sigmoid", "tanh"}, done.stdout
+    assert f"not attempted: {catalog_size(tmp_path) - 3} exercises" in done.stdout
+    with_e = gradcheck("run", "grads.py", "-e", "softmax", "-e", "matmul", "--format", "json",
+                       "--seed", "2", cwd=tmp_path)
+    messages = [d["message"] for e in json.loads(with_e.stdout)["exercises"]
+                for d in e["diagnoses"]]
+    assert messages == ["grad_softmax is not defined in your file.",
+                        "grad_matmul is not defined in your file."], messages

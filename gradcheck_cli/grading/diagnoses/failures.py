@@ -23,6 +23,12 @@ def _missing_function(f: Failure):
                          f"Define it with `def {f.signature or f.function}:` at the top level "
                          f"of your file, and check that no later line assigns to "
                          f"{f.function} (an assignment replaces the function).")
+    if f.near:
+        return Diagnosis("missing_function",
+                         f"{f.function} is not defined in your file, but {f.near} is: a "
+                         "misspelling?",
+                         f"Rename {f.near} to {f.function}: gradcheck calls the function by "
+                         f"its exact name, {f.signature or f.function}.")
     return Diagnosis("missing_function", f"{f.function} is not defined in your file.",
                      f"Define {f.signature or f.function} at the top level of your file (check "
                      "the spelling; `gradcheck show` prints the exercise).")
@@ -35,6 +41,11 @@ def _exception(f: Failure):
         return Diagnosis("exception", f"{f.message}.",
                          f"Define it as {call}: these are the arguments it is called with, "
                          "in this order.")
+    if f.message.startswith(f"{f.function} called sys.exit("):
+        return Diagnosis("exception", f"{f.message}{_where(f.frames) if f.frames else ''}.",
+                         "A gradient function returns its result: take out the sys.exit "
+                         "(exit() and quit() are the same call), which would end a script "
+                         "that called it.")
     if not f.frames:
         return Diagnosis("exception", f"{f.function} raised {f.message}",
                          "No line of your file is in the traceback: the error came from "

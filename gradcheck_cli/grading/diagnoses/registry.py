@@ -220,6 +220,7 @@ class Failure:
     timeout: float | None = None
     memory_mb: int | None = None
     argument: str | None = None           # the input a mutated_input warning is about
+    near: str | None = None               # missing_function: a close name the file defines
 
 
 # ---------------------------------------------------------------------------- entry points
