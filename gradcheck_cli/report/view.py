@@ -154,3 +154,16 @@ def import_output(report) -> str:
     if report.import_error and report.exercises:
         return report.exercises[0].stdout
     return ""
+
+
+def imported_output(report, verbose: bool) -> tuple[str, str | None]:
+    """What a file that imported printed at its top level: (the text to show, with
+    ``verbose``; else a line that says how much there is and how to see it)."""
+    text = "" if report.import_error else (report.import_stdout or "")
+    if not text.strip():
+        return "", None
+    if verbose:
+        return text, None
+    lines = len(text.rstrip("\n").splitlines())
+    return "", (f"your file printed {lines} line{'s' if lines != 1 else ''} while being "
+                "imported (--verbose shows them)")

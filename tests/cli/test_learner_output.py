@@ -85,3 +85,18 @@ def test_a_differing_element_carries_a_star_without_colour(tmp_path):
     assert "\x1b[" not in done.stdout                          # no colour at all
     assert "*0.0819251" in done.stdout and "*0.369673" in done.stdout
     assert "*-0.141817" not in done.stdout                     # the expected values unmarked
+
+
+@pytest.mark.parametrize("fmt", ["plain", "rich"])
+def test_what_the_file_printed_at_its_top_level_is_one_line_and_whole_with_verbose(fmt,
+                                                                                 tmp_path):
+    (tmp_path / "grads.py").write_text(
+        "import numpy as np\nprint('hello from the top')\nprint('testing', 1 + 1)\n\n"
+        "def grad_tanh(x, dz):\n    return dz * (1 - np.tanh(x) ** 2)\n")
+    quiet = gradcheck("run", "grads.py", "-e", "tanh", "--format", fmt, cwd=tmp_path)
+    assert quiet.returncode == 0, quiet.stdout
+    assert "your file printed 2 lines while being imported (--verbose shows them)" in \
+        flat(quiet.stdout)
+    assert "hello from the top" not in quiet.stdout
+    loud = gradcheck("run", "grads.py", "-e", "tanh", "--format", fmt, "--verbose", cwd=tmp_path)
+    assert "printed while importing: | hello from the top | testing 2" in flat(loud.stdout)

@@ -12,8 +12,8 @@ from ..diff import (Budget, OutputDiff, case_diffs, input_rows, level_char, leve
 from ..neutral import no_commands
 from ..numbers import fmt, index_str
 from ..view import (STATUS_WORD, failing_cases, frame_where, import_failed, import_hint,
-                    import_output, not_attempted_line, printed_output, printing_cases, severity_symbol,
-                    tolerance_notes)
+                    import_output, imported_output, not_attempted_line, printed_output,
+                    printing_cases, severity_symbol, tolerance_notes)
 from . import register
 
 INDENT = " " * 10
@@ -29,6 +29,11 @@ def report_lines(report, options) -> list[str]:
             lines.append(f"  → {hint}")
         lines.extend("  " + line for line in output_lines(
             import_output(report), Budget.for_options(options), "printed while importing:"))
+    printed, note = imported_output(report, Budget.for_options(options).verbose)
+    lines.extend("  " + line for line in output_lines(
+        printed, Budget.for_options(options), "printed while importing:"))
+    if note:
+        lines.append(f"  {note}")
     lines.append("")
     width = max((len(e.name) for e in report.exercises), default=0)
     # Functions of 18 characters or fewer keep the points in one column; a longer one widens it.

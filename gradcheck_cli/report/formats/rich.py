@@ -10,9 +10,8 @@ from ..diff import (INF, NAN, Budget, OutputDiff, case_diffs, input_rows, level_
                     level_legend, numerical_shown)
 from ..numbers import fmt, index_str
 from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_failed,
-                    import_hint, import_output,
-                    not_attempted_line, printed_output, printing_cases, severity_symbol,
-                    status_label, tolerance_notes)
+                    import_hint, import_output, imported_output, not_attempted_line, printed_output,
+                    printing_cases, severity_symbol, status_label, tolerance_notes)
 from . import register
 from .plain import printable
 
@@ -40,6 +39,10 @@ def renderables(report, options):
             yield Text(f"→ {import_hint(report)}", "italic cyan")
         yield from output_parts(import_output(report), Budget.for_options(options),
                                 "printed while importing:")
+    printed, note = imported_output(report, Budget.for_options(options).verbose)
+    yield from output_parts(printed, Budget.for_options(options), "printed while importing:")
+    if note:
+        yield Text(note, "dim")
     left = not_attempted_line(report)
     if left and not report.exercises:           # nothing attempted: nothing to score
         yield Text(left, "bold red")
