@@ -172,3 +172,16 @@ def grad_matmul(x, y, dz):
     worked = next(c for c in matmul["cases"] if c["name"] == "worked-example")
     assert worked["status"] == "passed" and worked["score"] > 0, worked
     assert matmul["score"] == worked["score"]
+
+
+def test_a_function_that_calls_sys_exit_is_told_so_in_plain_words(gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, """
+import sys
+
+def grad_sigmoid(x, dz):
+    sys.exit(0)
+""", "sigmoid")
+    [diagnosis] = found["sigmoid"]["diagnoses"]
+    assert diagnosis["id"] == "exception"
+    assert diagnosis["message"].startswith("grad_sigmoid called sys.exit(0) at line "), diagnosis
+    assert "raised" not in diagnosis["message"] and "sys.exit" in diagnosis["hint"]
