@@ -74,8 +74,10 @@ def _mistakes(drawn: Drawn) -> Iterator[Problem]:
         elif not caught:
             yield Problem(ex.source_file, mistake.line,
                           f"mistake '{mistake.id}': `{mistake.gradient.source}` passes as the "
-                          f"right answer on every case at the exercise's tolerance (rtol "
-                          f"{tol.rtol:g}, atol {tol.atol:g}): a learner who makes it would pass",
+                          "right answer on every case at the exercise's tolerance (R = "
+                          f"{tol.rtol_for(np.float64):.2g} of each output's largest element"
+                          f"{f' + {tol.atol:g}' if tol.atol else ''}): a learner who makes it "
+                          "would pass",
                           "fix the formula, or add a case where the two differ")
         elif right_on_visible:
             names = ", ".join(f"'{n}'" for n in dict.fromkeys(right_on_visible))

@@ -41,7 +41,7 @@ def spec_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
             files.append(path)
         else:
             raise UsageError(f"no such file or folder: {path}",
-                             hint="check the path given to --exercises")
+                             hint="check the path: an exercise file (.yaml) or a folder of them")
     return files
 
 

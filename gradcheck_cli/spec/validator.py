@@ -46,8 +46,13 @@ def describe(value: Any) -> str:
 
 
 def suggest(word: str, choices) -> str | None:
-    """The closest of ``choices`` to a misspelt ``word``, if any is close."""
-    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    """The closest of ``choices`` to a misspelt ``word``, if any is close: one the word holds
+    whole (``hidden_hints`` -> ``hints``), else the most similar."""
+    word, names = str(word), [str(c) for c in choices]
+    held = [c for c in names if len(c) >= 4 and c in word]
+    if held:
+        return max(held, key=len)
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return close[0] if close else None
 
 
