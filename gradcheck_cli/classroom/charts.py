@@ -12,11 +12,14 @@ from ..report.formats.html import esc
 from .summary import Bin
 
 
+LABEL_ROWS = (11, 24)     # baselines of the mean's and the median's labels
+
+
 def histogram_svg(bins: Sequence[Bin], *, top: float, label: str, unit: str = "learners",
                   mean: float | None = None, median: float | None = None,
                   width: int = 640, height: int = 220, element_id: str | None = None) -> str:
     """Bars of ``bins`` over [0, top], with the mean and median marked when given."""
-    left, right, above, below = 34, 12, 30, 34
+    left, right, above, below = 34, 12, LABEL_ROWS[-1] + 18, 34
     plot_w, plot_h = width - left - right, height - above - below
     peak = max((b.count for b in bins), default=0) or 1
     whole_points = all(b.low == b.high for b in bins)
@@ -48,14 +51,16 @@ def histogram_svg(bins: Sequence[Bin], *, top: float, label: str, unit: str = "l
                        f'text-anchor="middle">{b.count}</text>')
         out.append(f'<text class="tick" x="{cx:.1f}" y="{above + plot_h + 14}" '
                    f'text-anchor="middle">{esc(b.label)}</text>')
-    # The mean's label to the left of its line, the median's to the right: they never overlap.
-    for name, value, dx, anchor in (("mean", mean, -3, "end"), ("median", median, 3, "start")):
+    # Each label on a row of its own (the mean's above the median's), on whichever side of
+    # its line has more room: two labels never overlap, and none leaves the chart.
+    for row, (name, value) in enumerate((("mean", mean), ("median", median))):
         if value is None:
             continue
         x = x_of(value)
-        out.append(f'<line class="{name}" x1="{x:.1f}" y1="14" x2="{x:.1f}" '
+        dx, anchor = (-3, "end") if x > left + plot_w / 2 else (3, "start")
+        out.append(f'<line class="{name}" x1="{x:.1f}" y1="{LABEL_ROWS[-1] + 3}" x2="{x:.1f}" '
                    f'y2="{above + plot_h}" data-value="{_n(value)}"/>'
-                   f'<text class="marker {name}" x="{x + dx:.1f}" y="11" '
+                   f'<text class="marker {name}" x="{x + dx:.1f}" y="{LABEL_ROWS[row]}" '
                    f'text-anchor="{anchor}">{name} {_short(value)}</text>')
     out.append(f'<text class="tick" x="{left + plot_w / 2:.1f}" y="{height - 4}" '
                'text-anchor="middle">points</text></svg>')

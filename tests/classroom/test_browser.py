@@ -87,3 +87,44 @@ def test_the_report_sorts_and_draws_in_a_real_browser(graded_class, tmp_path, pa
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", png[16:24]) == WINDOW
+
+
+MARKERS = """(function () {
+  var out = [];
+  document.querySelectorAll("svg.histogram").forEach(function (svg) {
+    var box = svg.getBoundingClientRect(), labels = [];
+    svg.querySelectorAll("text.marker").forEach(function (t) {
+      var r = t.getBoundingClientRect();
+      labels.push([r.left - box.left, r.top - box.top, r.right - box.left, r.bottom - box.top]);
+    });
+    out.push({width: box.width, height: box.height, labels: labels});
+  });
+  document.body.setAttribute("data-markers", JSON.stringify(out));
+})();"""
+
+
+def test_the_mean_and_median_labels_never_overlap_nor_leave_the_chart(tmp_path, parse_html):
+    """Mean and median close together, at either end of the scale, in either order: drawn by
+    a real browser, their labels' boxes stay apart and inside the chart."""
+    from gradcheck_cli.classroom.assets import CSS
+    from gradcheck_cli.classroom.charts import histogram_svg
+    from gradcheck_cli.classroom.summary import Bin
+
+    bins = [Bin(k, k, c, str(k)) for k, c in enumerate((9, 3, 1, 0, 0, 2))]
+    charts = "".join(histogram_svg(bins, top=5, label="scores", mean=mean, median=median)
+                     for mean, median in ((1.57, 0.0), (0.0, 0.4), (4.9, 5.0), (5.0, 4.6),
+                                          (2.5, 2.5), (0.2, 4.8)))
+    page = tmp_path / "charts.html"
+    page.write_text(f"<!doctype html><html><head><style>{CSS}</style></head><body>{charts}"
+                    f"<script>{MARKERS}</script>"
+                    "</body></html>", encoding="utf-8")
+    dom = parse_html(open_in_chromium(page.as_uri(), tmp_path / "profile",
+                                      tmp_path / "charts.png"))
+    drawn = json.loads(dom.find("body").attrs["data-markers"])
+    assert len(drawn) == 6
+    for chart in drawn:
+        (a, b) = chart["labels"]
+        for x0, y0, x1, y1 in (a, b):
+            assert 0 <= x0 < x1 <= chart["width"] and 0 <= y0 < y1 <= chart["height"], chart
+        apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+        assert apart, chart
