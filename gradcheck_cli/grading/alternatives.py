@@ -221,10 +221,18 @@ def _vjp_at(forward_fn, args, dz, wrt):
         return vjp(forward_fn, tuple(args), dz, wrt=wrt)
 
 
+# Ops written with an operator in a forward formula, named as a reader of it would.
+_OPERATORS = {"add": "an addition (+)", "sub": "a subtraction (-)", "mul": "a product (*)",
+              "div": "a division (/)", "neg": "a negation (-)", "power": "a power (**)",
+              "matmul": "a matrix product (@)", "getitem": "an indexing ([...])"}
+
+
 def _op_words(node) -> str:
-    """'mean(axis=-1)': an op of the forward as the spec would write it."""
+    """'mean(axis=-1)', 'a subtraction (-)': an op of the forward as the spec would write it."""
     params = ", ".join(f"{k}={v!r}" for k, v in node.params.items()
                        if not k.startswith("_") and v is not None)
+    if node.prim.name in _OPERATORS and not params:
+        return _OPERATORS[node.prim.name]
     return f"{node.prim.name}({params})" if params else node.prim.name
 
 

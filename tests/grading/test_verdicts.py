@@ -185,3 +185,22 @@ def grad_sigmoid(x, dz):
     assert diagnosis["id"] == "exception"
     assert diagnosis["message"].startswith("grad_sigmoid called sys.exit(0) at line "), diagnosis
     assert "raised" not in diagnosis["message"] and "sys.exit" in diagnosis["hint"]
+
+
+def test_a_named_mistake_is_not_also_called_close_nor_worded_with_op_names(gradcheck, tmp_path):
+    """layernorm's dx without the variance's path: its own mistake, named; not also 'close'
+    on the case where the two nearly agree (which would advise a rounding fix), and a path is
+    named as the formula writes it, not by the engine's op ('sub')."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_layernorm(x, gamma, beta, dz):
+    mu = x.mean(axis=-1, keepdims=True)
+    std = np.sqrt(((x - mu) ** 2).mean(axis=-1, keepdims=True) + 1e-5)
+    xhat = (x - mu) / std
+    dxhat = dz * gamma
+    dx = (dxhat - dxhat.mean(axis=-1, keepdims=True)) / std
+    return dx, (dz * xhat).sum(axis=0), dz.sum(axis=0)
+""", "layernorm", seed=3)
+    diagnoses = found["layernorm"]["diagnoses"]
+    ids = [d["id"] for d in diagnoses]
+    assert ids[0] == "variance_treated_as_constant" and "close" not in ids, ids
+    assert not any(" through sub " in d["message"] for d in diagnoses), diagnoses
