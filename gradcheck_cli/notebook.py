@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GradcheckError
+from .pysource import parse
 
 SUFFIX = ".ipynb"
 PACKAGE = "gradcheck_cli"
@@ -168,7 +169,7 @@ def without_own_calls(lines: list[str], own: set[str]) -> list[str]:
     ``pass`` (line for line); ``own``, the names bound to gradcheck by the cells before, grows.
     A cell that is not valid Python is left as it is, for the worker to report."""
     try:
-        body = ast.parse("\n".join(lines)).body
+        body = parse("\n".join(lines)).body
     except (SyntaxError, ValueError):
         return lines
     out = list(lines)

@@ -195,6 +195,8 @@ def defined_functions(path: str) -> tuple[str, ...] | None:
     import ast
     import re
 
+    from ..pysource import parse
+
     if not path.endswith(".py"):
         return None
     try:
@@ -202,7 +204,7 @@ def defined_functions(path: str) -> tuple[str, ...] | None:
     except OSError:
         return None
     try:
-        tree = ast.parse(source)
+        tree = parse(source)
     except (SyntaxError, ValueError):
         return tuple(re.findall(r"^(?:async\s+)?def\s+(\w+)", source, flags=re.MULTILINE))
     return tuple(node.name for node in tree.body

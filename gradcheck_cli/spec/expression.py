@@ -14,6 +14,7 @@ import ast
 from typing import Any, Callable, Mapping, Sequence
 
 from ..errors import SpecError
+from ..pysource import parse
 from .validator import suggest
 
 MAX_SOURCE_CHARS = 1000
@@ -318,7 +319,7 @@ def parse_expression(source: str, allowed: Sequence[str], *, what: str = "forwar
         raise fail(f"the formula is {len(text)} characters long; the limit is "
                    f"{MAX_SOURCE_CHARS}", "break the exercise into smaller ones")
     try:
-        tree = ast.parse(text, mode="eval")
+        tree = parse(text, mode="eval")
     except SyntaxError as exc:
         at = None if line is None else line + (exc.lineno or 1) - 1
         raise fail(f"`{text}` is not a valid expression ({exc.msg}, column "
@@ -346,7 +347,7 @@ def parse_signature(source: str, *, file: str | None = None, line: int | None = 
     """
     hint = "write it as a call with plain names, e.g. grad_conv2d(x, w, dz)"
     try:
-        tree = ast.parse(source.strip(), mode="eval")
+        tree = parse(source.strip(), mode="eval")
     except SyntaxError:
         tree = None
     call = tree.body if tree is not None else None
