@@ -21,6 +21,8 @@ class Diagnosis:
     hint: str | None = None
     severity: str = "error"          # "error" explains a failure; "warning"/"info" do not fail
     cases: list[str] | None = None   # an exercise's diagnosis true on these failing cases only
+    # The returned array it is about (dx), where it is about one: for grouping, not shown.
+    output: str | None = field(default=None, compare=False, repr=False)
 
     def to_json(self, *, with_hint: bool = True) -> dict:
         d = {"id": self.id, "message": self.message}

@@ -68,6 +68,21 @@ def test_an_exercise_states_what_holds_on_every_failing_case_not_the_first_cases
     assert [d.id for d in summarize(cases, [])] == ["sign_flipped"]
 
 
+def test_the_exercises_own_mistake_silences_the_generic_words_for_the_same_output_only():
+    from gradcheck_cli.grading.diagnoses.summary import summarize
+    from gradcheck_cli.report.model import CaseResult, Diagnosis
+
+    def case(name):
+        said = [Diagnosis("bias_not_summed_here", "Your db is dz itself", output="db"),
+                Diagnosis("returned_upstream", "Your db is dz", output="db"),
+                Diagnosis("transposed", "Your dW is transposed", output="dW")]
+        return CaseResult(name, name != "worked-example", "failed", diagnoses=said,
+                          got=(np.zeros(1),))
+
+    found = summarize([case("worked-example"), case("random-1")], [])
+    assert sorted(d.id for d in found) == ["bias_not_summed_here", "transposed"]
+
+
 def test_a_diagnosis_true_on_some_cases_only_says_which():
     from gradcheck_cli.grading.diagnoses.summary import summarize
 

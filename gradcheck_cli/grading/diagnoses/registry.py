@@ -242,6 +242,8 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
             evidence.unjudged.add(det.id)
         elif result is not None:
             found.append(result)
+    for d in found:
+        d.output = d.output or evidence.output_name
     return rank(found)
 
 
