@@ -274,14 +274,14 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
     # Some mistakes only show across cases (an answer that ignores its inputs).
     across = diagnose_exercise(ExerciseEvidence(ex.function, result.cases,
                                                 closeness(tol)))
-    # A visible case passed by its numbers alone earns nothing (see ``_passed_by_its_numbers``).
-    by_numbers = None if any(d.id == "hardcoded" for d in across) else \
-        _passed_by_its_numbers(worker, ex, cases, result.cases, tol)
-    if by_numbers is not None and _unexplained(result.cases):
+    # Visible cases passed by their numbers alone earn nothing (``_passed_by_their_numbers``).
+    by_numbers = set() if any(d.id == "hardcoded" for d in across) else \
+        _passed_by_their_numbers(worker, ex, cases, result.cases, tol)
+    if by_numbers and _unexplained(result.cases):
         across.append(Diagnosis(
             "hardcoded",
-            f"{ex.function} is right on case {by_numbers!r}, but not on the same inputs with "
-            "another dz: the answer was not computed from its arguments.",
+            f"{ex.function} is right on case {sorted(by_numbers)[0]!r}, but not on the same "
+            "inputs with another dz: the answer was not computed from its arguments.",
             "Compute the gradient from the arguments; numbers worked out for one example "
             "only fit that example (the hidden cases have other values and shapes)."))
     result.diagnoses = summarize(result.cases, across)
@@ -289,32 +289,33 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
     hardcoded = any(d.id == "hardcoded" for d in across)
     for c in result.cases:
         c.score = c.max_score if (c.status == "passed" and not hardcoded
-                                  and c.name != by_numbers) else 0.0
+                                  and c.name not in by_numbers) else 0.0
     passed = sum(c.status == "passed" for c in result.cases)
     if ex.scoring == "all-or-nothing" or hardcoded:
         result.score = result.max_score if passed == len(result.cases) else 0.0
     else:
-        result.score = round(per_case * (passed - (by_numbers is not None)), 6)
+        result.score = round(per_case * (passed - len(by_numbers)), 6)
     errors = [c.message for c in result.cases if c.status in ("error", "timeout") and c.message]
     result.error = errors[0] if errors else None
     return result
 
 
-def _passed_by_its_numbers(worker: Worker, ex: Exercise, cases: Sequence[PreparedCase],
-                           results: Sequence[CaseResult], tol: Tolerance) -> str | None:
-    """The visible case that passed while another case failed, if the answer does not hold on
-    that case's own inputs with another dz: then it was not computed from them (numbers
+def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[PreparedCase],
+                             results: Sequence[CaseResult], tol: Tolerance) -> set[str]:
+    """The visible cases that passed while another case failed, where the answer does not
+    hold on the case's own inputs with another dz: then it was not computed from them (numbers
     copied from the worked example and returned when the shapes are the example's, or a
     mistake that the example's whole numbers hide, such as an integer accumulator). Every
     VJP is linear in dz, so a right function is right for any dz. Cases at a kink are left
     alone: there a convention may pass on one dz and not on another."""
+    found: set[str] = set()
     if all(c.status == "passed" for c in results):
-        return None
+        return found
     for prepared, result in zip(cases, results):
         case = prepared.case
         if case.hidden or result.status != "passed" or prepared.reference.kinks:
             continue
-        dz = np.random.default_rng(_OTHER_DZ_SEED).standard_normal(np.shape(case.dz))
+        dz = np.asarray(np.random.default_rng(_OTHER_DZ_SEED).standard_normal(np.shape(case.dz)))
         try:
             alternatives = prepared.alternatives or Alternatives.for_case(ex, case)
             want = alternatives.gradient_at("another dz", case.args, dz)
@@ -325,11 +326,11 @@ def _passed_by_its_numbers(worker: Worker, ex: Exercise, cases: Sequence[Prepare
         if (len(got) == len(want) and all(g.dtype.kind in "biuf" for g in got)
                 and all(compare(g, w, tol).passed for g, w in zip(got, want))):
             continue
-        return case.name
-    return None
+        found.add(case.name)
+    return found
 
 
-_OTHER_DZ_SEED = 20261206     # the other dz of ``_passed_by_its_numbers``: the same every run
+_OTHER_DZ_SEED = 20261206     # the other dz of ``_passed_by_their_numbers``: the same every run
 # What a copied answer's other cases show when it returns something of the right or wrong
 # shape elsewhere: no mistake that would explain the case that passed.
 _SYMPTOMS = {"zero_gradient", "shape_mismatch", "not_finite"}
