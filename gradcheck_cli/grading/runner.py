@@ -19,6 +19,7 @@ from .compare import closeness, compare, numerical_differs
 from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
 from .diagnoses.registry import EvidenceUnavailable
 from .diagnoses.summary import summarize
+from .names import defined_functions, near_name
 from .options import RunOptions, start_worker  # noqa: F401 - also imported from here
 from .options import sandbox_options as _sandbox_options
 from .verdict import (CallAgain, call_status, complex_answer, failure_of, record_failure,
@@ -164,51 +165,39 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     """
     started = time.perf_counter() if started is None else started
     taken = {name for ex, _ in prepared for name in ex.functions}
-    results = [_grade_exercise(worker, ex, cases, options, taken) for ex, cases in prepared]
     import_error = worker.import_error.message if worker.import_error else None
+    # The file's text, read only where a function is not there to be called.
+    absent = import_error or any(n not in worker.functions for n in taken)
+    defined = defined_functions(submission) if absent else None
+    results = [_grade_exercise(worker, ex, cases, options, taken, defined)
+               for ex, cases in prepared]
+    _one_claim_each(results, import_error is not None)
     return Report(submission=submission, seed=options.seed, exercises=results,
                   import_error=import_error, sandbox=worker.describe(),
                   duration_s=time.perf_counter() - started,
-                  defined=defined_functions(submission) if import_error else None,
+                  defined=None if defined is None or not import_error else tuple(defined),
                   import_stdout="" if import_error else getattr(worker, "import_stdout", ""))
 
 
-def near_name(name: str, functions: dict, taken: set[str]) -> str | None:
-    """A function the file defines (not imports) under a name close to ``name``: a different
-    case (grad_Tanh) or a letter or two off (grad_sigmod). Never one an exercise calls, a
-    private one (_helper), or one that holds the whole name (grad_tanh_old, _unused_grad_tanh:
-    set aside on purpose)."""
-    import difflib
+def _one_claim_each(results: list[ExerciseResult], import_failed: bool) -> None:
+    """A name that two missing exercises could each have meant (grad_su: grad_sub or
+    grad_sum?) is offered to neither."""
+    claims: dict[str, int] = {}
+    for r in results:
+        if r.near:
+            claims[r.near] = claims.get(r.near, 0) + 1
+    for r in results:
+        if r.near and claims[r.near] > 1:
+            r.near = None
+            if not import_failed:
+                r.diagnoses = [describe_failure(Failure("missing_function", r.function,
+                                                        signature=r.signature))]
 
-    own = [f for f, line in functions.items() if line is not None and f not in taken
-           and not f.startswith("_") and name not in f]
-    for f in own:
-        if f.lower() == name.lower():
-            return f
-    close = difflib.get_close_matches(name, own, n=1, cutoff=0.85)
-    return close[0] if close else None
 
-
-def defined_functions(path: str) -> tuple[str, ...] | None:
-    """The top-level functions a Python file's text defines, read without running it (a
-    syntax error leaves the lines that start with ``def``); None if it cannot be read."""
-    import ast
-    import re
-
-    from ..pysource import parse
-
-    if not path.endswith(".py"):
-        return None
-    try:
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    try:
-        tree = parse(source)
-    except (SyntaxError, ValueError):
-        return tuple(re.findall(r"^(?:async\s+)?def\s+(\w+)", source, flags=re.MULTILINE))
-    return tuple(node.name for node in tree.body
-                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+def _arity(signature: str) -> int | None:
+    """``grad_div(x, y, dz)`` -> 3; None when the signature is not written out."""
+    inside = signature.partition("(")[2].rpartition(")")[0]
+    return len([p for p in inside.split(",") if p.strip()]) if "(" in signature else None
 
 
 def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str, ...]:
@@ -221,7 +210,8 @@ def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str,
 
 
 def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
-                    options: RunOptions, taken: set[str] = frozenset()) -> ExerciseResult:
+                    options: RunOptions, taken: set[str] = frozenset(),
+                    defined: dict | None = None) -> ExerciseResult:
     result = ExerciseResult(name=ex.name, function=ex.function, title=ex.title, status="passed",
                             score=0.0, max_score=float(ex.points), group=ex.group,
                             signature=ex.signature, hints=list(ex.hints))
@@ -234,6 +224,9 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                                                      list(failure.frames)))]
         result.cases = [CaseResult(p.case.name, p.case.hidden, "error", message=failure.message)
                         for p in cases]
+        if defined is not None and ex.function not in defined:
+            result.near = near_name(ex.function, _arity(result.signature),
+                                    dict.fromkeys(defined, 1), taken, defined)
         return result
     absent = [name for name in ex.functions if name not in worker.functions]
     if absent:
@@ -246,7 +239,7 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         result.error = (f"{name} is not defined in the submission" if kind is None
                         else not_a_function(name, kind))
         if kind is None:
-            result.near = near_name(name, worker.functions, taken)
+            result.near = near_name(name, _arity(signature), worker.functions, taken, defined)
         result.diagnoses = [describe_failure(Failure(
             "missing_function", name, message="" if kind is None else result.error,
             signature=signature, near=result.near))]
@@ -322,6 +315,8 @@ def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[Prepa
         except EvidenceUnavailable:
             continue
         outcome = call_learner(worker, ex, case.args, dz, expect=[w.shape for w in want])
+        if outcome.status != "ok" and outcome.diagnosis != "exception":
+            continue     # a timeout, the deadline, a crash: no word on the answer, no penalty
         got = tuple(np.asarray(v) for v in outcome.values) if outcome.status == "ok" else ()
         if (len(got) == len(want) and all(g.dtype.kind in "biuf" for g in got)
                 and all(compare(g, w, tol).passed for g, w in zip(got, want))):

@@ -149,15 +149,14 @@ class Report:
         exercises whose function the file does not define are set aside as not attempted, and
         score and verdict speak of the others. A file defining none of them has nothing left:
         it does not pass. A file that cannot be imported is read for the functions its text
-        defines; if it names none of the exercises', every exercise stays, with the error."""
+        defines (misspelt ones included); if its text cannot be read, every exercise stays."""
         if self.not_attempted:
             return self
         if self.import_error:
-            if self.defined is None:
+            if self.defined is None:     # its text could not be read: every exercise stays
                 return self
-            missing = [e for e in self.exercises if e.function not in self.defined]
-            if len(missing) == len(self.exercises):
-                return self
+            missing = [e for e in self.exercises
+                       if e.function not in self.defined and not e.near]
         else:   # a function defined under a misspelt name was attempted: it stays, named
             missing = [e for e in self.exercises if e.status == "missing" and not e.near]
         if not missing:

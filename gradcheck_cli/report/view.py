@@ -55,7 +55,7 @@ def import_failed(report, ex) -> bool:
 
 def import_hint(report) -> str | None:
     """What to do about the file not importing (the hint of its exercises' diagnosis)."""
-    for ex in report.exercises:
+    for ex in [*report.exercises, *report.not_attempted]:
         if import_failed(report, ex):
             return ex.diagnoses[0].hint
     return None

@@ -219,3 +219,20 @@ def grad_layernorm(x, gamma, beta, dz):
     ids = [d["id"] for d in diagnoses]
     assert ids[0] == "variance_treated_as_constant" and "close" not in ids, ids
     assert not any(" through sub " in d["message"] for d in diagnoses), diagnoses
+
+
+def test_a_visible_case_keeps_its_points_when_the_second_call_cannot_be_made(gradcheck,
+                                                                              tmp_path):
+    """A function that hangs on the hidden cases' 2-D inputs has timed out: it is not called
+    again, and the worked example it got right keeps its points."""
+    import json
+
+    path = tmp_path / "grads.py"
+    path.write_text("import numpy as np\n\ndef grad_relu(x, dz):\n    if x.ndim > 1:\n"
+                    "        while True:\n            pass\n    return dz * (x > 0)\n")
+    run = gradcheck("run", path, "-e", "relu", "--timeout", "1", "--seed", "0",
+                    "--format", "json")
+    [relu] = json.loads(run.out)["exercises"]
+    worked = next(c for c in relu["cases"] if c["name"] == "worked-example")
+    assert worked["status"] == "passed" and worked["score"] > 0, relu["cases"]
+    assert relu["score"] == worked["score"]

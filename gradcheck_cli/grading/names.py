@@ -1,0 +1,113 @@
+"""What a learner's file names: the functions its text defines (read without running it, for
+a file that does not import), and the function it may have meant under a misspelt name."""
+
+from __future__ import annotations
+
+import ast
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from ..pysource import parse
+
+
+def defined_functions(path: str) -> dict[str, int | None] | None:
+    """The functions a Python file's text defines, with their number of parameters (None
+    where unknown), read without running it: ``def`` statements and names assigned at the
+    top level or inside ``if``/``try``/``with``/``for`` blocks, not inside functions or
+    classes. A syntax error leaves the ``def`` lines and ``name = lambda`` lines. None if the
+    file cannot be read as Python text."""
+    if not path.endswith(".py"):
+        return None
+    try:
+        source = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    try:
+        tree = parse(source)
+    except (SyntaxError, ValueError):
+        found: dict[str, int | None] = {}
+        for name, params in re.findall(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)", source,
+                                       flags=re.MULTILINE):
+            found.setdefault(name, len([p for p in params.split(",") if p.strip()]))
+        for name in re.findall(r"^\s*(\w+)\s*=\s*lambda\b", source, flags=re.MULTILINE):
+            found.setdefault(name, None)
+        return found
+    found = {}
+    _collect(tree.body, found)
+    return found
+
+
+def _collect(body, found: dict) -> None:
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            found.setdefault(node.name, None if args.vararg else
+                             len(args.posonlyargs) + len(args.args))
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            arity = (len(value.args.args) if isinstance(value, ast.Lambda)
+                     and not value.args.vararg else None)
+            for target in targets:
+                if isinstance(target, ast.Name):
+                    found.setdefault(target.id, arity)
+        elif isinstance(node, ast.ClassDef):
+            continue
+        else:
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(node, field, None)
+                if isinstance(inner, list):
+                    _collect(inner, found)
+
+
+def near_name(name: str, arity: int, functions: dict, taken: set[str],
+              defined: dict | None) -> str | None:
+    """A function the file defines (not imports) that was probably meant as ``name``: the same
+    name in another case (grad_Tanh), or one slip away (grad_sigmod, grad_sigmiod) that is not
+    a change of a word's first letter (grad_elu is another activation), with the same number
+    of parameters where the file's text says. Never a function of another exercise of the
+    catalog (grad_sum is not a misspelt grad_sub), a private one (_helper), or one that holds
+    the whole name (grad_tanh_old: set aside on purpose)."""
+    own = [f for f, line in functions.items() if line is not None and f not in taken
+           and not f.startswith("_") and name not in f]
+    same = [f for f in own if f.lower() == name.lower()]
+    slips = same or [f for f in own if _one_slip(name, f)]
+    slips = [f for f in slips if not defined or defined.get(f) in (None, arity)]
+    if len(slips) != 1 or slips[0] in catalog_functions():
+        return None
+    return slips[0]
+
+
+def _one_slip(meant: str, written: str) -> bool:
+    """One letter inserted, left out, replaced or swapped with its neighbour, inside a word."""
+    if meant == written or abs(len(meant) - len(written)) > 1:
+        return False
+    i = 0
+    while i < min(len(meant), len(written)) and meant[i] == written[i]:
+        i += 1
+    if i == 0 or meant[i - 1] == "_":
+        return False                       # a word's first letter: another word
+    a, b = meant[i:], written[i:]
+    return (a[1:] == b[1:] or a[1:] == b or a == b[1:]
+            or (len(a) >= 2 and len(b) >= 2 and a[0] == b[1] and a[1] == b[0]
+                and a[2:] == b[2:]))
+
+
+@lru_cache(maxsize=1)
+def catalog_functions() -> frozenset[str]:
+    """The function names of every exercise of the shipped catalog."""
+    from ..spec.catalog import default_catalog_dir, spec_files
+    from ..spec.yamlload import read_yaml
+
+    names = set()
+    for path in spec_files(default_catalog_dir()):
+        try:
+            data = read_yaml(path)
+        except Exception:  # noqa: BLE001 - a catalog file that cannot be read names nothing
+            continue
+        for key in ("function", "backward"):
+            value = data.get(key) if hasattr(data, "get") else None
+            if isinstance(value, str):
+                names.add(value.split("(", 1)[0].strip())
+    return frozenset(names)
