@@ -15,13 +15,18 @@ def defined_functions(path: str) -> dict[str, int | None] | None:
     """The functions a Python file's text defines, with their number of parameters (None
     where unknown), read without running it: ``def`` statements and names assigned at the
     top level or inside ``if``/``try``/``with``/``for`` blocks, not inside functions or
-    classes. A syntax error leaves the ``def`` lines and ``name = lambda`` lines. None if the
-    file cannot be read as Python text."""
-    if not path.endswith(".py"):
-        return None
+    classes. A syntax error leaves the ``def`` lines and ``name = lambda`` lines. A notebook is
+    read through its code cells. None if the file cannot be read."""
+    from ..notebook import NotebookError, is_notebook, read_notebook
+
     try:
-        source = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        if is_notebook(path):
+            source = read_notebook(path).text       # its code cells, as the worker runs them
+        elif path.endswith(".py"):
+            source = Path(path).read_text(encoding="utf-8", errors="replace")
+        else:
+            return None
+    except (OSError, NotebookError):
         return None
     try:
         tree = parse(source)

@@ -195,3 +195,18 @@ def test_a_name_that_is_no_misspelling_is_not_offered_as_one(text, args, tmp_pat
     (tmp_path / "grads.py").write_text("import numpy as np\n\n" + text)
     done = gradcheck("run", "grads.py", *args, "--format", "plain", "--seed", "2", cwd=tmp_path)
     assert "misspelling" not in done.stdout and "Rename" not in done.stdout, done.stdout
+
+
+def test_a_notebook_that_does_not_import_is_read_for_its_functions_too(tmp_path):
+    cells = [["import numpy as np\n", "import torch\n"],
+             ["def grad_sigmoid(x, dz):\n", "    return dz\n"]]
+    notebook = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [],
+                           "execution_count": None, "source": cell} for cell in cells],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "grads.ipynb").write_text(json.dumps(notebook))
+    done = gradcheck("run", "grads.ipynb", "--format", "plain", "--seed", "2", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout
+    shown = {line.split()[1] for line in done.stdout.splitlines()
+             if line.strip().startswith("ERROR")}
+    assert shown == {"sigmoid"}, done.stdout
+    assert f"not attempted: {catalog_size(tmp_path) - 1} exercises" in done.stdout
