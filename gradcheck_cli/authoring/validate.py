@@ -41,7 +41,8 @@ def validate_paths(paths: Sequence[str | Path], *, solution: str | Path | None =
         try:
             exercise = load_exercise(path)
         except GradcheckError as exc:
-            result.problems.append(Problem.from_error(exc, str(path)))
+            result.problems += [Problem.from_error(e, str(path))
+                                for e in (exc, *getattr(exc, "others", ()))]
             continue
         first = by_name.setdefault(exercise.name, exercise)
         if first is not exercise:

@@ -86,11 +86,26 @@ def _yaml_inline(value: Any) -> str:
 
 
 class _Validator:
-    """Walks a value and its schema together; raises at the first mismatch."""
+    """Walks a value and its schema together. A mismatch raises; where a mapping's keys or a
+    list's items are checked one by one, each one's mismatch is set aside in ``found`` and
+    the walk goes on to its siblings, so that a file's every problem is told at once (but in
+    the branches of an ``anyOf``, which are tried by their first mismatch)."""
 
     def __init__(self, root: dict, file: str | None):
         self.root = root
         self.file = file
+        self.found: list[SpecError] = []
+        self.trying = 0              # > 0 inside anyOf branches: raise, never set aside
+
+    def each(self, check) -> None:
+        """Run one sibling's ``check()``; outside anyOf branches, set its mismatch aside."""
+        if self.trying:
+            check()
+            return
+        try:
+            check()
+        except SpecError as exc:
+            self.found.append(exc)
 
     def fail(self, message: str, line: int | None, hint: str | None) -> SpecError:
         return SpecError(message, file=self.file, line=line,
@@ -173,12 +188,16 @@ class _Validator:
             raise self.fail(f"{format_path(path)}: expected {self.phrase(schema)}, "
                             f"got {describe(value)}", line, _hint(schema))
         first_error = None
-        for branch in fitting:
-            try:
-                self.check(value, branch, path, line)
-                return
-            except SpecError as exc:
-                first_error = first_error or exc
+        self.trying += 1
+        try:
+            for branch in fitting:
+                try:
+                    self.check(value, branch, path, line)
+                    return
+                except SpecError as exc:
+                    first_error = first_error or exc
+        finally:
+            self.trying -= 1
         raise first_error
 
 
@@ -251,7 +270,8 @@ def _items(v: _Validator, value, schema, path, line) -> None:
             seen.append(item)
     if "items" in schema:
         for i, item in enumerate(value):
-            v.check(item, schema["items"], path + (i,), _item_line(value, i, line))
+            v.each(lambda i=i, item=item: v.check(item, schema["items"], path + (i,),
+                                                  _item_line(value, i, line)))
 
 
 def _item_line(seq: list, index: int, line: int | None) -> int | None:
@@ -267,34 +287,48 @@ def _object(v: _Validator, value, schema, path, line) -> None:
     value_line = (lambda k: value.value_line(k)) if isinstance(value, YMap) else (lambda k: line)
     own_line = value.line if isinstance(value, YMap) else line
     for key in value:
-        if not isinstance(key, str):
-            raise v.fail(f"{where}: key {describe(key)} is not a name", key_line(key),
-                         "quote it, e.g. `'yes': ...`" if isinstance(key, bool) else
-                         "keys are names like `shape`")
-        if key in props:
-            continue
-        extra = schema.get("additionalProperties", True)
-        if extra is False:
-            close = suggest(key, props)
-            guess = f" — did you mean '{close}'?" if close else ""
-            in_where = f" in {where}" if path else ""
-            raise v.fail(f"unknown key '{key}'{in_where}{guess}", key_line(key),
-                         "known keys here: " + ", ".join(props))
-        names = schema.get("propertyNames", {})
-        if "pattern" in names and not re.search(names["pattern"], key):
-            raise v.fail(f"{where}: '{key}' is not a valid name", key_line(key),
-                         _PATTERN_WORDS.get(names["pattern"], f"match {names['pattern']}"))
-        if isinstance(extra, dict):
-            v.check(value[key], extra, path + (key,), value_line(key))
+        v.each(lambda key=key: _key(v, value, schema, path, key, key_line, value_line))
+    # A misspelt key is one problem, not also its right spelling missing.
+    meant = {suggest(k, props) for k in value if isinstance(k, str) and k not in props}
     for key in schema.get("required", ()):
-        if key not in value:
+        if key not in value and key not in meant:
             sub = v.resolve(props.get(key, {}))
             in_where = f" in {where}" if path else ""
-            raise v.fail(f"missing required key '{key}'{in_where}", own_line,
-                         "add " + (_hint(sub, key) or f"`{key}: ...`"))
+            v.each(lambda key=key, sub=sub, in_where=in_where: _raise(v.fail(
+                f"missing required key '{key}'{in_where}", own_line,
+                "add " + (_hint(sub, key) or f"`{key}: ...`"))))
     for key, sub in props.items():
         if key in value:
-            v.check(value[key], sub, path + (key,), value_line(key))
+            v.each(lambda key=key, sub=sub: v.check(value[key], sub, path + (key,),
+                                                   value_line(key)))
+
+
+def _raise(error: SpecError) -> None:
+    raise error
+
+
+def _key(v: _Validator, value, schema, path, key, key_line, value_line) -> None:
+    """One key of a mapping: a name, known here (or valid for the extra keys it allows)."""
+    where, props = format_path(path), schema.get("properties", {})
+    if not isinstance(key, str):
+        raise v.fail(f"{where}: key {describe(key)} is not a name", key_line(key),
+                     "quote it, e.g. `'yes': ...`" if isinstance(key, bool) else
+                     "keys are names like `shape`")
+    if key in props:
+        return
+    extra = schema.get("additionalProperties", True)
+    if extra is False:
+        close = suggest(key, props)
+        guess = f" — did you mean '{close}'?" if close else ""
+        in_where = f" in {where}" if path else ""
+        raise v.fail(f"unknown key '{key}'{in_where}{guess}", key_line(key),
+                     "known keys here: " + ", ".join(props))
+    names = schema.get("propertyNames", {})
+    if "pattern" in names and not re.search(names["pattern"], key):
+        raise v.fail(f"{where}: '{key}' is not a valid name", key_line(key),
+                     _PATTERN_WORDS.get(names["pattern"], f"match {names['pattern']}"))
+    if isinstance(extra, dict):
+        v.check(value[key], extra, path + (key,), value_line(key))
 
 
 _RULES = {
@@ -316,4 +350,9 @@ def validate(data: Any, file: str | None = None) -> None:
     """Check a loaded exercise file against ``spec_schema()``; raise ``SpecError`` if it fails."""
     schema = spec_schema()
     line = data.line if isinstance(data, YMap) else 1
-    _Validator(schema, file).check(data, schema, (), line)
+    walk = _Validator(schema, file)
+    walk.each(lambda: walk.check(data, schema, (), line))
+    if walk.found:
+        first = walk.found[0]
+        first.others = walk.found[1:]        # the rest, for `gradcheck validate` to list
+        raise first

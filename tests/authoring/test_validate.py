@@ -71,3 +71,22 @@ def test_the_walked_through_exercise_of_the_guide_validates(tmp_path):
     path.write_text(spec, encoding="utf-8")
     result = validate_paths([path])
     assert result.problems == [] and [e.name for e in result.exercises] == ["relu_layer"]
+
+
+def test_every_schema_problem_of_one_file_is_listed_with_its_line(tmp_path):
+    """Three misspelt keys at three levels: three problems, each at its line, and a misspelt
+    required key is not also reported missing."""
+    root = Path(__file__).resolve().parents[2]
+    lines = (root / "exercises" / "relu.yaml").read_text().splitlines()
+    hidden = next(i for i, line in enumerate(lines) if line.strip().startswith("hidden:"))
+    message = next(i for i, line in enumerate(lines) if line.strip().startswith("message:"))
+    lines[hidden] = lines[hidden].replace("hidden:", "hiden:")
+    lines[message] = lines[message].replace("message:", "mesage:")
+    lines.insert(1, "titel: a typo")
+    spec = tmp_path / "relu.yaml"
+    spec.write_text("\n".join(lines) + "\n")
+    result = validate_paths([spec])
+    found = [(p.line, p.message.split(" — ")[0]) for p in result.errors]
+    assert found == [(2, "unknown key 'titel'"),
+                     (hidden + 2, "unknown key 'hiden' in cases[1]"),
+                     (message + 2, "unknown key 'mesage' in mistakes[0]")], found
