@@ -66,16 +66,16 @@ def _collect(body, found: dict) -> None:
                     _collect(inner, found)
 
 
-def near_name(name: str, arity: int, functions: dict, taken: set[str],
+def near_name(name: str, arity: int | None, candidates, taken: set[str],
               defined: dict | None) -> str | None:
-    """A function the file defines (not imports) that was probably meant as ``name``: the same
-    name in another case (grad_Tanh), or one slip away (grad_sigmod, grad_sigmiod) that is not
-    a change of a word's first letter (grad_elu is another activation), with the same number
-    of parameters where the file's text says. Never a function of another exercise of the
-    catalog (grad_sum is not a misspelt grad_sub), a private one (_helper), or one that holds
-    the whole name (grad_tanh_old: set aside on purpose)."""
-    own = [f for f, line in functions.items() if line is not None and f not in taken
-           and not f.startswith("_") and name not in f]
+    """Which of ``candidates`` (the functions the file itself defines) was probably meant as
+    ``name``: the same name in another case (grad_Tanh), or one slip away (grad_sigmod,
+    grad_sigmiod) that is not a change of a word's first letter (grad_elu is another
+    activation), with the same number of parameters where the file's text says. Never a
+    function of another exercise of the catalog (grad_sum is not a misspelt grad_sub), a
+    private one (_helper), or one that holds the whole name (grad_tanh_old: set aside on
+    purpose)."""
+    own = [f for f in candidates if f not in taken and not f.startswith("_") and name not in f]
     same = [f for f in own if f.lower() == name.lower()]
     slips = same or [f for f in own if _one_slip(name, f)]
     slips = [f for f in slips if not defined or defined.get(f) in (None, arity)]

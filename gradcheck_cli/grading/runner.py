@@ -225,8 +225,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         result.cases = [CaseResult(p.case.name, p.case.hidden, "error", message=failure.message)
                         for p in cases]
         if defined is not None and ex.function not in defined:
-            result.near = near_name(ex.function, _arity(result.signature),
-                                    dict.fromkeys(defined, 1), taken, defined)
+            result.near = near_name(ex.function, _arity(result.signature), defined, taken,
+                                    defined)
         return result
     absent = [name for name in ex.functions if name not in worker.functions]
     if absent:
@@ -239,7 +239,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         result.error = (f"{name} is not defined in the submission" if kind is None
                         else not_a_function(name, kind))
         if kind is None:
-            result.near = near_name(name, _arity(signature), worker.functions, taken, defined)
+            own = [f for f, line in worker.functions.items() if line is not None]  # not imported
+            result.near = near_name(name, _arity(signature), own, taken, defined)
         result.diagnoses = [describe_failure(Failure(
             "missing_function", name, message="" if kind is None else result.error,
             signature=signature, near=result.near))]

@@ -99,13 +99,16 @@ class _Validator:
 
     def each(self, check) -> None:
         """Run one sibling's ``check()``; outside anyOf branches, set its mismatch aside."""
-        if self.trying:
-            check()
-            return
         try:
             check()
         except SpecError as exc:
-            self.found.append(exc)
+            self.report(exc)
+
+    def report(self, error: SpecError) -> None:
+        """A mismatch found: raised inside anyOf branches, else set aside."""
+        if self.trying:
+            raise error
+        self.found.append(error)
 
     def fail(self, message: str, line: int | None, hint: str | None) -> SpecError:
         return SpecError(message, file=self.file, line=line,
@@ -294,17 +297,12 @@ def _object(v: _Validator, value, schema, path, line) -> None:
         if key not in value and key not in meant:
             sub = v.resolve(props.get(key, {}))
             in_where = f" in {where}" if path else ""
-            v.each(lambda key=key, sub=sub, in_where=in_where: _raise(v.fail(
-                f"missing required key '{key}'{in_where}", own_line,
-                "add " + (_hint(sub, key) or f"`{key}: ...`"))))
+            v.report(v.fail(f"missing required key '{key}'{in_where}", own_line,
+                            "add " + (_hint(sub, key) or f"`{key}: ...`")))
     for key, sub in props.items():
         if key in value:
             v.each(lambda key=key, sub=sub: v.check(value[key], sub, path + (key,),
                                                    value_line(key)))
-
-
-def _raise(error: SpecError) -> None:
-    raise error
 
 
 def _key(v: _Validator, value, schema, path, key, key_line, value_line) -> None:

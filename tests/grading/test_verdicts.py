@@ -160,16 +160,10 @@ def test_a_mistake_the_worked_examples_whole_numbers_hide_loses_that_case_too(
         gradcheck, tmp_path):
     """An integer accumulator is exact on the worked example's whole numbers: the case passes,
     but not with another dz, so it earns nothing, and the mistake keeps its own name."""
-    found = _graded(gradcheck, tmp_path, """
-def grad_conv2d(x, w, dz):
-    kh, kw = w.shape
-    oh, ow = dz.shape
-    dw = np.zeros_like(w, dtype=int)
-    for i in range(kh):
-        for j in range(kw):
-            dw[i, j] = np.sum(x[i:i + oh, j:j + ow] * dz)
-    return dw
-""", "conv2d")
+    from pathlib import Path
+
+    corpus = Path(__file__).resolve().parents[1] / "submissions" / "wrong" / "integer_result.py"
+    found = _graded(gradcheck, tmp_path, corpus.read_text(), "conv2d")
     assert found["conv2d"]["score"] == 0.0
     assert [d["id"] for d in found["conv2d"]["diagnoses"]][:1] == ["integer_result"]
 
