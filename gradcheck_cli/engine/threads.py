@@ -8,6 +8,8 @@ descheduled core stalls every product. A framework instead gives whole samples t
 the BLAS is asked for one thread, and as many Python threads as the BLAS would have used take
 samples from a shared counter, so a thread that falls behind simply takes fewer. NumPy
 releases the GIL in its copies, ufunc loops and BLAS calls, so the threads truly run at once.
+The helper threads, and how they wait between passes without paying a wake-up at each
+(``warm``), are in ``team.py``.
 
 It is used only where it pays: a 4-D batch of at least two samples and enough arithmetic per
 call (``MIN_WORK``). Which threads the BLAS has is read with threadpoolctl, which knows how to
@@ -17,6 +19,7 @@ ask OpenBLAS, MKL, BLIS and the others; without it (or with one BLAS thread, as
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
@@ -24,10 +27,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import team
+
 MIN_WORK = 2e7      # multiply-adds per call below which waking another thread costs more
 
 _lock = threading.Lock()
-_state: dict = {}   # "blas": the BLAS controllers (loaded once), "pool", "inside": entrants
+_state: dict = {}   # "blas": the BLAS controllers (loaded once), "team", "inside": entrants
 
 
 def _blas():
@@ -82,14 +87,45 @@ def _leave() -> None:
                 controller.set_num_threads(threads)
 
 
-def _pool():
-    """The helper threads, started at the first call that uses them (one per extra core)."""
-    from concurrent.futures import ThreadPoolExecutor
+def _team() -> team.Team:
+    """The helper threads (one per extra core), started by the first pass that needs them."""
     with _lock:
-        if "pool" not in _state:
-            _state["pool"] = ThreadPoolExecutor(max(_cores() - 1, 1),
-                                                thread_name_prefix="gradcheck-conv")
-        return _state["pool"]
+        if "team" not in _state:
+            _state["team"] = team.Team(max(_cores() - 1, 1))
+        return _state["team"]
+
+
+@contextlib.contextmanager
+def warm():
+    """Within this block, helper threads wait for the next pass by spinning rather than by
+    sleeping (``team.py``). They are sent to sleep when the outermost block ends. Only the
+    main thread's blocks count: another thread's block is an empty one."""
+    helpers = _state.get("team")
+    if helpers is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    helpers.warm_depth += 1
+    try:
+        yield
+    finally:
+        helpers.warm_depth -= 1
+        if not helpers.warm_depth:
+            helpers.park()
+
+
+def _forget_threads() -> None:
+    """In a forked child only the forking thread lives on: forget the helpers (new ones
+    start if the child needs them), a lock another thread may have held, and a pass that
+    was running."""
+    global _lock
+    _lock = threading.Lock()
+    _state.pop("team", None)
+    if _state.pop("inside", 0):
+        for controller, threads in zip(_state["blas"], _state["saved"]):
+            controller.set_num_threads(threads)
+
+
+os.register_at_fork(after_in_child=_forget_threads)
 
 
 def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> None:
@@ -99,8 +135,8 @@ def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> N
     per-thread scratch memory). Helpers run under the caller's ``np.errstate``. An exception
     in any call is raised here, after all threads have stopped.
     """
-    team = team_size(samples, work)
-    if team == 1:
+    size = team_size(samples, work)
+    if size == 1:
         for i in range(samples):
             body(i)
         return
@@ -125,11 +161,8 @@ def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> N
 
     _enter()
     try:
-        helpers = [_pool().submit(help_out) for _ in range(team - 1)]
-        take()
-        for helper in helpers:  # one still queued (behind another caller's) is not needed
-            if not helper.cancel():
-                helper.result()
+        if not _team().run([help_out] * (size - 1), take):
+            take()      # another thread's pass holds the helpers: this one runs alone
     finally:
         _leave()
     if failed:
