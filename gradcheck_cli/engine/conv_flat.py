@@ -12,11 +12,14 @@ each output row as gaps. On this grid
   without transposing it, which for these thin products is nearly twice as fast.
 
 Both gradients come from one pass over the samples (``grads``), sharing the output gradient
-on the grid, so that the threads meet once per backward pass. Samples go one at a time, on
-whichever thread is free (``threads.for_each_sample``), so that a sample's blocks stay in
-cache; few, large NumPy calls per sample keep the threads from waiting for the GIL. Buffers
-whose borders or gaps must stay zero come from ``scratch.zeroed``; the strided views of a
-geometry are made once per thread (``scratch.views``).
+on the grid, so that the threads meet once per backward pass. Samples go in chunks, each to
+whichever thread is free (``threads.for_each_chunk``). A chunk's samples are copied in and out
+by one NumPy call each, and the filter gradients of all of them are one stacked product; only
+the im2col and the products whose operands must stay in cache go sample by sample. Fewer
+NumPy calls mean fewer points where a thread may have to wait for the GIL, and on a virtual
+machine such a wait costs tens of microseconds. Buffers whose borders or gaps must stay zero
+come from ``scratch.zeroed``; the strided views of a geometry are made once per thread
+(``scratch.views``).
 
 The grid's gaps and the padded sample's tail are zeros that meet the other operand:
 - in dL/dx the gaps of the output gradient meet the filter, so the caller makes sure it is
@@ -103,17 +106,19 @@ def _grid(x_shape, w_shape, padding: Pair, dilation: Pair) -> _Grid:
     return _Grid(n, c, h, wd, o, kh, kw, tuple(padding), tuple(dilation))
 
 
-def _padded(f: _Grid, dtype, slot: str, channels_last: bool):
-    """This thread's zero-bordered buffer for one padded sample, and the interior a sample is
-    written to: (C*Hp*Wp + tail,) flat, or (Hp*Wp + tail, C) channels last. Only the
-    interior is ever written, so borders and tail stay zero."""
+def _padded(f: _Grid, count: int, dtype, slot: str, channels_last: bool):
+    """This thread's zero-bordered buffers for ``count`` padded samples, and the interiors
+    samples are written to: (count, C*Hp*Wp + tail) flat, or (count, Hp*Wp + tail, C)
+    channels last. Only the interiors are ever written, so borders and tails stay zero."""
     (ph, pw), layout = f.padding, (f.c, f.h, f.wd, f.padding)
     if channels_last:
-        buf = zeroed(slot, (f.plane + f.tail, f.c), dtype, layout)
-        inside = buf[:f.plane].reshape(f.hp, f.wp, f.c)[ph:ph + f.h, pw:pw + f.wd]  # (H, W, C)
+        buf = zeroed(slot, (count, f.plane + f.tail, f.c), dtype, layout)
+        inside = buf[:, :f.plane].reshape(count, f.hp, f.wp, f.c)[:, ph:ph + f.h,
+                                                                   pw:pw + f.wd]  # (H, W, C)
         return buf, inside
-    buf = zeroed(slot, (f.c * f.plane + f.tail,), dtype, layout)
-    inside = buf[:f.c * f.plane].reshape(f.c, f.hp, f.wp)[:, ph:ph + f.h, pw:pw + f.wd]
+    buf = zeroed(slot, (count, f.c * f.plane + f.tail), dtype, layout)
+    inside = buf[:, :f.c * f.plane].reshape(count, f.c, f.hp, f.wp)[:, :, ph:ph + f.h,
+                                                                     pw:pw + f.wd]
     return buf, inside
 
 
@@ -125,26 +130,31 @@ def forward(x: np.ndarray, w: np.ndarray, padding: Pair, dilation: Pair) -> np.n
     dtype = np.result_type(w, x)
     y = np.empty((f.n, f.o, f.oh, f.ow), dtype=dtype)
     item = x.dtype.itemsize
+    most = threads.chunk_size(f.n, f.work(), (f.c * f.plane + f.tail) * item
+                              + f.o * f.rows * dtype.itemsize)
 
     def build():
-        flat, inside = _padded(f, x.dtype, "flat_sample", channels_last=False)
-        taps = as_strided(flat, (f.c, f.kh, f.kw, f.rows),
-                          (f.plane * item, *f.tap_steps(item, 1), item), writeable=False)
-        cols = np.empty(taps.shape, x.dtype)                   # (C, KH, KW, H'*Wp)
-        out = np.empty((f.o, f.oh, f.wp), dtype)
-        return inside, taps, cols, cols.reshape(ckk, f.rows), out.reshape(f.o, f.rows), \
-            out[:, :, :f.ow]
+        flat, inside = _padded(f, most, x.dtype, "flat_samples", channels_last=False)
+        taps = [as_strided(sample, (f.c, f.kh, f.kw, f.rows),
+                           (f.plane * item, *f.tap_steps(item, 1), item), writeable=False)
+                for sample in flat]
+        cols = np.empty(taps[0].shape, x.dtype)                # (C, KH, KW, H'*Wp)
+        out = np.empty((most, f.o, f.oh, f.wp), dtype)
+        return inside, taps, cols, cols.reshape(ckk, f.rows), \
+            list(out.reshape(most, f.o, f.rows)), out[..., :f.ow]
 
-    key = (f, x.dtype.str, dtype.str)
+    key = (f, x.dtype.str, dtype.str, most)
 
-    def one(i: int) -> None:
-        inside, taps, cols, cols2d, out, outputs = views("flat_forward", key, build)
-        inside[...] = x[i]                                     # this sample, padded
-        np.copyto(cols, taps)                                  # its im2col, whole planes
-        np.matmul(w2d, cols2d, out=out)                        # (O, H'*Wp)
-        y[i] = outputs                                         # without the gap columns
+    def chunk(start: int, stop: int) -> None:
+        inside, taps, cols, cols2d, outs, outputs = views("flat_forward", key, build)
+        count = stop - start
+        inside[:count] = x[start:stop]                         # these samples, padded
+        for sample in range(count):     # one at a time, so that its im2col stays in cache
+            np.copyto(cols, taps[sample])                      # its im2col, whole planes
+            np.matmul(w2d, cols2d, out=outs[sample])           # (O, H'*Wp)
+        y[start:stop] = outputs[:count]                        # without the gap columns
 
-    threads.for_each_sample(f.n, f.work(), one)
+    threads.for_each_chunk(f.n, f.work(), most, chunk)
     return y
 
 
@@ -168,9 +178,14 @@ def grads(g: np.ndarray, x_shape, w_shape, padding: Pair, dilation: Pair, *,
         w.transpose(2, 3, 1, 0).reshape(f.kh * f.kw, f.c, f.o)) if want_x else None
     length, span = f.c * f.plane, f.c * f.plane + f.gap        # a block; with its zeros
 
+    sample_bytes = f.o * f.oh * f.wp * g.dtype.itemsize + \
+        (want_x and length * dx_type.itemsize) + \
+        (want_w and (f.plane + f.tail) * f.c * x.dtype.itemsize)
+    most = threads.chunk_size(f.n, f.work() * (want_x + want_w), sample_bytes)
+
     def build():
-        grid = zeroed("g_grid", (f.o, f.oh, f.wp), g.dtype, (f.ow,))  # zeros past each row's
-        made = [grid[:, :, :f.ow], grid.reshape(f.o, f.rows)]
+        grid = zeroed("g_grids", (most, f.o, f.oh, f.wp), g.dtype, (f.ow,))  # zeros past
+        made = [grid[..., :f.ow], list(grid.reshape(most, f.o, f.rows))]  # each row's end
         if want_x:
             item = dx_type.itemsize
             buf = zeroed("tap_blocks", (f.kh * f.kw * span + f.gap,), dx_type,
@@ -182,36 +197,38 @@ def grads(g: np.ndarray, x_shape, w_shape, padding: Pair, dilation: Pair, *,
             shifted = as_strided(buf, (f.kh, f.kw, length),
                                  (f.kw * span * item - step_h, span * item - step_w, item),
                                  writeable=False)
-            total = np.empty(length, dx_type)
+            totals = np.empty((most, length), dx_type)
             (ph, pw) = f.padding
-            inside = total.reshape(f.c, f.hp, f.wp)[:, ph:ph + f.h, pw:pw + f.wd]
-            made += [blocks, shifted, total, inside]
+            inside = totals.reshape(most, f.c, f.hp, f.wp)[:, :, ph:ph + f.h, pw:pw + f.wd]
+            made += [blocks, shifted, list(totals), inside]
         if want_w:
             item = x.dtype.itemsize
-            last, inside_last = _padded(f, x.dtype, "padded_last", channels_last=True)
-            taps = as_strided(last, (f.kh, f.kw, f.rows, f.c),
-                              (*f.tap_steps(item, f.c), f.c * item, item),
-                              writeable=False)                  # (KH, KW, H'*Wp, C)
-            made += [inside_last, taps]
+            last, inside_last = _padded(f, most, x.dtype, "padded_last", channels_last=True)
+            taps = as_strided(last, (most, f.kh, f.kw, f.rows, f.c),
+                              (last.strides[0], *f.tap_steps(item, f.c), f.c * item, item),
+                              writeable=False)                  # (.., KH, KW, H'*Wp, C)
+            made += [inside_last, taps, grid.reshape(most, 1, 1, f.o, f.rows)]
         return tuple(made)
 
-    key = (f, g.dtype.str, want_x and dx_type.str, want_w and x.dtype.str)
+    key = (f, g.dtype.str, want_x and dx_type.str, want_w and x.dtype.str, most)
 
-    def one(i: int) -> None:
+    def chunk(start: int, stop: int) -> None:
         made = views("flat_backward", key, build)
-        outputs, grid = made[0], made[1]
-        outputs[...] = g[i]                                    # (O, H', W') on the grid
-        if want_w:      # first, while the grid is in cache: dx's blocks are bigger
-            inside_last, taps = made[-2:]
-            inside_last[...] = x[i].transpose(1, 2, 0)         # this sample, channels last
-            np.matmul(grid, taps, out=parts[i])                # (KH, KW, O, C)
+        count = stop - start
+        outputs, grids = made[0], made[1]
+        outputs[:count] = g[start:stop]                        # (.., O, H', W') on the grid
+        if want_w:      # first, while the grids are in cache: dx's blocks are bigger
+            inside_last, taps, stacked = made[-3:]
+            inside_last[:count] = x[start:stop].transpose(0, 2, 3, 1)   # channels last
+            np.matmul(stacked[:count], taps[:count], out=parts[start:stop])  # (.., KH, KW, O, C)
         if want_x:
-            blocks, shifted, total, inside = made[2:6]
-            np.matmul(w_taps, grid, out=blocks)                # (KK, C, H'*Wp)
-            np.add.reduce(shifted, axis=(0, 1), out=total)     # (C*Hp*Wp,)
-            dx[i] = inside                                     # (C, H, W)
+            blocks, shifted, totals, inside = made[2:6]
+            for sample in range(count):     # one at a time, so that its blocks stay in cache
+                np.matmul(w_taps, grids[sample], out=blocks)   # (KK, C, H'*Wp)
+                np.add.reduce(shifted, axis=(0, 1), out=totals[sample])  # (C*Hp*Wp,)
+            dx[start:stop] = inside[:count]                    # (.., C, H, W)
 
-    threads.for_each_sample(f.n, f.work() * (want_x + want_w), one)
+    threads.for_each_chunk(f.n, f.work() * (want_x + want_w), most, chunk)
     dw = None
     if want_w:
         # Summed over the samples in order, so the result never depends on the threads.

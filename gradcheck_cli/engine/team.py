@@ -1,4 +1,4 @@
-"""The helper threads of ``threads.for_each_sample``, and how they wait between passes.
+"""The helper threads of ``threads.for_each_chunk``, and how they wait between passes.
 
 On a machine whose idle cores sleep (a virtual machine's, above all), waking a sleeping
 thread takes tens of microseconds. ``threading``'s locks and queues sleep. A convolution's

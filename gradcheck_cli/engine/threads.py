@@ -20,7 +20,6 @@ ask OpenBLAS, MKL, BLIS and the others; without it (or with one BLAS thread, as
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import threading
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import numpy as np
 from . import team
 
 MIN_WORK = 2e7      # multiply-adds per call below which waking another thread costs more
+CHUNK_BYTES = 2**22  # the temporaries of one chunk of samples (measured: see chunk_size)
 
 _lock = threading.Lock()
 _state: dict = {}   # "blas": the BLAS controllers (loaded once), "team", "inside": entrants
@@ -128,28 +128,45 @@ def _forget_threads() -> None:
 os.register_at_fork(after_in_child=_forget_threads)
 
 
-def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> None:
-    """Call ``body(i)`` for every sample i in ``range(samples)``, on several threads if it pays.
+def chunk_size(samples: int, work: float, sample_bytes: int) -> int:
+    """How many samples one call of a ``for_each_chunk`` body should take at most: as many
+    as make an even share for each thread of the team, or a half, a third... of one, so
+    that a chunk's temporaries (``sample_bytes`` a sample) stay within a core's cache.
+    Few NumPy calls per sample matter: each is a point where a thread may wait for the GIL."""
+    fits = max(1, CHUNK_BYTES // max(sample_bytes, 1))
+    share = -(-samples // team_size(samples, work))
+    return -(-share // -(-share // fits))
 
-    Each call of ``body`` must write only its own sample's part of any shared output (and use
+
+def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> None:
+    """``for_each_chunk`` one sample at a time: ``body(i)`` for every sample i."""
+    for_each_chunk(samples, work, 1, lambda start, stop: body(start))
+
+
+def for_each_chunk(samples: int, work: float, size: int,
+                   body: Callable[[int, int], None]) -> None:
+    """Call ``body(start, stop)`` for consecutive chunks of ``range(samples)``, each of at
+    most ``size`` samples, on several threads if it pays.
+
+    Each call of ``body`` must write only its own samples' part of any shared output (and use
     per-thread scratch memory). Helpers run under the caller's ``np.errstate``. An exception
     in any call is raised here, after all threads have stopped.
     """
-    size = team_size(samples, work)
-    if size == 1:
-        for i in range(samples):
-            body(i)
+    chunks = range(0, samples, size)
+    team = min(team_size(samples, work), len(chunks))
+    if team <= 1:
+        for start in chunks:
+            body(start, min(start + size, samples))
         return
-    counter = itertools.count()       # next() on it is atomic under the GIL
+    counter = iter(chunks)            # next() on it is atomic under the GIL
     failed: list[BaseException] = []
 
     def take() -> None:
-        while not failed:
-            i = next(counter)
-            if i >= samples:
+        for start in counter:
+            if failed:
                 return
             try:
-                body(i)
+                body(start, min(start + size, samples))
             except BaseException as exc:  # noqa: BLE001 (re-raised on the calling thread)
                 failed.append(exc)
 
@@ -161,7 +178,7 @@ def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> N
 
     _enter()
     try:
-        if not _team().run([help_out] * (size - 1), take):
+        if not _team().run([help_out] * (team - 1), take):
             take()      # another thread's pass holds the helpers: this one runs alone
     finally:
         _leave()

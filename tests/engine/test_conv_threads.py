@@ -31,30 +31,30 @@ def conv_and_grads(x, w, dz, stride, padding, dilation):
 
 @pytest.fixture
 def two_threads(monkeypatch):
-    """Every conv2d, however small, is shared by two threads, each taking at least a sample.
+    """Every conv2d, however small, is shared by two threads, each taking at least a chunk.
 
-    A thread's first sample waits until the other thread has taken one too, so that both
+    A thread's first chunk waits until the other thread has taken one too, so that both
     really run (otherwise the calling thread may finish a small batch before its helper
     starts). Returns the set of threads that ran samples.
     """
     ran = set()
-    run_samples = threads.for_each_sample
+    run_chunks = threads.for_each_chunk
 
-    def both_run(samples, work, body):
+    def both_run(samples, work, size, body):
         meet = threading.Barrier(2, timeout=10)
         started = set()
 
-        def traced(i):
+        def traced(start, stop):
             me = threading.get_ident()
             ran.add(me)
             if me not in started:
                 started.add(me)
                 meet.wait()
-            body(i)
-        run_samples(samples, work, traced)
+            body(start, stop)
+        run_chunks(samples, work, size, traced)
 
     monkeypatch.setattr(threads, "team_size", lambda samples, work: min(2, samples))
-    monkeypatch.setattr(threads, "for_each_sample", both_run)
+    monkeypatch.setattr(threads, "for_each_chunk", both_run)
     return ran
 
 
@@ -199,13 +199,13 @@ def test_an_inf_or_nan_in_one_input_only_gives_what_the_loops_give(two_threads, 
 def test_both_gradients_come_from_one_pass_over_the_samples(monkeypatch):
     """A stride-1 conv2d's backward, with dx and dw both wanted, walks the batch once."""
     passes = []
-    run_samples = threads.for_each_sample
+    run_chunks = threads.for_each_chunk
 
-    def counted(samples, work, body):
+    def counted(samples, work, size, body):
         passes.append(samples)
-        run_samples(samples, work, body)
+        run_chunks(samples, work, size, body)
 
-    monkeypatch.setattr(threads, "for_each_sample", counted)
+    monkeypatch.setattr(threads, "for_each_chunk", counted)
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((3, 2, 7, 6)), rng.standard_normal((4, 2, 3, 3))
     dz = rng.standard_normal((3, 4, 7, 6))
@@ -214,3 +214,34 @@ def test_both_gradients_come_from_one_pass_over_the_samples(monkeypatch):
     ref_dx, ref_dw = naive_conv2d_grads(x, w, dz, 1, 1, 1)
     np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dw, ref_dw, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("team", [1, 2])
+def test_chunks_of_any_size_give_the_same_numbers(monkeypatch, team):
+    """Samples go to the threads in chunks (one NumPy call copies a chunk in or out): a
+    chunk of one sample, of two with a shorter last one, or the whole batch, the numbers
+    are the same, bit for bit."""
+    monkeypatch.setattr(threads, "team_size", lambda samples, work: min(team, samples))
+    rng = np.random.default_rng(21)
+    x, w = rng.standard_normal((5, 3, 9, 8)), rng.standard_normal((4, 3, 3, 3))
+    dz = rng.standard_normal((5, 4, 9, 8))
+    sizes, results = [], []
+    run_chunks = threads.for_each_chunk
+
+    def recorded(samples, work, size, body):
+        sizes.append(size)
+        run_chunks(samples, work, size, body)
+
+    monkeypatch.setattr(threads, "for_each_chunk", recorded)
+    for budget in (1, 16_500, 2**30):   # 16,500 bytes: two samples' temporaries, not three
+        monkeypatch.setattr(threads, "CHUNK_BYTES", budget)
+        results.append(conv_and_grads(x, w, dz, 1, 1, 1))
+    # Three passes each (a forward, then the vjp's forward and backward).
+    assert sizes == [1] * 3 + [2] * 3 + [-(-5 // team)] * 3, sizes
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
+    ref_dx, ref_dw = naive_conv2d_grads(x, w, dz, 1, 1, 1)
+    np.testing.assert_allclose(results[0][0], naive_conv2d(x, w, 1, 1, 1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(results[0][1], ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(results[0][2], ref_dw, rtol=1e-12, atol=1e-12)
