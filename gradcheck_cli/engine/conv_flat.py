@@ -130,8 +130,9 @@ def forward(x: np.ndarray, w: np.ndarray, padding: Pair, dilation: Pair) -> np.n
     dtype = np.result_type(w, x)
     y = np.empty((f.n, f.o, f.oh, f.ow), dtype=dtype)
     item = x.dtype.itemsize
-    most = threads.chunk_size(f.n, f.work(), (f.c * f.plane + f.tail) * item
-                              + f.o * f.rows * dtype.itemsize)
+    how = threads.plan(f.n, f.work(), (f.c * f.plane + f.tail) * item
+                       + f.o * f.rows * dtype.itemsize)
+    most = how.size
 
     def build():
         flat, inside = _padded(f, most, x.dtype, "flat_samples", channels_last=False)
@@ -154,7 +155,7 @@ def forward(x: np.ndarray, w: np.ndarray, padding: Pair, dilation: Pair) -> np.n
             np.matmul(w2d, cols2d, out=outs[sample])           # (O, H'*Wp)
         y[start:stop] = outputs[:count]                        # without the gap columns
 
-    threads.for_each_chunk(f.n, f.work(), most, chunk)
+    threads.for_each_chunk(f.n, how, chunk)
     return y
 
 
@@ -181,7 +182,8 @@ def grads(g: np.ndarray, x_shape, w_shape, padding: Pair, dilation: Pair, *,
     sample_bytes = f.o * f.oh * f.wp * g.dtype.itemsize + \
         (want_x and length * dx_type.itemsize) + \
         (want_w and (f.plane + f.tail) * f.c * x.dtype.itemsize)
-    most = threads.chunk_size(f.n, f.work() * (want_x + want_w), sample_bytes)
+    how = threads.plan(f.n, f.work() * (want_x + want_w), sample_bytes)
+    most = how.size
 
     def build():
         grid = zeroed("g_grids", (most, f.o, f.oh, f.wp), g.dtype, (f.ow,))  # zeros past
@@ -228,7 +230,7 @@ def grads(g: np.ndarray, x_shape, w_shape, padding: Pair, dilation: Pair, *,
                 np.add.reduce(shifted, axis=(0, 1), out=totals[sample])  # (C*Hp*Wp,)
             dx[start:stop] = inside[:count]                    # (.., C, H, W)
 
-    threads.for_each_chunk(f.n, f.work() * (want_x + want_w), most, chunk)
+    threads.for_each_chunk(f.n, how, chunk)
     dw = None
     if want_w:
         # Summed over the samples in order, so the result never depends on the threads.

@@ -23,13 +23,14 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 from . import team
 
 MIN_WORK = 2e7      # multiply-adds per call below which waking another thread costs more
-CHUNK_BYTES = 2**22  # the temporaries of one chunk of samples (measured: see chunk_size)
+CHUNK_BYTES = 2**22  # the temporaries of one chunk of samples (measured: see plan)
 
 _lock = threading.Lock()
 _state: dict = {}   # "blas": the BLAS controllers (loaded once), "team", "inside": entrants
@@ -128,32 +129,45 @@ def _forget_threads() -> None:
 os.register_at_fork(after_in_child=_forget_threads)
 
 
-def chunk_size(samples: int, work: float, sample_bytes: int) -> int:
-    """How many samples one call of a ``for_each_chunk`` body should take at most: as many
-    as make an even share for each thread of the team, or a half, a third... of one, so
-    that a chunk's temporaries (``sample_bytes`` a sample) stay within a core's cache.
-    Few NumPy calls per sample matter: each is a point where a thread may wait for the GIL."""
-    fits = max(1, CHUNK_BYTES // max(sample_bytes, 1))
-    share = -(-samples // team_size(samples, work))
-    return -(-share // -(-share // fits))
+class Plan(NamedTuple):
+    """How a pass goes: ``team`` threads take chunks of at most ``size`` samples."""
+
+    team: int
+    size: int
+
+
+def plan(samples: int, work: float, sample_bytes: int = 0) -> Plan:
+    """The team for ``samples`` samples of ``work`` multiply-adds in all, and the chunk size.
+
+    Given the bytes of temporaries a sample needs, a chunk is as many samples as make an even
+    share for each thread, or a half, a third... of one, so that a chunk's temporaries stay
+    within ``CHUNK_BYTES``. Few NumPy calls per sample matter: each is a point where a
+    thread may have to wait for the GIL. Without ``sample_bytes``, chunks of one sample.
+    """
+    team = team_size(samples, work)
+    if not sample_bytes:
+        return Plan(team, 1)
+    fits = max(1, CHUNK_BYTES // sample_bytes)
+    share = -(-samples // team)
+    return Plan(team, -(-share // -(-share // fits)))
 
 
 def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> None:
     """``for_each_chunk`` one sample at a time: ``body(i)`` for every sample i."""
-    for_each_chunk(samples, work, 1, lambda start, stop: body(start))
+    for_each_chunk(samples, plan(samples, work), lambda start, stop: body(start))
 
 
-def for_each_chunk(samples: int, work: float, size: int,
-                   body: Callable[[int, int], None]) -> None:
+def for_each_chunk(samples: int, how: Plan, body: Callable[[int, int], None]) -> None:
     """Call ``body(start, stop)`` for consecutive chunks of ``range(samples)``, each of at
-    most ``size`` samples, on several threads if it pays.
+    most ``how.size`` samples, on up to ``how.team`` threads.
 
     Each call of ``body`` must write only its own samples' part of any shared output (and use
     per-thread scratch memory). Helpers run under the caller's ``np.errstate``. An exception
     in any call is raised here, after all threads have stopped.
     """
+    size = how.size
     chunks = range(0, samples, size)
-    team = min(team_size(samples, work), len(chunks))
+    team = min(how.team, len(chunks))
     if team <= 1:
         for start in chunks:
             body(start, min(start + size, samples))

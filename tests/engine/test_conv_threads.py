@@ -40,7 +40,7 @@ def two_threads(monkeypatch):
     ran = set()
     run_chunks = threads.for_each_chunk
 
-    def both_run(samples, work, size, body):
+    def both_run(samples, how, body):
         meet = threading.Barrier(2, timeout=10)
         started = set()
 
@@ -51,7 +51,7 @@ def two_threads(monkeypatch):
                 started.add(me)
                 meet.wait()
             body(start, stop)
-        run_chunks(samples, work, size, traced)
+        run_chunks(samples, how, traced)
 
     monkeypatch.setattr(threads, "team_size", lambda samples, work: min(2, samples))
     monkeypatch.setattr(threads, "for_each_chunk", both_run)
@@ -201,9 +201,9 @@ def test_both_gradients_come_from_one_pass_over_the_samples(monkeypatch):
     passes = []
     run_chunks = threads.for_each_chunk
 
-    def counted(samples, work, size, body):
+    def counted(samples, how, body):
         passes.append(samples)
-        run_chunks(samples, work, size, body)
+        run_chunks(samples, how, body)
 
     monkeypatch.setattr(threads, "for_each_chunk", counted)
     rng = np.random.default_rng(4)
@@ -228,9 +228,9 @@ def test_chunks_of_any_size_give_the_same_numbers(monkeypatch, team):
     sizes, results = [], []
     run_chunks = threads.for_each_chunk
 
-    def recorded(samples, work, size, body):
-        sizes.append(size)
-        run_chunks(samples, work, size, body)
+    def recorded(samples, how, body):
+        sizes.append(how.size)
+        run_chunks(samples, how, body)
 
     monkeypatch.setattr(threads, "for_each_chunk", recorded)
     for budget in (1, 16_500, 2**30):   # 16,500 bytes: two samples' temporaries, not three
