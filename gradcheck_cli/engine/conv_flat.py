@@ -34,7 +34,7 @@ The grid's gaps and the padded sample's tail are zeros that meet the other opera
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -45,9 +45,9 @@ from .scratch import views, zeroed
 Pair = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class _Grid:
-    """The sizes of one stride-1 geometry on the flat grid."""
+class _Grid(NamedTuple):
+    """The sizes of one stride-1 geometry on the flat grid (a tuple: made and compared in C,
+    which matters for a key looked up at every chunk)."""
 
     n: int
     c: int
