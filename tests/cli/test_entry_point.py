@@ -1,0 +1,47 @@
+"""The `gradcheck` entry point starts NumPy with one BLAS thread, unless the user said otherwise.
+
+A command's arithmetic is on small arrays, and extra BLAS threads spin at NumPy's import,
+taking the CPU the learner's worker is starting on. A fresh process is the only honest test:
+the setting counts only before NumPy is imported.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = """
+import sys
+from gradcheck_cli import cli
+sys.argv = ["gradcheck", "--version"]
+try:
+    cli.main()
+except SystemExit:
+    pass
+import numpy
+from threadpoolctl import threadpool_info
+print(*[pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"])
+"""
+
+VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def blas_threads(**env: str) -> list[int]:
+    clean = {k: v for k, v in os.environ.items() if k not in VARIABLES}
+    done = subprocess.run([sys.executable, "-c", PROBE], env={**clean, **env},
+                          capture_output=True, text=True, timeout=120, check=True)
+    return [int(n) for n in done.stdout.split()[-1:]]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: NumPy starts one thread anyway")
+def test_the_command_line_runs_numpy_on_one_blas_thread():
+    assert blas_threads() == [1]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: NumPy starts one thread anyway")
+def test_a_users_own_setting_wins():
+    assert blas_threads(OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2",
+                        MKL_NUM_THREADS="2") == [2]
