@@ -108,14 +108,17 @@ for _command, _name, _help in (
 # runs workers on the other cores: one BLAS thread is all the grader needs. Left at its
 # default, OpenBLAS starts a thread per core when NumPy is imported, and those spin for tens of
 # milliseconds of CPU, taken from the learner's worker starting at that very moment (a 4-
-# exercise `run`: 259 -> 224 ms). Asked before NumPy is imported; a user's setting wins.
+# exercise `run`: 259 -> 224 ms). Asked before NumPy is imported, and only when the user set
+# none of the variables BLAS libraries read (each library has its own order among them).
 _ONE_BLAS_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+_USERS_BLAS_THREADS = _ONE_BLAS_THREAD + ("GOTO_NUM_THREADS", "BLIS_NUM_THREADS",
+                                          "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def main() -> None:
     """Entry point: run the app; user mistakes become a message and their exit code."""
-    for name in _ONE_BLAS_THREAD:
-        os.environ.setdefault(name, "1")
+    if not any(os.environ.get(name) for name in _USERS_BLAS_THREADS):
+        os.environ.update(dict.fromkeys(_ONE_BLAS_THREAD, "1"))
     try:
         app(prog_name="gradcheck")
     except GradcheckError as exc:

@@ -14,7 +14,6 @@ import numpy as np
 
 from ..errors import OpError
 from .batching import batched
-from . import threads
 from .primitive import PRIMITIVES, Kink, Primitive, signature_names
 from .tensor import Tensor, apply, as_array
 
@@ -222,11 +221,6 @@ def vjp(f: Callable, args: Sequence, dz=None, wrt=0):
     """Reverse mode through the engine: <dz, df/d args[wrt]>; ``f`` is written with ``ops``."""
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
     idx, single = normalize_wrt(wrt, len(args), f"vjp({getattr(f, '__name__', 'f')})")
-    with threads.warm():    # helper threads spin between this call's passes
-        return _vjp(f, args, idx, single, dz)
-
-
-def _vjp(f: Callable, args: tuple, idx: tuple[int, ...], single: bool, dz):
     out, leaves = trace(f, args, idx, copy=False)   # only gradients leave: see _own_gradient
     dz = np.ones(out.shape) if dz is None else as_array(dz, "dz", 0)
     if dz.shape != out.shape:

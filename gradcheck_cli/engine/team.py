@@ -1,28 +1,31 @@
-"""The helper threads of ``threads.for_each_chunk``, and how they wait between passes.
+"""The helper threads of ``threads.for_each_chunk``, and how the caller waits for them.
 
 On a machine whose idle cores sleep (a virtual machine's, above all), waking a sleeping
-thread takes tens of microseconds. ``threading``'s locks and queues sleep. A convolution's
-pass over its samples lasts about a millisecond, and one ``vjp`` makes two or more passes.
-So a pool of sleeping threads pays a wake-up at every pass's end, where the caller waits
-for the last helper, and another at the next pass's start. Numerical libraries' thread pools
-(OpenMP's, and so PyTorch's) spin for a while instead of sleeping.
+thread takes tens of microseconds, and ``threading``'s locks, queues and futures sleep. A
+convolution's pass over its samples lasts about a millisecond, and the caller waits for its
+last helper at the end of every pass: woken from a sleep, it paid 60-75 µs there.
 
-``Team`` does the same, within limits:
-- each helper and the caller meet at two gates: ``go`` (a job is ready) and ``done``;
-- a gate is a glibc spinlock, called through ``ctypes``, which releases the GIL around the
-  call: a waiting thread keeps its core busy but holds no GIL, and it sees the gate open
-  within a microsecond;
-- a helper spins at ``go`` only while the caller is inside ``warm()``, which the engine
-  holds around each ``vjp``. Outside it, and from the end of the block on, helpers sleep
-  on a queue and cost nothing.
+So the caller waits by spinning: each helper, when its job is done, opens a gate, a glibc
+spinlock called through ``ctypes`` (which releases the GIL around the call: the spinning
+caller holds no GIL and sees the gate open within a microsecond). It spins only while its
+own pass's helpers finish their last chunks. Between passes the helpers sleep on a queue
+and take no CPU: spinning there too was tried, and it took the cores from whatever the
+caller computes between passes (a BLAS call with its own threads ran at half speed).
 
 Without glibc's spinlocks (macOS, Windows, musl), a gate is a plain lock: everything works
-the same, only the waits sleep.
+the same, only the caller's wait sleeps.
+
+Ctrl-C: Python raises KeyboardInterrupt in the main thread between any two bytecodes, so a
+pass may be abandoned with a job given but not recorded, or a gate opened but not passed.
+Jobs carry numbers that are never reused, and the caller waits until its helper's last
+finished job is the one it gave: nothing an abandoned pass leaves behind lets a later pass
+return before its helpers are done.
 """
 
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import queue
 import threading
@@ -49,80 +52,73 @@ _SPINLOCKS = _spinlocks()
 
 
 def spins() -> bool:
-    """Whether the gates spin (glibc), rather than sleep."""
+    """Whether the caller's waits spin (glibc), rather than sleep."""
     return _SPINLOCKS is not None
 
 
 class _Gate:
-    """A gate between two threads, created shut: ``wait`` passes once it is opened, and
-    shuts it behind it."""
+    """A gate, created shut, that one thread opens and another passes (shutting it behind
+    it). Opening an open gate leaves it open."""
 
     def __init__(self) -> None:
         if _SPINLOCKS is None:
-            self._lock = threading.Lock()
-            self._lock.acquire()
-            self.wait, self.open = self._lock.acquire, self._lock.release
+            lock = threading.Lock()
+            lock.acquire()
+
+            def open_() -> None:
+                if lock.locked():
+                    lock.release()
+            self.wait, self.open = lock.acquire, open_
             return
-        lock, unlock, init = _SPINLOCKS
+        spin_lock, unlock, init = _SPINLOCKS
         self._word = ctypes.c_int(0)            # a pthread_spinlock_t is an int in glibc
         address = ctypes.addressof(self._word)
         init(address, 0)                        # PTHREAD_PROCESS_PRIVATE
-        lock(address)
-        self.wait = lambda: lock(address)       # spins without the GIL
+        spin_lock(address)
+        self.wait = lambda: spin_lock(address)  # spins without the GIL
         self.open = lambda: unlock(address)
 
 
+_numbers = itertools.count(1)       # jobs' numbers, never reused; next() is atomic
+
+
 class _Helper:
-    """One helper thread. Between jobs it waits either spinning at ``go``, the job then in
-    ``slot`` (None parks it), or asleep on ``mailbox``; after a job it waits the way the
-    caller asked when it gave the job. ``spinning`` is the caller's record of which way
-    that is; only the caller changes it."""
+    """One helper thread: it takes numbered jobs from its queue, asleep while there is none,
+    and after each one records its number and opens ``done``."""
 
     def __init__(self, name: str) -> None:
-        self.go, self.done = _Gate(), _Gate()
+        self.done = _Gate()
         self.mailbox: queue.SimpleQueue = queue.SimpleQueue()
-        self.slot: tuple[bool, Callable[[], None]] | None = None
-        self.spinning = False
-        self.error: BaseException | None = None
+        self.given = self.finished = 0
+        self.error: tuple[int, BaseException] | None = None
         threading.Thread(target=self._run, name=name, daemon=True).start()
 
     def _run(self) -> None:
-        spin = False
         while True:
-            if spin:
-                self.go.wait()
-                given, self.slot = self.slot, None
-                if given is None:               # parked
-                    spin = False
-                    continue
-            else:
-                given = self.mailbox.get()
-            spin, job = given
+            number, job = self.mailbox.get()
             try:
                 job()
             except BaseException as exc:  # noqa: BLE001 (the caller re-raises it)
-                self.error = exc
+                self.error = (number, exc)
+            self.finished = number
             self.done.open()
 
-    def start(self, job: Callable[[], None], spin_after: bool) -> None:
-        if self.spinning:
-            self.slot = (spin_after, job)
-            self.go.open()
-        else:
-            self.mailbox.put((spin_after, job))
-        self.spinning = spin_after
+    def start(self, job: Callable[[], None]) -> None:
+        number = next(_numbers)
+        self.mailbox.put((number, job))
+        self.given = number
 
     def finish(self) -> BaseException | None:
-        """Wait for the job given last; what it raised, if anything."""
-        self.done.wait()
-        error, self.error = self.error, None
-        return error
+        """Wait until the job given last has ended; what it raised, if anything.
 
-    def park(self) -> None:
-        if self.spinning:
-            self.slot = None
-            self.go.open()
-            self.spinning = False
+        Safe after a KeyboardInterrupt at any point of an earlier pass: a job given but
+        not recorded in ``given`` only makes that pass's wait end early (and that pass
+        was abandoned), and a gate it left open is passed once more, the numbers deciding.
+        """
+        while self.finished != self.given:
+            self.done.wait()
+        error, self.error = self.error, None
+        return error[1] if error is not None and error[0] == self.given else None
 
 
 class Team:
@@ -130,19 +126,18 @@ class Team:
 
     def __init__(self, size: int) -> None:
         self.helpers = [_Helper(f"gradcheck-conv-{k}") for k in range(size)]
-        self.warm_depth = 0     # changed by the main thread only
         self._busy = threading.Lock()
 
     def run(self, jobs: list[Callable[[], None]], own: Callable[[], None]) -> bool:
         """Run each of ``jobs`` on a helper and ``own`` here, and return when all have
         ended; or return False at once, with nothing run, while another thread's pass holds
-        the team."""
+        the team. ``own`` may stop early (an exception); the jobs run to their end."""
         if not self._busy.acquire(blocking=False):
             return False
         try:
             started = self.helpers[:len(jobs)]
             for helper, job in zip(started, jobs):
-                helper.start(job, spin_after=self.warm_depth > 0)
+                helper.start(job)
             try:
                 own()
             finally:
@@ -153,9 +148,3 @@ class Team:
         finally:
             self._busy.release()
         return True
-
-    def park(self) -> None:
-        """Send spinning helpers to sleep until the next pass."""
-        with self._busy:
-            for helper in self.helpers:
-                helper.park()

@@ -8,8 +8,8 @@ descheduled core stalls every product. A framework instead gives whole samples t
 the BLAS is asked for one thread, and as many Python threads as the BLAS would have used take
 samples from a shared counter, so a thread that falls behind simply takes fewer. NumPy
 releases the GIL in its copies, ufunc loops and BLAS calls, so the threads truly run at once.
-The helper threads, and how they wait between passes without paying a wake-up at each
-(``warm``), are in ``team.py``.
+The helper threads, and how the caller waits for them without paying a wake-up at each pass,
+are in ``team.py``.
 
 It is used only where it pays: a 4-D batch of at least two samples and enough arithmetic per
 call (``MIN_WORK``). Which threads the BLAS has is read with threadpoolctl, which knows how to
@@ -19,7 +19,6 @@ ask OpenBLAS, MKL, BLIS and the others; without it (or with one BLAS thread, as
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -94,24 +93,6 @@ def _team() -> team.Team:
         if "team" not in _state:
             _state["team"] = team.Team(max(_cores() - 1, 1))
         return _state["team"]
-
-
-@contextlib.contextmanager
-def warm():
-    """Within this block, helper threads wait for the next pass by spinning rather than by
-    sleeping (``team.py``). They are sent to sleep when the outermost block ends. Only the
-    main thread's blocks count: another thread's block is an empty one."""
-    helpers = _state.get("team")
-    if helpers is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    helpers.warm_depth += 1
-    try:
-        yield
-    finally:
-        helpers.warm_depth -= 1
-        if not helpers.warm_depth:
-            helpers.park()
 
 
 def _forget_threads() -> None:

@@ -26,7 +26,8 @@ from threadpoolctl import threadpool_info
 print(*[pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"])
 """
 
-VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "GOTO_NUM_THREADS",
+             "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
 def blas_threads(**env: str) -> list[int]:
@@ -42,6 +43,8 @@ def test_the_command_line_runs_numpy_on_one_blas_thread():
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: NumPy starts one thread anyway")
-def test_a_users_own_setting_wins():
-    assert blas_threads(OPENBLAS_NUM_THREADS="2", OMP_NUM_THREADS="2",
-                        MKL_NUM_THREADS="2") == [2]
+@pytest.mark.parametrize("variable", ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
+def test_a_users_own_setting_wins(variable):
+    """Whichever variable the user set: OpenBLAS reads its own before OMP_NUM_THREADS, so
+    setting it would silently override the user's OMP_NUM_THREADS."""
+    assert blas_threads(**{variable: "2"}) == [2]

@@ -1,9 +1,10 @@
-"""The helper threads behind conv2d: they spin only inside a vjp, survive errors, forks and
-concurrent callers, and give the same numbers whichever way they wait."""
+"""The helper threads behind conv2d: they take no CPU between passes, survive errors, Ctrl-C,
+forks and concurrent callers, and give the same numbers whichever way the caller waits."""
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 
@@ -39,30 +40,26 @@ def check(x, w, dz):
     np.testing.assert_allclose(dw, ref_dw, rtol=1e-12, atol=1e-12)
 
 
-def test_helpers_spin_between_the_passes_of_a_vjp_and_sleep_after_it(shared):
+def test_helpers_take_no_cpu_between_passes(shared):
+    """Not after a vjp, nor between the passes of one: what the traced function computes
+    there (a big matrix product on the BLAS's own threads, say) has the cores to itself."""
     x, w, dz = inputs()
-    check(x, w, dz)                     # the team exists from here on
-    helper = threads._state["team"].helpers[0]
-    seen = []
+    check(x, w, dz)                     # passes on two threads: the team exists from here on
+    assert threads._state["team"].helpers[0].finished > 0
+    idle = []
 
-    def conv_then_look(a, b):
-        y = conv(a, b)                  # a pass: afterwards the helper waits at its gate
-        seen.append(helper.spinning)
+    def conv_then_wait(a, b):
+        y = conv(a, b)                  # a pass; the backward's comes later
+        before = time.process_time()
+        time.sleep(0.3)
+        idle.append(time.process_time() - before)
         return y
 
-    vjp(conv_then_look, (x, w), dz, wrt=(0, 1))
-    assert seen == [True]
-    assert not helper.spinning
-    # Asleep, the helpers take no CPU time (spinning, one would take all of its core's).
+    vjp(conv_then_wait, (x, w), dz, wrt=(0, 1))
     before = time.process_time()
     time.sleep(0.3)
-    assert time.process_time() - before < 0.1
-
-
-def test_outside_a_vjp_helpers_sleep_after_every_pass(shared):
-    x, w, _ = inputs()
-    ops.conv2d(x, w, padding=1)
-    assert not any(helper.spinning for helper in threads._state["team"].helpers)
+    idle.append(time.process_time() - before)
+    assert max(idle) < 0.1, idle        # a spinning helper would take all of each 0.3 s
 
 
 def test_an_error_on_a_helper_reaches_the_caller_and_the_team_goes_on(shared):
@@ -102,7 +99,6 @@ def test_gates_that_sleep_give_the_same_numbers(shared, monkeypatch):
     slept = vjp(conv, (x, w), dz, wrt=(0, 1))
     for a, b in zip(spun, slept):
         np.testing.assert_array_equal(a, b)
-    assert not threads._state["team"].helpers[0].spinning
 
 
 def test_callers_on_several_threads_at_once_all_get_their_answers(shared):
@@ -150,3 +146,91 @@ def test_a_forked_child_gets_threads_of_its_own(shared):
         os.waitpid(pid, 0)
         pytest.fail("the forked child hung waiting for its parent's helper threads")
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("helpers", [1, 2])
+@pytest.mark.parametrize("gates", ["spin", "sleep"])
+def test_ctrl_c_during_a_pass_leaves_the_team_sound(monkeypatch, helpers, gates):
+    """Ctrl-C reaches the caller as KeyboardInterrupt; every later pass still waits for all
+    of its samples (a job given but not counted, or a gate opened but not passed, would let
+    a pass return before its helpers are done)."""
+    if gates == "sleep":
+        monkeypatch.setattr(team, "_SPINLOCKS", None)
+    monkeypatch.setitem(threads._state, "team", team.Team(helpers))
+    monkeypatch.setattr(threads, "team_size", lambda samples, work: helpers + 1)
+    main = threading.main_thread()
+
+    def slow_on_helpers(i):
+        time.sleep(0.2 if threading.current_thread() is not main else 0.001)
+
+    threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        threads.for_each_sample(3 * (helpers + 1), 1e9, slow_on_helpers)
+    for _ in range(5):
+        done = set()
+
+        def record(i):
+            time.sleep(0.02 if threading.current_thread() is not main else 0.001)
+            done.add(i)
+
+        threads.for_each_sample(2 * (helpers + 1), 1e9, record)
+        assert done == set(range(2 * (helpers + 1)))
+    check(*inputs(4))
+
+
+class _Once:
+    """Raises KeyboardInterrupt once, before or after calling ``call``."""
+
+    def __init__(self, call, after: bool):
+        self.call, self.after, self.fired = call, after, False
+
+    def __call__(self, *args):
+        if not self.fired and not self.after:
+            self.fired = True
+            raise KeyboardInterrupt
+        result = self.call(*args)
+        if not self.fired:
+            self.fired = True
+            raise KeyboardInterrupt
+        return result
+
+
+@pytest.mark.parametrize("gates", ["spin", "sleep"])
+@pytest.mark.parametrize("point", ["a job queued, not yet recorded", "between two helpers' waits",
+                                   "in a wait, before the gate"])
+def test_an_interrupt_at_any_point_of_a_pass_leaves_later_passes_whole(monkeypatch, gates,
+                                                                       point):
+    if gates == "sleep":
+        monkeypatch.setattr(team, "_SPINLOCKS", None)
+    helpers = team.Team(2)
+    monkeypatch.setitem(threads._state, "team", helpers)
+    monkeypatch.setattr(threads, "team_size", lambda samples, work: 3)
+    first, second = helpers.helpers
+    if point == "a job queued, not yet recorded":
+        queued = first.mailbox
+
+        class Mailbox:
+            put = staticmethod(_Once(queued.put, after=True))
+            get = staticmethod(queued.get)
+        first.mailbox = Mailbox()
+    elif point == "between two helpers' waits":
+        monkeypatch.setattr(first, "finish", _Once(first.finish, after=True))
+    else:
+        monkeypatch.setattr(second.done, "wait", _Once(second.done.wait, after=False))
+    main = threading.main_thread()
+
+    def second_helper_last(i):  # so that the caller does wait for it
+        time.sleep(0.02 if threading.current_thread().name.endswith("-1") else 0)
+
+    with pytest.raises(KeyboardInterrupt):
+        threads.for_each_sample(6, 1e9, second_helper_last)
+    time.sleep(0.1)             # the helpers end that pass, and open their gates meanwhile
+    for _ in range(4):
+        done = set()
+
+        def record(i):          # each helper takes a sample, and is slow with it
+            time.sleep(0.08 if threading.current_thread() is not main else 0.001)
+            done.add(i)
+
+        threads.for_each_sample(6, 1e9, record)
+        assert done == set(range(6)), f"the pass returned with samples {sorted(done)} done"
