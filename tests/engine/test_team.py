@@ -218,18 +218,24 @@ def test_an_interrupt_at_any_point_of_a_pass_leaves_later_passes_whole(monkeypat
     else:
         monkeypatch.setattr(second.done, "wait", _Once(second.done.wait, after=False))
     main = threading.main_thread()
+    stale = "gradcheck-conv-0" if point.startswith("a job queued") else "gradcheck-conv-1"
 
-    def second_helper_last(i):  # so that the caller does wait for it
-        time.sleep(0.02 if threading.current_thread().name.endswith("-1") else 0)
+    start = second.start        # its job ends last, so that the caller does wait for it
 
+    def late(job):
+        start(lambda: (time.sleep(0.05), job()))
+
+    second.start = late
     with pytest.raises(KeyboardInterrupt):
-        threads.for_each_sample(6, 1e9, second_helper_last)
+        threads.for_each_sample(6, 1e9, lambda i: None)
+    second.start = start
     time.sleep(0.1)             # the helpers end that pass, and open their gates meanwhile
     for _ in range(4):
         done = set()
 
-        def record(i):          # each helper takes a sample, and is slow with it
-            time.sleep(0.08 if threading.current_thread() is not main else 0.001)
+        def record(i):          # each helper takes a sample; the one that was interrupted
+            me = threading.current_thread()     # (and may have left its gate open) is slow
+            time.sleep(0.001 if me is main else 0.15 if me.name == stale else 0.01)
             done.add(i)
 
         threads.for_each_sample(6, 1e9, record)
