@@ -51,11 +51,6 @@ def _spinlocks():
 _SPINLOCKS = _spinlocks()
 
 
-def spins() -> bool:
-    """Whether the caller's waits spin (glibc), rather than sleep."""
-    return _SPINLOCKS is not None
-
-
 class _Gate:
     """A gate, created shut, that one thread opens and another passes (shutting it behind
     it). Opening an open gate leaves it open."""

@@ -125,12 +125,12 @@ def plan(samples: int, work: float, sample_bytes: int = 0) -> Plan:
     within ``CHUNK_BYTES``. Few NumPy calls per sample matter: each is a point where a
     thread may have to wait for the GIL. Without ``sample_bytes``, chunks of one sample.
     """
-    team = team_size(samples, work)
+    members = team_size(samples, work)
     if not sample_bytes:
-        return Plan(team, 1)
+        return Plan(members, 1)
     fits = max(1, CHUNK_BYTES // sample_bytes)
-    share = -(-samples // team)
-    return Plan(team, -(-share // -(-share // fits)))
+    share = -(-samples // members)
+    return Plan(members, -(-share // -(-share // fits)))
 
 
 def for_each_sample(samples: int, work: float, body: Callable[[int], None]) -> None:
@@ -148,8 +148,8 @@ def for_each_chunk(samples: int, how: Plan, body: Callable[[int, int], None]) ->
     """
     size = how.size
     chunks = range(0, samples, size)
-    team = min(how.team, len(chunks))
-    if team <= 1:
+    members = min(how.team, len(chunks))
+    if members <= 1:
         for start in chunks:
             body(start, min(start + size, samples))
         return
@@ -173,7 +173,7 @@ def for_each_chunk(samples: int, how: Plan, body: Callable[[int, int], None]) ->
 
     _enter()
     try:
-        if not _team().run([help_out] * (team - 1), take):
+        if not _team().run([help_out] * (members - 1), take):
             take()      # another thread's pass holds the helpers: this one runs alone
     finally:
         _leave()
