@@ -179,9 +179,9 @@ def grads(g: np.ndarray, x_shape, w_shape, padding: Pair, dilation: Pair, *,
         w.transpose(2, 3, 1, 0).reshape(f.kh * f.kw, f.c, f.o)) if want_x else None
     length, span = f.c * f.plane, f.c * f.plane + f.gap        # a block; with its zeros
 
-    sample_bytes = f.o * f.oh * f.wp * g.dtype.itemsize + \
-        (want_x and length * dx_type.itemsize) + \
-        (want_w and (f.plane + f.tail) * f.c * x.dtype.itemsize)
+    sample_bytes = (f.o * f.oh * f.wp * g.dtype.itemsize
+                    + (length * dx_type.itemsize if want_x else 0)
+                    + ((f.plane + f.tail) * f.c * x.dtype.itemsize if want_w else 0))
     how = threads.plan(f.n, f.work() * (want_x + want_w), sample_bytes)
     most = how.size
 

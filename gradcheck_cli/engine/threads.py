@@ -4,9 +4,10 @@ NumPy's BLAS parallelises each matrix product on its own. For a convolution that
 fit: the products of one sample are small (32 x 144 x 1024, say), so its threads meet at a
 barrier many times a millisecond and spend their time waiting for each other, and a
 descheduled core stalls every product. A framework instead gives whole samples to threads
-(PyTorch's ``parallel_for`` over the batch). ``for_each_sample`` does the same: while it runs,
+(PyTorch's ``parallel_for`` over the batch). ``for_each_chunk`` does the same: while it runs,
 the BLAS is asked for one thread, and as many Python threads as the BLAS would have used take
-samples from a shared counter, so a thread that falls behind simply takes fewer. NumPy
+chunks of samples (``plan``) from a shared counter, so a thread that falls behind simply takes
+fewer. NumPy
 releases the GIL in its copies, ufunc loops and BLAS calls, so the threads truly run at once.
 The helper threads, and how the caller waits for them without paying a wake-up at each pass,
 are in ``team.py``.

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..errors import SpecError, UsageError
 from ..report.model import CaseResult, Diagnosis, ExerciseResult, Report
-from ..spec import Case, Exercise
+from ..spec import Case, Exercise, parse_signature
 from ..tolerance import FINITE_DIFFERENCE_RTOL, Tolerance, output_scale
 from .alternatives import FD_STEP, Alternatives
 from .calls import call_learner
@@ -194,10 +194,12 @@ def _one_claim_each(results: list[ExerciseResult], import_failed: bool) -> None:
                                                         signature=r.signature))]
 
 
-def _arity(signature: str) -> int | None:
+def _arity(signature: str | None) -> int | None:
     """``grad_div(x, y, dz)`` -> 3; None when the signature is not written out."""
-    inside = signature.partition("(")[2].rpartition(")")[0]
-    return len([p for p in inside.split(",") if p.strip()]) if "(" in signature else None
+    try:
+        return len(parse_signature(signature or "", least=0)[1])
+    except SpecError:
+        return None
 
 
 def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str, ...]:

@@ -35,8 +35,9 @@ def renderables(report, options):
                         (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:
         yield Text(f"could not import the submission: {report.import_error}", "red")
-        if import_hint(report):
-            yield Text(f"→ {import_hint(report)}", "italic cyan")
+        hint = import_hint(report)
+        if hint:
+            yield Text(f"→ {hint}", "italic cyan")
         yield from output_parts(import_output(report), Budget.for_options(options),
                                 "printed while importing:")
     printed, note = imported_output(report, Budget.for_options(options).verbose)
