@@ -64,6 +64,22 @@ def format_path(parts: tuple) -> str:
     return text or "the file"
 
 
+class _Where:
+    """A value's place in the file, worded (``format_path``) only if a message uses it: the
+    walk visits thousands of places and words a handful."""
+
+    __slots__ = ("path",)
+
+    def __init__(self, path: tuple):
+        self.path = path
+
+    def __str__(self) -> str:
+        return format_path(self.path)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def _hint(schema: dict, key: str | None = None) -> str | None:
     parts = []
     if schema.get("description"):
@@ -159,7 +175,7 @@ class _Validator:
 
     def check(self, value: Any, schema: dict, path: tuple, line: int | None) -> None:
         schema = self.resolve(schema)
-        where = format_path(path)
+        where = _Where(path)
         if "anyOf" in schema:
             self.check_any_of(value, schema, path, line)
             return
@@ -240,7 +256,7 @@ def _length(v: _Validator, value, schema, path, line) -> None:
 def _bounds(v: _Validator, value, schema, path, line) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return
-    where = format_path(path)
+    where = _Where(path)
     if value != value:  # NaN compares false with every bound
         raise v.fail(f"{where}: must be a number, got nan", line, _hint(schema))
     if "minimum" in schema and not value >= schema["minimum"]:
@@ -257,7 +273,7 @@ def _bounds(v: _Validator, value, schema, path, line) -> None:
 def _items(v: _Validator, value, schema, path, line) -> None:
     if not isinstance(value, list):
         return
-    where = format_path(path)
+    where = _Where(path)
     if len(value) < schema.get("minItems", 0):
         raise v.fail(f"{where}: needs at least {schema['minItems']} item(s), got {len(value)}",
                      line, _hint(schema, str(path[-1]) if path else None))
@@ -284,17 +300,20 @@ def _item_line(seq: list, index: int, line: int | None) -> int | None:
 def _object(v: _Validator, value, schema, path, line) -> None:
     if not isinstance(value, dict):
         return
-    where = format_path(path)
+    where = _Where(path)
     props = schema.get("properties", {})
     key_line = (lambda k: value.key_line(k)) if isinstance(value, YMap) else (lambda k: line)
     value_line = (lambda k: value.value_line(k)) if isinstance(value, YMap) else (lambda k: line)
     own_line = value.line if isinstance(value, YMap) else line
     for key in value:
         v.each(lambda key=key: _key(v, value, schema, path, key, key_line, value_line))
-    # A misspelt key is one problem, not also its right spelling missing.
-    meant = {suggest(k, props) for k in value if isinstance(k, str) and k not in props}
-    for key in schema.get("required", ()):
-        if key not in value and key not in meant:
+    missing = [key for key in schema.get("required", ()) if key not in value]
+    # A misspelt key is one problem, not also its right spelling missing. (Guessed only when a
+    # key is missing: most mappings miss none, and guessing is slow.)
+    meant = ({suggest(k, props) for k in value if isinstance(k, str) and k not in props}
+             if missing else set())
+    for key in missing:
+        if key not in meant:
             sub = v.resolve(props.get(key, {}))
             in_where = f" in {where}" if path else ""
             v.report(v.fail(f"missing required key '{key}'{in_where}", own_line,
@@ -307,7 +326,7 @@ def _object(v: _Validator, value, schema, path, line) -> None:
 
 def _key(v: _Validator, value, schema, path, key, key_line, value_line) -> None:
     """One key of a mapping: a name, known here (or valid for the extra keys it allows)."""
-    where, props = format_path(path), schema.get("properties", {})
+    where, props = _Where(path), schema.get("properties", {})
     if not isinstance(key, str):
         raise v.fail(f"{where}: key {describe(key)} is not a name", key_line(key),
                      "quote it, e.g. `'yes': ...`" if isinstance(key, bool) else
