@@ -3,10 +3,14 @@
 The rule. An output (one returned array) passes when every element is within
 
     |got - want| <= R * scale + atol,    scale = the largest |want| of that output,
-    R = max(4096 * eps of the answer's precision, the exercise's rtol)
+    R = max(4096 * eps of the case's precision, the exercise's rtol)
 
-so R is 9.1e-13 for a float64 answer (and for integers, whose values must then be exact) and
-4.9e-4 for a float32 one; float16 is held to float32's R, as it cannot resolve a gradient.
+so R is 9.1e-13 where the inputs are float64 (or integers) and 4.9e-4 where they are all
+float32 or float16 (float16 is held to float32's R, as it cannot resolve a gradient). The
+precision is the inputs', not the answer's: an answer cast to float32 for float64 inputs would
+otherwise choose its own, 5e8 times looser, tolerance, and a finite-difference estimate or a
+gradient off by 1e-4 would pass by that cast alone. (Without the case's inputs, as for a bare
+``compare``, an answer is held to its own precision.)
 Where ``want`` is +-Inf, ``got`` must be the same Inf; a NaN gradient is a spec error.
 
 Why. benchmarks/tolerance.py computes every catalog exercise's gradient in several correct
@@ -22,7 +26,7 @@ R with ``tolerance: {rtol: ...}``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -72,10 +76,20 @@ class Tolerance:
 
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
+    precision: np.dtype | None = None       # the case's (``for_inputs``); None: the answer's
+
+    def for_inputs(self, arrays) -> "Tolerance":
+        """This tolerance at the precision of a case with these inputs: float64 if any input
+        is a float64 array or not a float at all, float32 if every float input is coarser."""
+        floats = [np.asarray(a).dtype for a in arrays]
+        floats = [d for d in floats if d.kind == "f"]
+        coarse = bool(floats) and all(d.itemsize <= 4 for d in floats)
+        return replace(self, precision=np.dtype(np.float32 if coarse else np.float64))
 
     def rtol_for(self, dtype) -> float:
-        """R for an answer of ``dtype``."""
-        return max(precision_rtol(dtype), self.rtol)
+        """R for an answer of ``dtype`` (at the case's precision, when it is known)."""
+        return max(precision_rtol(self.precision if self.precision is not None else dtype),
+                   self.rtol)
 
     def allowed(self, expected: np.ndarray, dtype=np.float64, *,
                 scale: float | None = None) -> float:
@@ -87,18 +101,19 @@ class Tolerance:
 
     def matching(self) -> "Tolerance":
         """How well an answer must match an array for a diagnosis to say it is that array."""
-        return Tolerance(max(MATCH_RTOL, self.rtol), self.atol)
+        return Tolerance(max(MATCH_RTOL, self.rtol), self.atol, self.precision)
 
     def looser(self) -> "Tolerance":
         """'Close': 1% of the scale (or 100 times a larger floor)."""
-        return Tolerance(max(CLOSE_RTOL, 100 * self.rtol), 100 * self.atol)
+        return Tolerance(max(CLOSE_RTOL, 100 * self.rtol), 100 * self.atol, self.precision)
 
     def describe(self) -> str:
         """The rule in a sentence, as `gradcheck show` and a failing report print it."""
-        f64, f32 = self.rtol_for(np.float64), self.rtol_for(np.float32)
+        f64 = max(precision_rtol(np.float64), self.rtol)
+        f32 = max(precision_rtol(np.float32), self.rtol)
         absolute = f" + {_num(self.atol)}" if self.atol else ""
         return (f"each element within R × the largest |gradient| of its output{absolute}, "
-                f"R = {_num(f64)} for a float64 answer, {_num(f32)} for float32 (the "
+                f"R = {_num(f64)} for float64 inputs, {_num(f32)} for float32 ones (the "
                 "precision of the arithmetic); an infinite gradient must be matched exactly.")
 
 

@@ -39,6 +39,20 @@ def test_float32_round_off_in_a_float64_answer_fails():
     assert compare(got.astype(np.float32), GRAD, Tolerance()).passed
 
 
+def test_an_answer_is_held_to_its_inputs_precision_not_its_own_dtype():
+    """A float32 answer to float64 inputs gets float64's R: the cast buys nothing."""
+    x64, x32 = np.ones(5), np.ones(5, dtype=np.float32)
+    wrong = (GRAD * (1 + 1e-5)).astype(np.float32)       # off by 1e-5: a wrong gradient
+    assert compare(wrong, GRAD, Tolerance()).passed       # its own dtype would let it pass
+    assert not compare(wrong, GRAD, Tolerance().for_inputs([x64])).passed
+    assert not compare(wrong, GRAD, Tolerance().for_inputs([x32, x64])).passed
+    assert compare(wrong, GRAD, Tolerance().for_inputs([x32])).passed
+    # Integer inputs (labels) leave the precision to the float ones, float64 when none.
+    assert Tolerance().for_inputs([np.arange(3)]).precision == np.float64
+    assert Tolerance().for_inputs([x32, np.arange(3)]).precision == np.float32
+    assert Tolerance(1e-6).for_inputs([x64]).looser().precision == np.float64
+
+
 def test_zeros_fail_a_gradient_that_is_all_tiny():
     # sigmoid at x ~ 20: the whole gradient is ~2e-9 (the old absolute 1e-6 let zeros pass).
     tiny = 2e-9 * (1 + RNG.random(5))
@@ -91,4 +105,4 @@ def test_the_rule_is_said_in_one_sentence_with_its_numbers():
     text = Tolerance().describe()
     assert "9.1e-13" in text and "4.9e-4" in text and "Inf" not in text
     floored = Tolerance(1e-6, 1e-9).describe()
-    assert "R = 1e-6 for a float64 answer" in floored and "+ 1e-9" in floored
+    assert "R = 1e-6 for float64 inputs" in floored and "+ 1e-9" in floored

@@ -51,7 +51,8 @@ class Session:
         self.wrt = wrt
         self.options = options
         self.rng = rng
-        self.tol = Tolerance(options.rtol, options.atol)
+        self.tol = Tolerance(options.rtol, options.atol).for_inputs(
+            arrays[n] for n in self.variables)
         self.style = options.style
         self.params, self.keywords = list(params), list(keywords)
         self.last_failure: LearnerFailed | None = None

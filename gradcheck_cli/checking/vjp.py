@@ -95,7 +95,8 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
         alternatives = Alternatives(f, names, args, dz, idx)
     else:
         expected = numerical
-    tol = Tolerance(rtol if rtol is not None else (0.0 if engine else CHECK_RTOL), atol)
+    tol = Tolerance(rtol if rtol is not None else (0.0 if engine else CHECK_RTOL),
+                    atol).for_inputs(args[i] for i in idx)
     copies = [a.copy() for a in args]
     raw = grad_f(*copies, dz.copy())
     warnings = [describe_failure(Failure("mutated_input", _name_of(grad_f), argument=names[i]))

@@ -251,7 +251,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         return result
     result.line = worker.functions[ex.function]
     result.cell = worker.function_cells.get(ex.function)
-    tol = ex.tolerance
+    # Held to the precision of the inputs, whatever dtype the answer comes back in.
+    tol = ex.tolerance.for_inputs(a for p in cases for a in p.case.args)
     result.tolerance = tol.describe()
     per_case = result.max_score / len(cases) if cases else 0.0
     stdout_parts = []

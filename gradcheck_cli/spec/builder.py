@@ -18,7 +18,7 @@ from .cases import (MAX_CASE_ELEMENTS, CaseSpec, LiteralInput, RandomInput,
 from .distributions import DISTRIBUTIONS
 from .exercise import Exercise, Kinks, Mistake
 from .expression import parse_expression, parse_signature
-from .schema import default_of
+from .schema import default_of, spec_schema
 from .validator import suggest, validate
 from .yamlload import YMap, YSeq
 
@@ -108,9 +108,12 @@ class _Builder:
         return {key: _plain(value) for key, value in given.items()}
 
     def section(self, key: str, cls):
+        """``cls`` built from the spec's section ``key``: the fields the format has (a field
+        the file cannot set, such as a tolerance's case precision, keeps its own default)."""
         given = self.data.get(key, {})
+        settable = spec_schema()["properties"][key]["properties"]
         values = {name: given.get(name, default_of(key, name))
-                  for name in cls.__dataclass_fields__}
+                  for name in cls.__dataclass_fields__ if name in settable}
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
     def wrt(self, params: tuple[str, ...], dz_name: str) -> tuple[str, ...]:

@@ -269,7 +269,7 @@ def test_show_prints_the_worked_example_and_its_gradient(gradcheck):
     assert "dL/dw is the VALID cross-correlation of x with dz" in run.out   # a hint
     assert ("5 hidden cases (random-1, random-2, random-3, odd-and-even-1, odd-and-even-2)"
             in text)
-    assert "9.1e-13 for a float64 answer, 4.9e-4 for float32" in text   # the tolerance
+    assert "9.1e-13 for float64 inputs, 4.9e-4 for float32 ones" in text   # the tolerance
 
 
 def _shown_numbers(values) -> set[str]:

@@ -181,7 +181,7 @@ def _close(ev: Evidence):
     loose = ev.tolerance.looser()
     message = (f"{ev.yours} is within {sci(loose.rtol)} of {ev.of} (largest error "
                f"{rough(cmp.max_rel_error)} of its largest element), but not within the "
-               f"{sci(ev.tolerance.rtol_for(ev.got.dtype))} that {_precision(ev.got)} "
+               f"{sci(ev.tolerance.rtol_for(ev.got.dtype))} that {_precision(ev)} "
                "arithmetic reaches.")
     if ev.got.dtype in (np.float32, np.float16):
         hint = (f"Likely round-off from {ev.got.dtype}: compute in float64 (keep the inputs' "
@@ -200,8 +200,11 @@ def _loosely_close(ev: Evidence) -> bool:
             and not compare(ev.got, ev.expected, ev.tolerance).passed)
 
 
-def _precision(got: np.ndarray) -> str:
-    return str(precision_of(got.dtype)) if got.dtype.kind == "f" else "float64"
+def _precision(ev: Evidence) -> str:
+    """The arithmetic the answer is held to: the case's inputs', else the answer's own."""
+    if ev.tolerance.precision is not None:
+        return str(ev.tolerance.precision)
+    return str(precision_of(ev.got.dtype)) if ev.got.dtype.kind == "f" else "float64"
 
 
 @detector("at_kink", specificity=10)
