@@ -96,7 +96,9 @@ def _ctrl_c_after():
 def _write_through_temporary(path: Path, folder: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        # A file name that is not UTF-8 (from a zip, say) reaches a report as surrogate
+        # escapes; written as \udcff rather than failing the whole gradebook.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())

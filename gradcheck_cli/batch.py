@@ -171,11 +171,26 @@ def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:
                       key=lambda c: c.name)
     out = []
     for child in children:
-        if child.is_dir():
+        if child.is_symlink() and child.is_dir():
+            # A learner's folder that is a link could be another learner's, or any folder.
+            out.append(Submission(str(child), None, child.name,
+                                  problem=f"{child} is a symbolic link; gradcheck grades only "
+                                          "regular files and folders"))
+        elif child.is_dir():
             out.append(_learner_folder(child, file_name))
         elif file_name is None and child.suffix in SUBMISSION_SUFFIXES and child.is_file():
             out.append(_file(child))
-    return out
+    return [_not_a_link(sub) for sub in out]
+
+
+def _not_a_link(sub: Submission) -> Submission:
+    """The submission, or why not, if its file is a link (to a classmate's, say: graded as
+    that file, it would also vanish from the gradebook as a repeat of it)."""
+    if sub.path is None or not sub.path.is_symlink():
+        return sub
+    return Submission(sub.label, None, sub.key,
+                      problem=f"{sub.path} is a symbolic link; gradcheck grades only regular "
+                              "files and folders")
 
 
 def _learner_folder(folder: Path, file_name: str | None) -> Submission:
@@ -217,7 +232,8 @@ def _unique(found: list[Submission]) -> list[Submission]:
     keys: set[str] = set()
     out = []
     for sub in found:
-        ident = sub.path.resolve() if sub.path is not None else Path(sub.label).resolve()
+        # A problem is the label's own (a link refused is not the file it names).
+        ident = sub.path.resolve() if sub.path is not None else os.path.abspath(sub.label)
         if ident in seen_paths:
             continue
         seen_paths.add(ident)

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GradcheckError
-from .pysource import parse
+from .pysource import MAX_NOTEBOOK_BYTES, parse, read_learner_file
 
 SUFFIX = ".ipynb"
 PACKAGE = "gradcheck_cli"
@@ -79,7 +79,7 @@ def read_notebook(path: str | Path) -> NotebookSource:
     """The Python source of the notebook at ``path``; NotebookError if it is not one."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_learner_file(path, MAX_NOTEBOOK_BYTES)
     except OSError as exc:
         raise NotebookError(f"cannot read the notebook: {exc.strerror}", file=str(path),
                             hint="check the path and its permissions") from None
@@ -92,6 +92,9 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise NotebookError("this notebook is not UTF-8 text", file=name, hint=_FIX) from None
+    except RecursionError:
+        raise NotebookError("this notebook's JSON is nested too deeply to read", file=name,
+                            hint=_FIX) from None
     except json.JSONDecodeError as exc:
         raise NotebookError(f"this notebook is not valid JSON ({exc.msg}, column {exc.colno}); "
                             "it may have been cut short or edited by hand", file=name,

@@ -30,6 +30,23 @@ _SUSPECT = re.compile(_CONTROL.pattern + r"|::|##\[|]]>")
 _PLAIN = frozenset({int, float, bool, type(None)})
 
 
+# Learner text (messages, source lines, output) can hold terminal escapes or binary junk.
+_SPELLED = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (but newlines and tabs) spelled as \\xNN escapes: for
+    a terminal, where an escape or a carriage return could redraw what was printed. A file
+    name that is not UTF-8 (its bytes held as surrogates) is spelled \\udcff, not an error."""
+    text = text.translate(_SPELLED)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def inert(text: object) -> str:
     """``text`` without terminal escapes or control characters, with workflow commands and
     CDATA terminators broken (newlines, carriage returns and tabs kept)."""
@@ -56,3 +73,28 @@ def inert_strings(doc):
     if isinstance(doc, list):
         return [v if type(v) in _PLAIN else inert_strings(v) for v in doc]
     return doc
+
+
+def map_strings(value, change):
+    """``value`` (a report, or any part of one: dataclasses, lists, tuples, dicts) with
+    ``change`` applied to every string in it, the original untouched; arrays and numbers are
+    shared, not copied."""
+    if isinstance(value, str):
+        return change(value)
+    if type(value) in _PLAIN:
+        return value
+    if isinstance(value, list):
+        return [map_strings(v, change) for v in value]
+    if isinstance(value, tuple) and type(value) is tuple:
+        return tuple(map_strings(v, change) for v in value)
+    if isinstance(value, dict):
+        return {map_strings(k, change): map_strings(v, change) for k, v in value.items()}
+    fields = getattr(type(value), "__dataclass_fields__", None)
+    if fields is None:
+        return value
+    copy = object.__new__(type(value))
+    copy.__dict__.update(value.__dict__)
+    for name in fields:
+        if name in copy.__dict__:
+            copy.__dict__[name] = map_strings(copy.__dict__[name], change)
+    return copy

@@ -5,7 +5,8 @@
 worker cannot read the learner's folder (bubblewrap binds none of it, Landlock allows none of
 it), so the grader reads the Python sources of that folder and sends them with the submission;
 the worker imports them from memory (``inside/modules.py``). Only ``.py`` files travel, never
-another learner's: in a batch, every other submission's file and folder is left out.
+another learner's: in a batch, every other submission's file and folder is left out; and
+never what a symbolic link names (a link is not followed).
 
 Bounded, so that a submission saved in a home folder does not send a virtual environment: at
 most ``MAX_DEPTH`` folders deep, ``MAX_FILES`` files and ``MAX_BYTES`` bytes, skipping hidden
@@ -18,6 +19,9 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
+
+from ..errors import UsageError
+from ..pysource import read_learner_file
 
 MAX_DEPTH = 4
 MAX_FILES = 256
@@ -60,6 +64,18 @@ def collect(submission: str, hidden=frozenset(), shared=()) -> LearnerFiles:
         elif name.endswith(".py") and os.path.isfile(path) and len(found.names) < MAX_FILES:
             _add(path, name, found, budget)
     return found
+
+
+def check_submission(submission) -> None:
+    """UsageError if the submission (a ``Path``) is not there, or is a symbolic link: graded,
+    a link would be the file it names, another learner's work or any file the grader reads."""
+    if submission.is_symlink():
+        raise UsageError(f"{submission} is a symbolic link; gradcheck grades only regular files "
+                         "(a link could name another learner's work or the grader's files)",
+                         hint=f"pass the file itself: {submission.resolve()}")
+    if not submission.is_file():
+        raise UsageError(f"submission file not found: {submission}",
+                         hint="pass the path of a Python file that defines the functions")
 
 
 @lru_cache(maxsize=4)
@@ -110,9 +126,11 @@ def _scan(folder: str, hidden: frozenset[str]) -> tuple[int, tuple]:
         if entry.name.startswith(".") or entry.path in hidden:
             continue
         try:
-            if entry.is_dir():
+            # A link is never followed: it could name another learner's folder or any file
+            # the grader can read (/etc/shadow, /proc/self/environ), sent on to the learner.
+            if entry.is_dir(follow_symlinks=False):
                 kept.append((index, entry.name, entry.path, True))
-            elif entry.name.endswith(".py") and entry.is_file():
+            elif entry.name.endswith(".py") and entry.is_file(follow_symlinks=False):
                 kept.append((index, entry.name, entry.path, False))
         except OSError:
             continue
@@ -146,11 +164,8 @@ def _walk(folder: str, prefix: str, depth: int, hidden: frozenset[str], own: str
 
 def _add(path: str, name: str, found: LearnerFiles, budget: dict) -> None:
     try:
-        with open(path, "rb") as f:
-            data = f.read(budget["bytes"] + 1)
+        data = read_learner_file(path, budget["bytes"])   # a link swapped in is not followed
     except OSError:
-        return
-    if len(data) > budget["bytes"]:
         return
     budget["bytes"] -= len(data)
     found.names.append(name)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import GradcheckError
 from ..notebook import NotebookError, is_notebook, read_notebook
+from ..pysource import read_learner_file
 from . import cgroups, confinement, learner_files
 from .cgroups import Slot
 from .channel import Capture, Pipes
@@ -149,7 +150,7 @@ def submission_source(path: str) -> bytes:
     """The Python source to import: the file's bytes, or a notebook's code cells as Python."""
     if is_notebook(path):
         return read_notebook(path).text.encode("utf-8")
-    return Path(path).read_bytes()
+    return read_learner_file(path)
 
 
 def send_init(process: WorkerProcess, path: str, options: SandboxOptions,

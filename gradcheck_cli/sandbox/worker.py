@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from ..errors import UsageError
 from ..notebook import NotebookError, NotebookSource, is_notebook, read_notebook
 from . import protocol
 from .channel import Closed, TimedOut
 from .forkserver import launch
 from .inside import wire
 from .layer_calls import StyledCalls
+from .learner_files import check_submission
 from .options import SandboxOptions
 from .process import SandboxError, WorkerProcess, describe_exit
 from .protocol import ProtocolViolation
@@ -72,9 +72,7 @@ class Worker(StyledCalls):
         self.options = options or SandboxOptions()
         self.fork_server = fork_server
         file = Path(path)
-        if not file.is_file():
-            raise UsageError(f"submission file not found: {path}",
-                             hint="pass the path of a Python file that defines the functions")
+        check_submission(file)
         self._abs_path = str(file.resolve())
         self._naming = Naming(self.path, self._abs_path, _notebook_cells(file))
         self.restarts = 0

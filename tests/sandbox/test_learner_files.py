@@ -129,3 +129,17 @@ def test_a_course_module_is_sent_unless_the_learner_has_one_of_that_name(tmp_pat
         "utils.py": b"course = 1\n", "nets/__init__.py": b"", "nets/mlp.py": b"m = 1\n"}
     got = learner_files.collect(str(bob / "grads.py"), frozenset(), shared)
     assert dict(zip(got.names, got.sources))["utils.py"] == b"mine = 1\n"
+
+
+def test_a_link_beside_the_submission_is_never_followed(tmp_path):
+    """A link could name a classmate's work or any file the grader can read."""
+    learner, classmate = tmp_path / "alice", tmp_path / "bob"
+    learner.mkdir()
+    classmate.mkdir()
+    (classmate / "grads.py").write_text("answer = 42\n")
+    (learner / "grads.py").write_text("from friend import answer\n")
+    (learner / "helper.py").write_text("h = 1\n")
+    (learner / "friend.py").symlink_to(classmate / "grads.py")
+    (learner / "env.py").symlink_to("/proc/self/environ")
+    (learner / "peek").symlink_to(classmate, target_is_directory=True)
+    assert sent(learner / "grads.py") == {"helper.py": b"h = 1\n"}

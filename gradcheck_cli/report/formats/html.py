@@ -16,7 +16,7 @@ from ..numbers import fmt, index_str
 from ..view import (STATUS_WORD, failing_cases, frame_where, not_attempted_line,
                     severity_symbol, tolerance_notes)
 from . import register
-from .plain import printable
+from ..neutral import printable
 from .rich import LEVEL_COLOURS
 
 # Every request is refused: no script, no font, no image from anywhere; styles inline only.

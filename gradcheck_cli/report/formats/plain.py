@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..diff import (Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend,
                     numerical_shown)
-from ..neutral import no_commands
+from ..neutral import no_commands, printable
 from ..numbers import fmt, index_str
 from ..view import (STATUS_WORD, failing_cases, frame_where, import_failed, import_hint,
                     import_output, imported_output, not_attempted_line, printed_output,
@@ -193,12 +193,3 @@ def write_plain(reports, stream, options) -> None:
             stream.write("\n")
         # Printed to CI logs too: no learner line may read as a workflow command there.
         stream.write(no_commands(printable("\n".join(report_lines(report, options)))) + "\n")
-
-
-# Learner text (messages, source lines, output) can hold terminal escapes or binary junk.
-_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (but newlines and tabs) spelled as \\xNN escapes."""
-    return text.translate(_CONTROL)

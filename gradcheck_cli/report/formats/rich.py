@@ -12,8 +12,8 @@ from ..numbers import fmt, index_str
 from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_failed,
                     import_hint, import_output, imported_output, not_attempted_line, printed_output,
                     printing_cases, severity_symbol, status_label, tolerance_notes)
+from ..neutral import map_strings, printable
 from . import register
-from .plain import printable
 
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
 LEVEL_COLOURS = ("#ffffaf", "#ffff5f", "#ffd75f", "#ffaf5f", "#ff875f", "#ff5f5f", "#ff0000",
@@ -31,6 +31,9 @@ def renderables(report, options):
     from rich.table import Table
     from rich.text import Text
 
+    # Learner text (exception messages, names, source lines) could move the cursor and redraw
+    # a FAIL as a PASS: every string is shown with its control characters spelled out.
+    report = map_strings(report, printable)
     yield Text.assemble(("gradcheck ", "bold"), (report.version, "dim"), " — ",
                         (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:

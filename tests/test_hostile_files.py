@@ -1,0 +1,100 @@
+"""Learner files built to break the grader itself, not the sandbox: links to other files, text
+nested beyond what Python's parser holds, a file too large to read, a name that is not UTF-8,
+terminal escapes in an exception. Each is the learner's mistake: a clear verdict or message
+and the documented exit code, never a traceback, and the rest of a class graded."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTIONS = (ROOT / "examples" / "solutions.py").read_text()
+
+
+def test_a_submission_that_is_a_link_is_refused_with_exit_2(gradcheck, tmp_path):
+    (tmp_path / "bob.py").write_text(SOLUTIONS)
+    (tmp_path / "alice.py").symlink_to(tmp_path / "bob.py")
+    done = gradcheck("run", tmp_path / "alice.py", "-e", "sigmoid", "--seed", "1")
+    assert done.code == 2
+    assert "alice.py is a symbolic link" in done.err and "Traceback" not in done.text
+
+
+def test_a_class_with_linked_work_grades_the_links_as_not_graded(gradcheck, tmp_path):
+    """A linked file or folder is a row of its own, not graded as the work it names (and not
+    dropped as a repeat of it)."""
+    root = tmp_path / "class"
+    for name in ("bob", "dave"):
+        (root / name).mkdir(parents=True)
+    (root / "bob" / "grads.py").write_text(SOLUTIONS)
+    (root / "dave" / "grads.py").symlink_to(root / "bob" / "grads.py")
+    (root / "carol").symlink_to(root / "bob", target_is_directory=True)
+    book = tmp_path / "book.csv"
+    done = gradcheck("grade", root, "--file", "grads.py", "-e", "sigmoid", "--seed", "1",
+                     "--gradebook", book)
+    assert done.code == 1 and "Traceback" not in done.text
+    rows = {Path(r["submission"]).name: r for r in csv.DictReader(book.open())}
+    assert set(rows) == {"bob", "carol", "dave"}
+    assert rows["bob"]["status"] == "passed"
+    assert rows["carol"]["total"] == rows["dave"]["total"] == "0"
+    assert "symbolic link" in done.text
+
+
+@pytest.mark.parametrize("body", ["y = " + "-" * 100_000 + "1\n",
+                                  "y = a" + "[0]" * 100_000 + "\n"], ids=["unary", "subscript"])
+def test_text_nested_beyond_the_parser_is_the_learners_error(gradcheck, tmp_path, body):
+    learner = tmp_path / "deep.py"
+    learner.write_text(SOLUTIONS + "\n" + body)
+    done = gradcheck("run", learner, "-e", "sigmoid", "--seed", "1", "--format", "json")
+    assert done.code == 1 and "Traceback" not in done.err
+    assert '"import_error"' in done.out
+
+
+def test_a_notebook_nested_beyond_the_json_parser_exits_2(gradcheck, tmp_path):
+    notebook = tmp_path / "deep.ipynb"
+    notebook.write_text('{"cells": [], "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    done = gradcheck("run", notebook, "-e", "sigmoid")
+    assert done.code == 2 and "nested too deeply" in done.err and "Traceback" not in done.err
+
+
+def test_a_huge_file_is_not_read_into_memory(gradcheck, tmp_path):
+    huge = tmp_path / "huge.py"
+    with huge.open("wb") as f:
+        f.truncate(16 << 30)                # sparse: 16 GB that take no disk
+    done = gradcheck("run", huge, "-e", "sigmoid", "--seed", "1", "--format", "json")
+    assert done.code == 1 and "larger than 8 MB" in done.out and "Traceback" not in done.err
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
+def test_a_file_name_that_is_not_utf8_still_gets_its_gradebook_row(gradcheck, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / os.fsdecode(b"a\xff.py")).write_text(SOLUTIONS)
+    book = tmp_path / "book.csv"
+    done = gradcheck("grade", folder, "-e", "sigmoid", "--seed", "1", "--gradebook", book,
+                     "--json-dir", tmp_path / "json")
+    assert done.code == 0 and "Traceback" not in done.text
+    [row] = csv.DictReader(book.open(encoding="utf-8"))
+    assert row["status"] == "passed" and row["submission"].endswith("a\\udcff.py")
+
+
+def test_escapes_in_an_exception_are_spelled_out_in_the_terminal_report(tmp_path):
+    """An exception text could move the cursor up and draw a PASS over the FAIL line."""
+    from gradcheck_cli.grading.run import RunOptions, run_submission
+    from gradcheck_cli.report.formats import RenderOptions, get
+    from gradcheck_cli.selection import Selection
+    import io
+
+    learner = tmp_path / "esc.py"
+    learner.write_text('def grad_sigmoid(x, dz):\n'
+                       '    raise ValueError("\\x1b[1A\\x1b[2K PASS sigmoid\\r")\n')
+    report = run_submission(learner, Selection(None, ("sigmoid",)), RunOptions(seed=1))
+    out = io.StringIO()
+    get("rich").write([report], out, RenderOptions(color=True))
+    text = out.getvalue()
+    assert "\\x1b[1A" in text and "\x1b[1A" not in text and "\r" not in text
+    assert report.exercises[0].error.startswith("ValueError: \x1b[1A")   # the data is intact
