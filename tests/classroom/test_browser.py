@@ -11,6 +11,8 @@ import shutil
 import struct
 import subprocess
 
+import pytest
+
 from gradcheck_cli.classroom.page import class_report_html
 
 WINDOW = (1280, 2400)
@@ -25,6 +27,9 @@ PROBE = """(function () {
     function (b) { return b.getBoundingClientRect().height; });
   document.body.setAttribute("data-layout", JSON.stringify(out));
 })();"""
+
+
+pytestmark = pytest.mark.needs("chromium")     # skipped where it is missing, but in CI
 
 
 def chromium() -> str:
