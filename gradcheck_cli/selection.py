@@ -75,16 +75,19 @@ def _matching(exercises: Sequence[Exercise], name: str) -> list[Exercise]:
                     else f"the {kind}s are: {', '.join(sorted(known)) or 'none'}")
             raise UsageError(f"no exercise has the {kind} {value!r}", hint=hint)
         return matches
-    # An exercise's own name wins over a group of the same name.
+    # An exercise's own name wins over a group of the same name; then its function's name
+    # (-e grad_mul: the function a learner sees in the file and in the report).
     matches = ([e for e in exercises if e.name == name]
-               or [e for e in exercises if e.group == name])
+               or [e for e in exercises if e.group == name]
+               or [e for e in exercises if e.function == name])
     if matches:
         return matches
     if any(name in e.tags for e in exercises):
         raise UsageError(f"{name!r} is a tag, not an exercise or a group",
                          hint=f"select the exercises tagged {name} with -e tag:{name}")
     known = {e.name for e in exercises} | {e.group for e in exercises if e.group}
-    close = difflib.get_close_matches(name, sorted(known), n=3)
+    close = difflib.get_close_matches(name, sorted(known | {e.function for e in exercises}),
+                                      n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "see `gradcheck list`"
     raise UsageError(f"unknown exercise or group {name!r}", hint=hint)
 

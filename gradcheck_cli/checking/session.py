@@ -8,6 +8,9 @@ detectors compare with (``FileAlternatives``, from that same forward).
 
 from __future__ import annotations
 
+import difflib
+from pathlib import Path
+
 from typing import Callable, Sequence
 
 import numpy as np
@@ -18,7 +21,7 @@ from ..grading.diagnoses import Evidence, Failure
 from ..grading.verdict import (call_status, complex_answer, failure_of, record_failure,
                               record_outputs)
 from ..numerical import numerical_vjp
-from ..report.model import CaseResult, ExerciseResult
+from ..report.model import CaseResult, Diagnosis, ExerciseResult
 from ..sandbox import CallResult, Worker
 from ..tolerance import Tolerance
 from .alternatives import FileAlternatives
@@ -170,8 +173,7 @@ class Session:
                                                          failure.message, failure.frames))
         for name in (self.forward_name, self.backward_name):
             if name is not None and name not in worker.functions:
-                return self.all_failed("missing", self.failure(
-                    "missing_function", name, f"{name} is not defined in {worker.path}"))
+                return self.not_defined(name)
         try:
             self.detect_style()
             out = self.forward(*[self.arrays[n] for n in self.names])
@@ -279,6 +281,23 @@ class Session:
     def failed_call(self, function: str, outcome: CallResult) -> list[ExerciseResult]:
         return self.all_failed(call_status(outcome), failure_of(
             outcome, function, timeout=self.options.timeout, memory_mb=self.options.memory_mb))
+
+    def not_defined(self, name: str) -> list[ExerciseResult]:
+        """The function a flag names is not in the file: say which flag, and the closest name
+        the file defines (the name came from the command line, which may be what is wrong)."""
+        flag = "--forward" if name == self.forward_name else "--backward"
+        defined = [f for f in self.worker.functions if not f.startswith("_")]
+        close = difflib.get_close_matches(name, defined, n=1)
+        file = Path(self.worker.path).name
+        diagnosis = Diagnosis(
+            "missing_function", f"{name} ({flag}) is not defined in {file}.",
+            f"Did you mean {flag} {close[0]}?" if close else
+            f"Give {flag} the name of a function of {file}" + (
+                f" ({', '.join(sorted(defined)[:8])})." if defined else "."))
+        results = self.all_failed("missing", self.failure("missing_function", name, ""))
+        for result in results:
+            result.diagnoses = result.cases[0].diagnoses = [diagnosis]
+        return results
 
     def all_failed(self, status: str, failure: Failure) -> list[ExerciseResult]:
         """Every checked input failed for the same reason, before any comparison."""

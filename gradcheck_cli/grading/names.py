@@ -6,9 +6,8 @@ from __future__ import annotations
 import ast
 import re
 from functools import lru_cache
-from pathlib import Path
 
-from ..pysource import parse
+from ..pysource import parse, read_learner_file
 
 
 def defined_functions(path: str) -> dict[str, int | None] | None:
@@ -17,16 +16,8 @@ def defined_functions(path: str) -> dict[str, int | None] | None:
     top level or inside ``if``/``try``/``with``/``for`` blocks, not inside functions or
     classes. A syntax error leaves the ``def`` lines and ``name = lambda`` lines. A notebook is
     read through its code cells. None if the file cannot be read."""
-    from ..notebook import NotebookError, is_notebook, read_notebook
-
-    try:
-        if is_notebook(path):
-            source = read_notebook(path).text       # its code cells, as the worker runs them
-        elif path.endswith(".py"):
-            source = Path(path).read_text(encoding="utf-8", errors="replace")
-        else:
-            return None
-    except (OSError, NotebookError):
+    source = _source(path)
+    if source is None:
         return None
     try:
         tree = parse(source)
@@ -41,6 +32,81 @@ def defined_functions(path: str) -> dict[str, int | None] | None:
     found = {}
     _collect(tree.body, found)
     return found
+
+
+def _source(path: str) -> str | None:
+    """The Python text of a submission (a notebook's code cells), None if unreadable."""
+    from ..notebook import NotebookError, is_notebook, read_notebook
+
+    try:
+        if is_notebook(path):
+            return read_notebook(path).text         # its code cells, as the worker runs them
+        if path.endswith(".py"):
+            return read_learner_file(path).decode("utf-8", errors="replace")
+    except (OSError, NotebookError):
+        pass
+    return None
+
+
+def stub_functions(path: str) -> dict[str, str]:
+    """The top-level functions of a file that are not written yet, each with what its body
+    does instead: only ``pass``, ``...``, ``raise NotImplementedError``, or a course
+    template's ``dx = None`` ... ``return dx`` (a docstring aside). The last definition of a
+    name counts (a stub redefined further down is not one). Empty if the text cannot be
+    read or parsed."""
+    source = _source(path)
+    try:
+        tree = parse(source) if source is not None else None
+    except (SyntaxError, ValueError):
+        tree = None
+    stubs: dict[str, str] = {}
+    for node in tree.body if tree is not None else ():
+        names = ([node.name] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 else [t.id for t in getattr(node, "targets", ()) if isinstance(t, ast.Name)])
+        for name in names:
+            stubs.pop(name, None)
+        if names and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            what = _stub_body(node.body)
+            if what:
+                stubs[node.name] = what
+    return stubs
+
+
+def _stub_body(body: list) -> str | None:
+    """How a body shows it is a placeholder, or None if it does any work."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]                                     # the docstring
+    unset: set[str] = set()
+    said = None
+    for node in body:
+        if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(
+                node.value, ast.Constant) and node.value.value is Ellipsis):
+            said = said or "pass"
+        elif isinstance(node, ast.Raise) and _names_not_implemented(node.exc):
+            said = "raise NotImplementedError"
+        elif isinstance(node, ast.Assign) and _is_none(node.value, set()):
+            unset.update(n.id for t in node.targets for n in ast.walk(t)
+                         if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Return) and (node.value is None or _is_none(node.value, unset)):
+            said = said or "return None"
+        else:
+            return None
+    return said
+
+
+def _names_not_implemented(exc) -> bool:
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+
+def _is_none(value, unset: set[str]) -> bool:
+    """None, a name still set to None, or a tuple of those."""
+    if isinstance(value, ast.Constant):
+        return value.value is None
+    if isinstance(value, ast.Name):
+        return value.id in unset
+    return isinstance(value, ast.Tuple) and all(_is_none(v, unset) for v in value.elts)
 
 
 def _collect(body, found: dict) -> None:

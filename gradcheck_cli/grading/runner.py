@@ -19,7 +19,7 @@ from .compare import closeness, compare, numerical_differs
 from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
 from .diagnoses.registry import EvidenceUnavailable
 from .diagnoses.summary import summarize
-from .names import defined_functions, near_name
+from .names import defined_functions, near_name, stub_functions
 from .options import RunOptions, start_worker  # noqa: F401 - also imported from here
 from .options import sandbox_options as _sandbox_options
 from .verdict import (CallAgain, call_status, complex_answer, failure_of, record_failure,
@@ -169,7 +169,8 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     # The file's text, read only where a function is not there to be called.
     absent = import_error or any(n not in worker.functions for n in taken)
     defined = defined_functions(submission) if absent else None
-    results = [_grade_exercise(worker, ex, cases, options, taken, defined)
+    stubs = {} if import_error else stub_functions(submission)
+    results = [_grade_exercise(worker, ex, cases, options, taken, defined, stubs)
                for ex, cases in prepared]
     _one_claim_each(results, import_error is not None)
     return Report(submission=submission, seed=options.seed, exercises=results,
@@ -213,7 +214,7 @@ def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str,
 
 def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                     options: RunOptions, taken: set[str] = frozenset(),
-                    defined: dict | None = None) -> ExerciseResult:
+                    defined: dict | None = None, stubs: dict | None = None) -> ExerciseResult:
     result = ExerciseResult(name=ex.name, function=ex.function, title=ex.title, status="passed",
                             score=0.0, max_score=float(ex.points), group=ex.group,
                             signature=ex.signature, hints=list(ex.hints))
@@ -238,6 +239,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         signature = result.signature if name == ex.function else ex.backward_signature
         kind = worker.not_functions.get(name)
         result.status = "missing" if kind is None else "error"
+        # relu_forward written but not yet relu_backward: attempted, the missing one named.
+        result.begun = len(absent) < len(ex.functions)
         result.error = (f"{name} is not defined in the submission" if kind is None
                         else not_a_function(name, kind))
         if kind is None:
@@ -251,6 +254,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         return result
     result.line = worker.functions[ex.function]
     result.cell = worker.function_cells.get(ex.function)
+    if stubs and all(name in stubs for name in ex.functions):
+        return _not_written(result, ex, cases, stubs[ex.function])
     # Held to the precision of the inputs, whatever dtype the answer comes back in.
     tol = ex.tolerance.for_inputs(a for p in cases for a in p.case.args)
     result.tolerance = tol.describe()
@@ -294,6 +299,21 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         result.score = round(per_case * (passed - len(by_numbers)), 6)
     errors = [c.message for c in result.cases if c.status in ("error", "timeout") and c.message]
     result.error = errors[0] if errors else None
+    return result
+
+
+def _not_written(result: ExerciseResult, ex: Exercise, cases: list[PreparedCase],
+                 body: str) -> ExerciseResult:
+    """A course template's placeholder (``raise NotImplementedError``, ``pass``): not
+    attempted yet, as a function not written at all, rather than an error."""
+    result.status = "missing"
+    result.error = f"{ex.function} is not written yet (its body is only `{body}`)"
+    result.diagnoses = [Diagnosis(
+        "missing_function", f"{result.error}.",
+        "Write the gradient in its body; until then the exercise is left out of the score "
+        "(with -e, and in the CI formats, it counts as missing).")]
+    result.cases = [CaseResult(p.case.name, p.case.hidden, "missing", message=result.error)
+                    for p in cases]
     return result
 
 

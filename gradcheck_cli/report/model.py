@@ -112,6 +112,7 @@ class ExerciseResult:
     hints: list[str] = field(default_factory=list)
     tolerance: str = ""              # the rule its answers were held to, in a sentence
     near: str | None = None          # missing, but the file defines this close name
+    begun: bool = False              # missing one of its functions, another defined: attempted
 
     def to_json(self) -> dict:
         return {
@@ -158,7 +159,8 @@ class Report:
             missing = [e for e in self.exercises
                        if e.function not in self.defined and not e.near]
         else:   # a function defined under a misspelt name was attempted: it stays, named
-            missing = [e for e in self.exercises if e.status == "missing" and not e.near]
+            missing = [e for e in self.exercises
+                       if e.status == "missing" and not e.near and not e.begun]
         if not missing:
             return self
         left = {id(e) for e in missing}

@@ -95,3 +95,24 @@ def test_a_classic_mistake_fails_on_every_seed(mistake):
     for report in reports("mistakes.py", forward, backward, inputs, params):
         failed = {ex.name for ex in report.exercises if ex.status == "failed"}
         assert wrong <= failed, f"seed {report.seed}: only {failed or 'nothing'} failed"
+
+
+def test_a_backward_returning_a_list_of_gradients_is_checked(gradcheck, tmp_path):
+    layer = tmp_path / "affine.py"
+    layer.write_text("def affine_forward(x, w, b):\n    return x @ w + b, (x, w, b)\n\n"
+                     "def affine_backward(dout, cache):\n    x, w, b = cache\n"
+                     "    return [dout @ w.T, x.T @ dout, dout.sum(0)]\n")
+    done = gradcheck("check", layer, "--forward", "affine_forward", "--backward",
+                     "affine_backward", "--input", "x=4,5", "--input", "w=5,3", "--input", "b=3")
+    assert done.code == 0, done.text
+
+
+def test_a_flag_naming_no_function_of_the_file_suggests_the_close_one(gradcheck, tmp_path):
+    layer = tmp_path / "relu.py"
+    layer.write_text("import numpy as np\n\ndef relu_forward(x):\n    return np.maximum(0, x), x"
+                     "\n\ndef relu_backward(dout, cache):\n    return dout * (cache > 0)\n")
+    done = gradcheck("check", layer, "--forward", "relu_fwd", "--backward", "relu_backward",
+                     "--input", "x=3", "--format", "plain")
+    assert done.code == 1
+    assert "relu_fwd (--forward) is not defined in relu.py" in done.out
+    assert "Did you mean --forward relu_forward?" in done.out

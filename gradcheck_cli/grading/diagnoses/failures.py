@@ -11,9 +11,40 @@ from .wording import _where
 def _import_error(f: Failure):
     # The whole message (a syntax error with its caret) is the report's; this is its summary.
     summary = f.message.strip().splitlines()[0] if f.message.strip() else "it raised"
-    return Diagnosis("import_error", f"Your file could not be imported: {summary}",
-                     "Fix the error above and run again: gradcheck imports your file once, so "
-                     "nothing in it can be graded until it imports (top-level code runs too).")
+    package, installed = _unavailable_package(f.message)
+    if package:
+        hint = ((f"{package} is installed, but" if installed else f"If {package} is a package:")
+                + " a file being graded runs with Python's standard library, NumPy and the .py "
+                "files beside it only (installing more changes nothing): take the import out, "
+                f"or, for plots and prints only, write `try: import {package}` with "
+                f"`except Exception: {package} = None`.")
+    else:
+        hint = ("Fix the error above and run again: gradcheck imports your file once, so "
+                "nothing in it can be graded until it imports (top-level code runs too).")
+    return Diagnosis("import_error", f"Your file could not be imported: {summary}", hint)
+
+
+def _unavailable_package(message: str) -> tuple[str | None, bool]:
+    """The package an import failed on, and whether the grader has it installed: not found
+    in the worker (bubblewrap binds only NumPy), or found and refused (the fallback's
+    Landlock); (None, False) for any other error, and for NumPy's own."""
+    import importlib.util
+    import re
+
+    found = re.search(r"No module named '([A-Za-z_][\w]*)", message)
+    if found:
+        name = found.group(1)
+    else:
+        refused = re.search(r"PermissionError: .*[/\\](?:site|dist)-packages[/\\]([A-Za-z_]\w*)",
+                            message)
+        if refused is None:
+            return None, False
+        name = refused.group(1)
+    try:        # the top-level name only: finding it runs no code of the package
+        installed = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        installed = False
+    return (None, False) if name == "numpy" else (name, installed)
 
 
 @reported("missing_function", specificity=98)
@@ -63,6 +94,9 @@ def _wrong_type(f: Failure):
         hint = ("Find where complex numbers come in (np.emath.sqrt or np.lib.scimath of a "
                 "negative number, an FFT) and compute with real numbers; taking .real would "
                 "only hide the imaginary part.")
+    elif "not computed yet" in f.message:
+        hint = (f"Compute every gradient {f.function} returns; each is an array shaped like "
+                "its input.")
     elif " None, not an array" in f.message:       # no return statement reached
         hint = (f"Add a `return` statement at the end of {f.function} (a function that "
                 "ends without one returns None), or check that every path through it "
@@ -70,6 +104,9 @@ def _wrong_type(f: Failure):
     elif "returned a tuple of" in f.message:
         hint = ("Return the gradient array alone; a tuple is for exercises whose function "
                 "returns several gradients.")
+    elif "one gradient per input" in f.message:
+        hint = (f"Return one gradient per input from {f.function}, as a tuple in the order "
+                "of the inputs: `return dx, dy`.")
     else:
         hint = (f"Return a NumPy array of floats shaped like the input from {f.function}, "
                 "not a container or text around it.")

@@ -188,8 +188,9 @@ def _close(ev: Evidence):
                 f"dtype; no .astype(np.{ev.got.dtype})).")
     else:
         hint = ("Likely a small approximation rather than a wrong formula: a rounded constant, "
-                "an epsilon added for safety, or a finite-difference estimate. Compute the "
-                "exact derivative.")
+                "an epsilon that is not the forward's (added, left out, or another value), or "
+                "a finite-difference estimate. Compute the exact derivative of the forward as "
+                "written, its constants included.")
     return Diagnosis("close", message, hint, severity="info")
 
 

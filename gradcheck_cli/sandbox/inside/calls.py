@@ -293,6 +293,9 @@ def to_arrays(result, n_results: int, name: str) -> list:
     ``n_results == -1`` takes what came: a tuple is one array per element, anything else one.
     """
     if n_results == -1:
+        if isinstance(result, list) and len(result) > 1 \
+                and all(isinstance(r, np.ndarray) or r is None for r in result):
+            result = tuple(result)          # [dx, dw, db]: several gradients, as a tuple
         if not isinstance(result, tuple):
             return [to_array(result, f"{name} returned")]
         if not result:
@@ -325,6 +328,8 @@ def _each_array(result, name: str) -> list:
 def to_array(value, what: str):
     """One returned value as a numeric array (its own dtype kept)."""
     if value is None:
+        if what.startswith("value "):       # one of several: a gradient left uncomputed
+            raise WrongType(f"{what} None, not an array (a gradient not computed yet?)")
         raise WrongType(f"{what} None, not an array (is a `return` statement missing?)")
     if isinstance(value, (str, bytes)):
         raise WrongType(f"{what} {describe(value)}, not an array of numbers")

@@ -1,0 +1,89 @@
+"""A learner's first hour: a course template full of stubs, a layer half written, the
+function's name given to -e, a package that is installed but not there when graded, a wrong
+number of gradients. Each gets the verdict and the words a learner can act on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SIGMOID = '''
+def grad_sigmoid(x, dz):
+    s = 1 / (1 + np.exp(-x))
+    return dz * s * (1 - s)
+'''
+
+
+def write(tmp_path, text: str, name: str = "grads.py") -> Path:
+    path = tmp_path / name
+    path.write_text("import numpy as np\n" + text)
+    return path
+
+
+def test_stubs_of_a_template_are_not_attempted_yet(gradcheck, tmp_path):
+    learner = write(tmp_path, SIGMOID + '''
+def grad_softmax(x, dz):
+    raise NotImplementedError("TODO")
+
+def grad_matmul(x, y, dz):
+    """Your code here."""
+    pass
+
+def grad_mul(x, y, dz):
+    dx, dy = None, None
+    # ... your code ...
+    return dx, dy
+
+def grad_tanh(x, dz):
+    t = np.tanh(x)
+''')
+    done = gradcheck("run", learner, "--seed", "1", "--format", "plain")
+    assert "PASS  sigmoid" in done.out
+    assert not any(n in done.out for n in ("softmax", "matmul", "elementwise_mul"))
+    assert "ERROR  tanh" in done.out             # a body that computes and returns nothing
+    assert done.code == 1
+    doc = json.loads(gradcheck("run", learner, "--seed", "1", "-e", "softmax", "-e", "elementwise_mul",
+                               "--format", "json").out)
+    assert [e["status"] for e in doc["exercises"]] == ["missing", "missing"]
+    assert "not written yet" in doc["exercises"][0]["diagnoses"][0]["message"]
+
+
+def test_a_stub_redefined_further_down_is_graded(gradcheck, tmp_path):
+    learner = write(tmp_path, "def grad_sigmoid(x, dz):\n    pass\n" + SIGMOID)
+    assert gradcheck("run", learner, "-e", "sigmoid", "--seed", "1").code == 0
+
+
+def test_a_pair_with_its_forward_written_names_the_missing_backward(gradcheck, tmp_path):
+    learner = write(tmp_path, "def relu_forward(x):\n    return np.maximum(0, x), x\n")
+    done = gradcheck("run", learner, "--seed", "1", "--format", "plain")
+    assert "relu_backward is not defined" in done.out and done.code == 1
+
+
+def test_e_takes_the_functions_name(gradcheck, tmp_path):
+    done = gradcheck("run", ROOT / "examples" / "solutions.py", "-e", "grad_mul", "--seed", "1",
+                     "--format", "json")
+    assert [e["name"] for e in json.loads(done.out)["exercises"]] == ["elementwise_mul"]
+
+
+def test_an_installed_package_other_than_numpy_is_said_to_be_unavailable(gradcheck, tmp_path):
+    learner = write(tmp_path, "import yaml\n" + SIGMOID)     # gradcheck itself needs PyYAML
+    done = gradcheck("run", learner, "-e", "sigmoid", "--seed", "1", "--format", "plain")
+    assert done.code == 1
+    assert "yaml is installed, but a file being graded runs with Python's standard library, " \
+           "NumPy" in done.out
+
+
+def test_a_wrong_number_of_gradients_is_told_to_return_one_per_input(gradcheck, tmp_path):
+    learner = write(tmp_path, '''
+def grad_mul(x, y, dz):
+    return dz * y
+
+def grad_add(x, y, dz):
+    return dz, None
+''')
+    doc = json.loads(gradcheck("run", learner, "-e", "elementwise_mul", "-e", "elementwise_add",
+                               "--seed", "1", "--format", "json").out)
+    mul, add = (e["diagnoses"][0] for e in doc["exercises"])
+    assert "one gradient per input" in mul["message"] and "return dx, dy" in mul["hint"]
+    assert "not computed yet" in add["message"] and "return` statement" not in add["hint"]
