@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from ..report import formats
+from .early import DEADLINE, IMPORT_TIMEOUT, MEMORY, TIMEOUT
 
 FORMAT_NAMES = ", ".join(formats.names())
 
@@ -29,14 +30,17 @@ FormatOpt = typer.Option(None, "--format", "-f", case_sensitive=False, metavar="
                               "plain otherwise).")
 OutputOpt = typer.Option(None, "--output", "-o", metavar="FILE",
                          help="Write the report to FILE (atomically) instead of stdout.")
-TimeoutOpt = typer.Option(10.0, "--timeout", min=0.01, max=86400, metavar="SECONDS",
+TimeoutOpt = typer.Option(TIMEOUT.default, TIMEOUT.flag, min=TIMEOUT.low, max=TIMEOUT.high,
+                          metavar="SECONDS",
                           help="Seconds allowed per call of a learner's function.")
-ImportTimeoutOpt = typer.Option(None, "--import-timeout", min=0.01, max=86400, metavar="SECONDS",
+ImportTimeoutOpt = typer.Option(IMPORT_TIMEOUT.default, IMPORT_TIMEOUT.flag, min=IMPORT_TIMEOUT.low,
+                                max=IMPORT_TIMEOUT.high, metavar="SECONDS",
                                 help="Seconds allowed to import the file, its top-level code "
                                      "included (default: --timeout).")
-MemoryOpt = typer.Option(1024, "--memory", min=16, max=1048576, metavar="MB",
+MemoryOpt = typer.Option(MEMORY.default, MEMORY.flag, min=MEMORY.low, max=MEMORY.high, metavar="MB",
                          help="Memory limit of the learner's processes together, in MB.")
-DeadlineOpt = typer.Option(120.0, "--deadline", min=0.01, max=86400 * 7, metavar="SECONDS",
+DeadlineOpt = typer.Option(DEADLINE.default, DEADLINE.flag, min=DEADLINE.low, max=DEADLINE.high,
+                           metavar="SECONDS",
                            help="Seconds allowed for one submission's code in all (its import "
                                 "and every call); calls past it are not made.")
 SeedOpt = typer.Option(None, "--seed", min=0, metavar="N",
