@@ -30,7 +30,7 @@ def test_magics_shell_help_and_get_ipython_become_pass_at_their_indentation():
 
     assert lines == ["pass  # %matplotlib inline", "pass  # !pip install numpy",
                      "files = None  # files = !ls", "pass  # np.sum?", "for i in range(3):",
-                     "    pass  # %time f(i)", "pass  # get_ipython().system('ls')"]
+                     "    f(i)  # %time", "pass  # get_ipython().system('ls')"]
     compile("\n".join(lines), "cell", "exec")
 
 
@@ -83,3 +83,19 @@ def test_gradcheck_s_own_calls_in_a_notebook_are_skipped_and_definitions_kept():
         "pass  # result.passed",
         "pass  # import gradcheck_cli as gc", "pass  # print(gc.check_vjp)", "x = np.ones(3)"]
     assert source.locate(7) == (2, 5)
+
+
+def test_time_runs_its_statement_and_timeit_is_skipped():
+    """`%time out = f(x)` binds out, which the next line may use; %timeit only measures."""
+    assert cell_lines("%time out = f(x)\n%timeit f(x)\nprint(out)") == \
+        ["out = f(x)  # %time", "pass  # %timeit f(x)", "print(out)"]
+
+
+def test_a_notebook_that_displays_and_times_is_graded(gradcheck, tmp_path):
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np\n%matplotlib inline"),
+        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n    return dz * s * (1 - s)"),
+        ("code", "display(np.ones(3))\n%time out = grad_sigmoid(np.ones(3), np.ones(3))\nprint(out)")))
+    done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
+    assert done.code == 0 and json.loads(done.out)["import_error"] is None

@@ -1,5 +1,6 @@
 """Importing the learner's file in the worker, with the exercise's refused imports in place."""
 
+import builtins
 import importlib.abc
 import importlib.util
 import os
@@ -84,6 +85,8 @@ class Submission:
         RefuseImports(self.forbidden).install()
         self.beside.install()
         sys.argv = [self.path]
+        if self.path.lower().endswith(".ipynb"):
+            builtins.display = _display       # IPython's, which notebooks call as a builtin
         arm_cpu_limit(2 * self.import_timeout + 1)
         try:
             if self.read_error is not None:
@@ -164,3 +167,9 @@ class Submission:
                 return None
             obj = inner
         return None
+
+
+def _display(*objects, **options) -> None:
+    """IPython's ``display`` as a notebook run outside IPython needs it: each object printed."""
+    for obj in objects:
+        print(repr(obj))
