@@ -6,6 +6,7 @@ One worker serves all the seeds of a layer (``check_seeds``), so the loops stay 
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -116,3 +117,44 @@ def test_a_flag_naming_no_function_of_the_file_suggests_the_close_one(gradcheck,
     assert done.code == 1
     assert "relu_fwd (--forward) is not defined in relu.py" in done.out
     assert "Did you mean --forward relu_forward?" in done.out
+
+
+LSTM_STEP = '''import numpy as np
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+def lstm_step_forward(x, prev_h, prev_c, Wx, Wh, b):
+    H = prev_h.shape[1]
+    a = x @ Wx + prev_h @ Wh + b
+    i, f, o = sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H])
+    g = np.tanh(a[:, 3 * H:])
+    next_c = f * prev_c + i * g
+    next_h = o * np.tanh(next_c)
+    return next_h, next_c, (x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c)
+
+def lstm_step_backward(dnext_h, dnext_c, cache):
+    x, prev_h, prev_c, Wx, Wh, i, f, o, g, next_c = cache
+    tc = np.tanh(next_c)
+    dc = dnext_c + dnext_h * o * (1 - tc ** 2)
+    da = np.hstack([dc * g * i * (1 - i), dc * prev_c * f * (1 - f),
+                    dnext_h * tc * o * (1 - o), dc * i * (1 - g ** G)])
+    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(0)
+'''
+LSTM_INPUTS = ["--input", "x=3,4", "--input", "prev_h=3,5", "--input", "prev_c=3,5",
+               "--input", "Wx=4,20", "--input", "Wh=5,20", "--input", "b=20"]
+
+
+@pytest.mark.parametrize("power, code, failing", [(2, 0, set()),
+                                                  (1, 1, {"dx", "dprev_h", "dWx", "dWh", "db"})])
+def test_an_lstm_step_with_two_outputs_is_checked_through_both(gradcheck, tmp_path, power,
+                                                               code, failing):
+    """next_h and next_c each get their upstream gradient; tanh' written 1 - g (not 1 - g**2)
+    fails every gradient that flows through the gate, and only those."""
+    layer = tmp_path / "lstm.py"
+    layer.write_text(LSTM_STEP.replace("** G", f"** {power}"))
+    done = gradcheck("check", layer, "--forward", "lstm_step_forward", "--backward",
+                     "lstm_step_backward", *LSTM_INPUTS, "--format", "json", "--seed", "2")
+    assert done.code == code, done.text
+    doc = json.loads(done.out)
+    assert {e["name"] for e in doc["exercises"] if e["status"] != "passed"} == failing

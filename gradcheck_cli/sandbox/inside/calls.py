@@ -4,7 +4,6 @@ Verdicts are never decided here: the grader compares what comes back.
 """
 
 import copy
-import inspect
 import os
 import reprlib
 import sys
@@ -13,6 +12,8 @@ import traceback
 
 import numpy as np
 
+from .arguments import (BadArguments, arrange, arranged_names, check_arguments,
+                        explain_arity)
 from .limits import arm_cpu_limit
 
 # Taken before any learner code runs: the learner may monkeypatch modules (NumPy included),
@@ -23,7 +24,8 @@ _perf_counter = time.perf_counter
 _getpid = os.getpid
 _exit = os._exit
 _extract_tb = traceback.extract_tb
-_signature = inspect.signature
+_concatenate = np.concatenate
+_split = np.split
 _deepcopy = copy.deepcopy
 
 MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
@@ -33,11 +35,6 @@ REAL_KINDS = frozenset("biuf")
 
 class WrongType(Exception):
     """The learner returned something that is not array-like numbers."""
-
-
-class BadArguments(Exception):
-    """The function's signature does not take the arguments the call gives (the caller's
-    mistake, reported before any learner code runs)."""
 
 
 class Calls:
@@ -118,16 +115,15 @@ class Calls:
 
         def pair():
             check_arguments(header, forward, forward_name, args, kwargs)
-            result = forward(*args, **kwargs)
-            if not isinstance(result, (tuple, list)) or len(result) != 2:
-                raise WrongType(f"{forward_name} returned {describe(result)}; expected a "
-                                "pair (out, cache)")
-            out, cache = result
-            out = _array(to_array(out, f"the output that {forward_name} returned"))  # a copy
+            out, shapes, cache = pair_parts(forward(*args, **kwargs), forward_name)
             if backward is None:
                 return [out]
             stage[0] = backward_name
-            return [out, *to_arrays(backward(dz, cache), n_results, backward_name)]
+            # Several outputs (next_h, next_c, cache): their upstream gradients, in order.
+            douts = [dz] if shapes is None else [
+                part.reshape(shape) for part, shape in zip(
+                    _split(dz.ravel(), _offsets(shapes)), shapes)]
+            return [out, *to_arrays(backward(*douts, cache), n_results, backward_name)]
 
         reply, values = self.run(header["names"], arrays, stage, pair)
         if stage[0] == forward_name:
@@ -163,7 +159,9 @@ class Calls:
                 if r == 0:
                     check_arguments(header, func, name, args, kwargs)
                 result = func(*args, **kwargs)
-                if style != "simple":
+                if style == "pair":
+                    result = pair_parts(result, name)[0]
+                elif style != "simple":
                     if not isinstance(result, (tuple, list)) or len(result) != 2:
                         raise WrongType(f"{name} returned {describe(result)}; expected a pair")
                     result = result[0]
@@ -226,45 +224,6 @@ class Calls:
 # ---------------------------------------------------------------------------- arguments
 
 
-def arrange(header: dict, arrays: list) -> tuple[list, dict]:
-    """The call's positional and keyword arguments: the arrays, with the parameters (JSON
-    values: dicts, lists, numbers, strings) where ``layout`` puts them (``"a"``: the next
-    array; ``{"param": value}``: that value), and ``kwargs`` by name."""
-    layout = header.get("layout")
-    kwargs = dict(header.get("kwargs") or {})
-    if layout is None:
-        return list(arrays), kwargs
-    pending = iter(arrays)
-    args = [next(pending) if item == "a" else item["param"] for item in layout]
-    return args + list(pending), kwargs
-
-
-def arranged_names(header: dict, names: list) -> tuple[list, list]:
-    """The names of a call's positional arguments (arrays and parameters, as ``arrange``
-    places them) and of its keyword arguments, for messages."""
-    layout = header.get("layout")
-    if layout is None:
-        return list(names), list(header.get("kwargs") or {})
-    pending = iter(names)
-    positional = [next(pending, "?") if item == "a" else item.get("name", "param")
-                  for item in layout]
-    return positional + list(pending), list(header.get("kwargs") or {})
-
-
-def check_arguments(header: dict, func, name: str, args: list, kwargs: dict) -> None:
-    """With ``bind`` in the request: BadArguments unless ``func``'s signature takes these."""
-    if not header.get("bind"):
-        return
-    try:
-        signature = _signature(func)
-    except (TypeError, ValueError):
-        return                          # a builtin or an odd callable: let the call decide
-    try:
-        signature.bind(*args, **kwargs)
-    except TypeError as exc:
-        raise BadArguments(f"{name}{signature}: {exc}") from None
-
-
 # ---------------------------------------------------------------------------- results
 
 
@@ -319,6 +278,32 @@ def to_arrays(result, n_results: int, name: str) -> list:
     return _each_array(result, name)
 
 
+def pair_parts(result, name: str) -> tuple:
+    """``(out, shapes, cache)`` of what a pair-style forward returned: ``(out, cache)``, or
+    several outputs before the cache (an LSTM step's ``next_h, next_c, cache``), which come
+    as one flat array of them all, with their shapes (else None), for the backward's douts."""
+    if not isinstance(result, (tuple, list)) or len(result) < 2:
+        raise WrongType(f"{name} returned {describe(result)}; expected a pair (out, cache)")
+    if len(result) == 2:
+        return _array(to_array(result[0], f"the output that {name} returned")), None, result[1]
+    outs = [to_array(r, f"output {i + 1} of {len(result) - 1} that {name} returned")
+            for i, r in enumerate(result[:-1])]
+    flat = _concatenate([_array(o, dtype=float).ravel() for o in outs])
+    return flat, [o.shape for o in outs], result[-1]
+
+
+def _offsets(shapes: list) -> list[int]:
+    """Where each output after the first starts in the flat array of them all."""
+    ends, at = [], 0
+    for shape in shapes[:-1]:
+        size = 1
+        for d in shape:
+            size *= d
+        at += size
+        ends.append(at)
+    return ends
+
+
 def _each_array(result, name: str) -> list:
     n = len(result)
     return [to_array(value, f"value {i + 1} of {n} that {name} returned")
@@ -351,31 +336,6 @@ def to_array(value, what: str):
         raise WrongType(f"{what} {describe(value)}, not an array of numbers "
                         f"(NumPy sees dtype {arr.dtype})")
     return arr
-
-
-def explain_arity(reply: dict, func, name: str, names: list, keywords: list = (),
-                  caller: str = "the exercise") -> dict:
-    """A TypeError raised by the call itself (no frame of the learner's), when the function
-    cannot take the arguments: say which parameters it has and which it is called with
-    (``names`` by position, ``keywords`` by name)."""
-    if reply.get("diagnosis") != "exception" or reply.get("frames") \
-            or not reply.get("message", "").startswith("TypeError"):
-        return reply
-    names = list(names) + [f"{k}=..." for k in keywords]
-    try:
-        signature = _signature(func)
-        signature.bind(*names[:len(names) - len(keywords)], **dict.fromkeys(keywords))
-    except TypeError:
-        params = [("*" if p.kind == p.VAR_POSITIONAL else "**" if p.kind == p.VAR_KEYWORD
-                   else "") + p.name for p in signature.parameters.values()]
-        count = len(params)
-        reply = {**reply, "message": (
-            f"{name} takes {count} parameter{'s' if count != 1 else ''} "
-            f"({', '.join(params)}) but {caller} calls it with {len(names)}: "
-            f"{name}({', '.join(names)})")}
-    except BaseException:              # noqa: BLE001 - no signature to read (a builtin, ...)
-        pass
-    return reply
 
 
 # ---------------------------------------------------------------------------- describing
