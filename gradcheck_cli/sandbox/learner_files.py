@@ -38,6 +38,7 @@ class LearnerFiles:
     folder: str
     names: list[str] = field(default_factory=list)
     sources: list[bytes] = field(default_factory=list)
+    package: str = ""           # the submission's package (cs231n.classifiers), if in one
 
 
 def collect(submission: str, hidden=frozenset(), shared=()) -> LearnerFiles:
@@ -48,8 +49,8 @@ def collect(submission: str, hidden=frozenset(), shared=()) -> LearnerFiles:
     ``hidden`` holds absolute paths (files or folders) of other learners' work; the
     submission itself is never sent twice (the worker has it already).
     """
-    folder = os.path.dirname(submission)
-    found = LearnerFiles(folder)
+    folder, package = package_of(submission)
+    found = LearnerFiles(folder, package=package)
     budget = {"entries": MAX_ENTRIES, "bytes": MAX_BYTES}
     hidden = _normalized(tuple(hidden))
     own = os.path.normpath(submission)
@@ -64,6 +65,19 @@ def collect(submission: str, hidden=frozenset(), shared=()) -> LearnerFiles:
         elif name.endswith(".py") and os.path.isfile(path) and len(found.names) < MAX_FILES:
             _add(path, name, found, budget)
     return found
+
+
+def package_of(submission: str) -> tuple[str, str]:
+    """The folder the learner's modules come from, and the submission's package: its own
+    folder and "", or, for a file inside a package (``cs231n/layer_utils.py``, whose
+    ``from .layers import *`` needs it), the folder above the outermost package and its
+    dotted name, as a course's ``from cs231n.layer_utils import *`` imports it."""
+    folder, parts = os.path.dirname(submission), []
+    while len(parts) < MAX_DEPTH and os.path.basename(folder).isidentifier() \
+            and os.path.isfile(os.path.join(folder, "__init__.py")):
+        parts.insert(0, os.path.basename(folder))
+        folder = os.path.dirname(folder)
+    return folder, ".".join(parts)
 
 
 def check_submission(submission) -> None:

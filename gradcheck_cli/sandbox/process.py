@@ -179,6 +179,7 @@ def send_init(process: WorkerProcess, path: str, options: SandboxOptions,
         # The modules beside it, which the worker cannot read itself: import as Python would.
         modules = learner_files.collect(path, options.hidden_paths, options.shared_paths)
         init["folder"], init["modules"] = modules.folder, modules.names
+        init["package"] = modules.package
         source += [np.frombuffer(data, dtype=np.uint8) for data in modules.sources]
     try:
         process.pipes.send(wire.encode_parts(init, source),

@@ -156,3 +156,61 @@ def test_without_shared_a_course_module_is_a_submission_and_a_missing_one_is_an_
     assert missing.returncode == 2
     assert "--shared nowhere.py: no such .py file or package folder" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+COURSE_LAYERS = '''import numpy as np
+
+def affine_forward(x, w, b):
+    return x @ w + b, (x, w, b)
+
+def affine_backward(dout, cache):
+    x, w, b = cache
+    return dout @ w.T, x.T @ dout, dout.sum(0)
+
+def relu_forward(x):
+    return np.maximum(0, x), x
+
+def relu_backward(dout, cache):
+    return dout * (cache > 0)
+'''
+COURSE_UTILS = '''from .layers import *
+
+def affine_relu_forward(x, w, b):
+    a, fc_cache = affine_forward(x, w, b)
+    out, relu_cache = relu_forward(a)
+    return out, (fc_cache, relu_cache)
+
+def affine_relu_backward(dout, cache):
+    fc_cache, relu_cache = cache
+    return affine_backward(relu_backward(dout, relu_cache), fc_cache)
+'''
+COURSE_NET = '''from ..layer_utils import *
+
+def net_forward(x, w, b):
+    return affine_relu_forward(x, w, b)
+
+def net_backward(dout, cache):
+    return affine_relu_backward(dout, cache)
+'''
+
+
+@pytest.mark.parametrize("confinement", ["bwrap", "process"])
+def test_a_course_module_with_relative_imports_is_checked_as_its_package(confinement,
+                                                                          tmp_path):
+    """cs231n/layer_utils.py's `from .layers import *`, and classifiers/'s `from ..`, work
+    as the course's `from cs231n.layer_utils import *` makes them, from any folder."""
+    package = tmp_path / "cs231n"
+    (package / "classifiers").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "classifiers" / "__init__.py").write_text("")
+    (package / "layers.py").write_text(COURSE_LAYERS)
+    (package / "layer_utils.py").write_text(COURSE_UTILS)
+    (package / "classifiers" / "net.py").write_text(COURSE_NET)
+    for file, forward, cwd in ((package / "layer_utils.py", "affine_relu", tmp_path),
+                               (package / "classifiers" / "net.py", "net", package)):
+        done = gradcheck("check", file, "--forward", f"{forward}_forward", "--backward",
+                         f"{forward}_backward", "--input", "x=4,5", "--input", "w=5,3",
+                         "--input", "b=3", "--format", "json", cwd=cwd, confinement=confinement)
+        doc = json.loads(done.stdout)
+        assert doc["import_error"] is None, doc["import_error"]
+        assert [e["status"] for e in doc["exercises"]] == ["passed"] * 3

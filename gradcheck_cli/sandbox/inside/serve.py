@@ -8,7 +8,7 @@ The conversation, in frames of ``wire.py``::
 
     grader → worker   {"op": "init", "path", "timeout", "import_timeout", "deadline",
                        "memory_mb", "process_limit", "forbidden_imports", "confinement",
-                       "slot", "read_error", "folder", "modules"}
+                       "slot", "read_error", "folder", "modules", "package"}
                       + the submission's bytes (uint8), then each module's of "modules"
     worker → grader   {"kind": "started", "pid", "limits", "confinement"}
     worker → grader   {"kind": "ready", "functions": {name: line},

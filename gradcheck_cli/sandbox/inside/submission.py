@@ -72,6 +72,11 @@ class Submission:
         self.source = source
         self.read_error: OSError | None = None
         folder = str(config.get("folder") or os.path.dirname(self.path))
+        # In a package (cs231n/layer_utils.py): imported as cs231n.layer_utils, so that its
+        # relative imports (from .layers import *) resolve as the course's own import would.
+        package = str(config.get("package") or "")
+        stem = os.path.splitext(os.path.basename(self.path))[0]
+        self.name = f"{package}.{stem}" if package and stem.isidentifier() else MODULE_NAME
         self.beside = LearnerModules(folder, list(config.get("modules") or ()), list(modules))
         # The learner's files: their frames are the ones a traceback shows.
         self.learner_files = frozenset({self.path, *self.beside.paths})
@@ -92,9 +97,9 @@ class Submission:
             if self.read_error is not None:
                 raise self.read_error
             loader = SubmissionLoader(self.path, self.source)
-            spec = importlib.util.spec_from_file_location(MODULE_NAME, self.path, loader=loader)
+            spec = importlib.util.spec_from_file_location(self.name, self.path, loader=loader)
             module = importlib.util.module_from_spec(spec)
-            _sys_modules[MODULE_NAME] = module    # dataclasses and the like look it up
+            _sys_modules[self.name] = module      # dataclasses and the like look it up
             spec.loader.exec_module(module)
         except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
             return self.import_failure(exc)
