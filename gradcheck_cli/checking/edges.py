@@ -49,6 +49,17 @@ def kinks_of(session, name: str, got: np.ndarray, expected: np.ndarray, out: np.
     return (f"{session.forward_name} has another slope on each side of {where}{more}",)
 
 
+def not_deterministic(session) -> UsageError:
+    """The forward gave two outputs for the same inputs (a dropout mask drawn afresh): finite
+    differences would take the change of mask for a slope, and call the gradient wrong."""
+    return UsageError(
+        f"{session.forward_name} returns different outputs for the same inputs (random numbers "
+        "drawn on each call?), so no gradient can be checked",
+        hint="fix its randomness for the check: a seed it reads (CS231n's dropout: --param "
+             "dropout_param='{\"p\": 0.5, \"mode\": \"train\", \"seed\": 0}'), or "
+             "its test mode")
+
+
 def outside_domain(session, out: np.ndarray) -> UsageError:
     """NaN or Inf from the forward on the drawn inputs: the inputs left its domain.
 

@@ -26,7 +26,7 @@ from ..sandbox import CallResult, Worker
 from ..tolerance import Tolerance
 from .alternatives import FileAlternatives
 from .failure import LearnerFailed
-from .edges import kinks_of, outside_domain
+from .edges import kinks_of, not_deterministic, outside_domain
 from .inputs import InputSpec, parameters
 from .options import CheckOptions
 
@@ -177,8 +177,13 @@ class Session:
         try:
             self.detect_style()
             out = self.forward(*[self.arrays[n] for n in self.names])
+            again = self.forward(*[self.arrays[n] for n in self.names])
         except LearnerFailed as exc:
             return self.failed_call(exc.function, exc.outcome)
+        # (Not bit for bit: a threaded BLAS may sum in another order from call to call.)
+        if again.shape != out.shape or not np.allclose(again, out, rtol=1e-9, equal_nan=True,
+                                                       atol=1e-12 * np.abs(out).max(initial=0)):
+            raise not_deterministic(self)
         if not np.all(np.isfinite(out)):
             raise outside_domain(self, out)
         dz = np.ones(()) if self.style == "loss" else self.rng.standard_normal(out.shape)

@@ -158,3 +158,20 @@ def test_an_lstm_step_with_two_outputs_is_checked_through_both(gradcheck, tmp_pa
     assert done.code == code, done.text
     doc = json.loads(done.out)
     assert {e["name"] for e in doc["exercises"] if e["status"] != "passed"} == failing
+
+
+def test_a_forward_that_draws_new_random_numbers_each_call_is_told_to_fix_them(gradcheck,
+                                                                              tmp_path):
+    """A dropout mask drawn afresh would pass for kinks everywhere; it is said what it is."""
+    layer = tmp_path / "dropout.py"
+    layer.write_text("import numpy as np\n\ndef dropout_forward(x, dropout_param):\n"
+                     "    if 'seed' in dropout_param:\n        np.random.seed(dropout_param['seed'])\n"
+                     "    mask = (np.random.rand(*x.shape) < dropout_param['p']) / dropout_param['p']\n"
+                     "    return x * mask, mask\n\n"
+                     "def dropout_backward(dout, cache):\n    return dout * cache\n")
+    args = ["check", layer, "--forward", "dropout_forward", "--backward", "dropout_backward",
+            "--input", "x=3,4"]
+    unseeded = gradcheck(*args, "--param", 'dropout_param={"p": 0.5, "mode": "train"}')
+    assert unseeded.code == 2 and "different outputs for the same inputs" in unseeded.err
+    seeded = gradcheck(*args, "--param", 'dropout_param={"p": 0.5, "mode": "train", "seed": 1}')
+    assert seeded.code == 0, seeded.text
