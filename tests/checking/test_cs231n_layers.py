@@ -165,8 +165,10 @@ def test_a_forward_that_draws_new_random_numbers_each_call_is_told_to_fix_them(g
     """A dropout mask drawn afresh would pass for kinks everywhere; it is said what it is."""
     layer = tmp_path / "dropout.py"
     layer.write_text("import numpy as np\n\ndef dropout_forward(x, dropout_param):\n"
-                     "    if 'seed' in dropout_param:\n        np.random.seed(dropout_param['seed'])\n"
-                     "    mask = (np.random.rand(*x.shape) < dropout_param['p']) / dropout_param['p']\n"
+                     "    if 'seed' in dropout_param:\n"
+                     "        np.random.seed(dropout_param['seed'])\n"
+                     "    p = dropout_param['p']\n"
+                     "    mask = (np.random.rand(*x.shape) < p) / p\n"
                      "    return x * mask, mask\n\n"
                      "def dropout_backward(dout, cache):\n    return dout * cache\n")
     args = ["check", layer, "--forward", "dropout_forward", "--backward", "dropout_backward",
