@@ -43,8 +43,8 @@ def grad_tanh(x, dz):
     assert not any(n in done.out for n in ("softmax", "matmul", "elementwise_mul"))
     assert "ERROR  tanh" in done.out             # a body that computes and returns nothing
     assert done.code == 1
-    doc = json.loads(gradcheck("run", learner, "--seed", "1", "-e", "softmax", "-e", "elementwise_mul",
-                               "--format", "json").out)
+    doc = json.loads(gradcheck("run", learner, "--seed", "1", "-e", "softmax",
+                               "-e", "elementwise_mul", "--format", "json").out)
     assert [e["status"] for e in doc["exercises"]] == ["missing", "missing"]
     assert "not written yet" in doc["exercises"][0]["diagnoses"][0]["message"]
 
