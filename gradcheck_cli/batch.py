@@ -96,7 +96,7 @@ class Graded:
             return f"could not import: {_first_line(self.report.import_error)}"
         if self.report.passed:
             return "passed"
-        return ", ".join(f"{n} {s}" for s, n in self.report.counts().items() if n)
+        return self.report.counts_text()
 
 
 # ---------------------------------------------------------------------------- discovery

@@ -185,6 +185,12 @@ class Report:
             out[e.status] += 1
         return out
 
+    def counts_text(self) -> str:
+        """``2 passed, 1 error``, ``3 errors``: the counts in words, those that are not 0."""
+        plural = {"error": "errors", "timeout": "timeouts"}
+        return ", ".join(f"{n} {plural.get(s, s) if n != 1 else s}"
+                         for s, n in self.counts().items() if n)
+
     def to_json(self) -> dict:
         return {
             "tool": "gradcheck", "version": self.version,

@@ -47,6 +47,7 @@ def annotations(report: Report, options: RenderOptions) -> list[str]:
     out = []
     if report.import_error:
         out.append(command("error", report.import_error, file=report.submission,
+                           line=_import_line(report),
                            title="gradcheck: the file could not be imported"))
     for ex in report.exercises:
         if ex.status != "passed" and not (report.import_error and ex.status == "error"):
@@ -58,6 +59,15 @@ def annotations(report: Report, options: RenderOptions) -> list[str]:
             out.append(command("warning", text, file=report.submission, line=_line(ex),
                                title=f"{ex.name}: {d.id}"))
     return out
+
+
+def _import_line(report: Report) -> int | None:
+    """The line of the submission an import error names (``grads.py:2: RuntimeError``);
+    none in a notebook."""
+    if report.submission.lower().endswith(".ipynb"):
+        return None
+    found = re.match(re.escape(report.submission) + r":(\d+):", report.import_error or "")
+    return int(found.group(1)) if found else None
 
 
 def _line(ex) -> int | None:
@@ -72,7 +82,7 @@ def summary_lines(report: Report) -> list[str]:
     for ex in report.exercises:
         lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  "
                      f"{ex.score:g}/{ex.max_score:g}")
-    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
+    counts = report.counts_text()
     lines.append(f"Score {report.score:g}/{report.max_score:g} — {counts or 'nothing to grade'}")
     return [inert(line) for line in lines]      # a submission's path is the learner's text
 

@@ -87,7 +87,7 @@ def _exercise_test(ex: ExerciseResult, number: int) -> dict:
 
 
 def _summary(report: Report) -> str:
-    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
+    counts = report.counts_text()
     lines = [f"gradcheck {report.version} (seed {report.seed})",
              f"Score {report.score:g}/{report.max_score:g} — {counts or 'nothing to grade'}"]
     if report.import_error:

@@ -138,7 +138,7 @@ def report_fragment(report, options, *, anchor: str = "gc", heading: str = "h2")
     left = not_attempted_line(report)
     if left:
         out.append(f'<p class="not-attempted">{esc(left)}</p>')
-    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
+    counts = report.counts_text()
     verdict = "passed" if report.passed else "failed"
     out.append(f'<p class="score">Score <span class="{verdict}">{pts(report.score)}/'
                f"{pts(report.max_score)}</span> — {esc(counts or 'nothing to grade')}</p>")

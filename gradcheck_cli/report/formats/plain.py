@@ -52,8 +52,7 @@ def report_lines(report, options) -> list[str]:
         return lines + [left]
     if left:
         lines += ["", left]
-    counts = report.counts()
-    summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    summary = report.counts_text()
     lines += ["", f"Score {_pts(report.score)}/{_pts(report.max_score)} — "
                   f"{summary or 'nothing to grade'}", *tolerance_notes(report)]
     return lines

@@ -67,7 +67,7 @@ def renderables(report, options):
             yield from passing_output(ex, options, prefix=f"{ex.name}: ")
     if left:
         yield Text(left, "dim")
-    counts = ", ".join(f"{n} {s}" for s, n in report.counts().items() if n)
+    counts = report.counts_text()
     style = "bold green" if report.passed else "bold red"
     yield Text.assemble(("Score ", "bold"), (f"{report.score:g}/{report.max_score:g}", style),
                         f" — {counts}")
