@@ -7,6 +7,8 @@ forward, evaluated in the worker process once per perturbed input (``session.py`
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -69,10 +71,12 @@ def check_seeds(path: str | Path, forward: str, backward: str | None,
             arrays = {spec.name: spec.draw(rng) for spec in specs}
             session = Session(worker, forward, backward, specs, arrays, wrt,
                               replace(options, seed=seed), rng, params, keywords, progress)
+            started = time.perf_counter()
             results = session.run()
             import_error = worker.import_error.message if worker.import_error else None
             reports.append(Report(submission=str(path), seed=seed, exercises=results,
-                                  import_error=import_error, sandbox=worker.describe()))
+                                  import_error=import_error, sandbox=worker.describe(),
+                                  duration_s=time.perf_counter() - started))
     return reports
 
 

@@ -158,6 +158,7 @@ def test_an_lstm_step_with_two_outputs_is_checked_through_both(gradcheck, tmp_pa
     assert done.code == code, done.text
     doc = json.loads(done.out)
     assert {e["name"] for e in doc["exercises"] if e["status"] != "passed"} == failing
+    assert doc["duration_s"] > 0                # the check's time is the report's
 
 
 def test_a_forward_that_draws_new_random_numbers_each_call_is_told_to_fix_them(gradcheck,
