@@ -49,6 +49,20 @@ def kinks_of(session, name: str, got: np.ndarray, expected: np.ndarray, out: np.
     return (f"{session.forward_name} has another slope on each side of {where}{more}",)
 
 
+def floats_as_labels(session) -> UsageError:
+    """The forward indexes with an input drawn as floats: it wants integer labels (a loss's
+    y), which the command line draws only when asked, with ``:labels(C)``."""
+    floats = [n for n in session.variables if session.arrays[n].ndim == 1] or \
+        list(session.variables)
+    name = floats[-1]
+    fixed = InputSpec(name, session.inputs[name].shape, "labels(10)")
+    return UsageError(
+        f"{session.forward_name} uses an input as indices (integer labels), but the inputs "
+        f"were drawn as floats ({', '.join(session.variables)})",
+        hint=f"draw the labels as integers below the number of classes, e.g. --input '{fixed}' "
+             "(:labels(C) for C classes; labels are data, not differentiated)")
+
+
 def not_deterministic(session) -> UsageError:
     """The forward gave two outputs for the same inputs (a dropout mask drawn afresh): finite
     differences would take the change of mask for a slope, and call the gradient wrong."""

@@ -26,13 +26,17 @@ from ..sandbox import CallResult, Worker
 from ..tolerance import Tolerance
 from .alternatives import FileAlternatives
 from .failure import LearnerFailed
-from .edges import kinks_of, not_deterministic, outside_domain
+from .edges import floats_as_labels, kinks_of, not_deterministic, outside_domain
 from .inputs import InputSpec, parameters
 from .options import CheckOptions
 
 
 # Perturbed inputs sent to the worker in one request, at most (a few MB for a small layer).
 MAX_ROWS_PER_REQUEST = 256
+
+
+# NumPy's words for an array of floats used to index another (labels drawn as normals).
+_INDEXED_BY_FLOATS = "arrays used as indices must be of integer"
 
 
 class Session:
@@ -284,6 +288,9 @@ class Session:
                        memory_mb=self.options.memory_mb)
 
     def failed_call(self, function: str, outcome: CallResult) -> list[ExerciseResult]:
+        if function == self.forward_name and _INDEXED_BY_FLOATS in (outcome.message or "") \
+                and self.variables == self.names:       # no input drawn as labels yet
+            raise floats_as_labels(self)
         return self.all_failed(call_status(outcome), failure_of(
             outcome, function, timeout=self.options.timeout, memory_mb=self.options.memory_mb))
 

@@ -178,3 +178,18 @@ def test_a_forward_that_draws_new_random_numbers_each_call_is_told_to_fix_them(g
     assert unseeded.code == 2 and "different outputs for the same inputs" in unseeded.err
     seeded = gradcheck(*args, "--param", 'dropout_param={"p": 0.5, "mode": "train", "seed": 1}')
     assert seeded.code == 0, seeded.text
+
+
+def test_labels_drawn_as_floats_are_the_command_lines_mistake(gradcheck, tmp_path):
+    layer = tmp_path / "loss.py"
+    layer.write_text("import numpy as np\n\ndef softmax_loss(x, y):\n    N = x.shape[0]\n"
+                     "    p = np.exp(x - x.max(1, keepdims=True))\n"
+                     "    p /= p.sum(1, keepdims=True)\n"
+                     "    loss = -np.log(p[np.arange(N), y]).mean()\n"
+                     "    dx = p.copy()\n    dx[np.arange(N), y] -= 1\n    return loss, dx / N\n")
+    floats = gradcheck("check", layer, "--forward", "softmax_loss", "--input", "x=5,10",
+                       "--input", "y=5")
+    assert floats.code == 2 and "--input 'y=5:labels(10)'" in floats.err
+    labels = gradcheck("check", layer, "--forward", "softmax_loss", "--input", "x=5,10",
+                       "--input", "y=5:labels(10)")
+    assert labels.code == 0, labels.text
