@@ -159,6 +159,13 @@ class Session:
         given += [f"--param-kw {n}" for n, _ in self.keywords]
         if function == self.backward_name and self.style == "simple":
             given.append(self.dz_name)
+            if self.options.style == "auto" and "cache)" in outcome.message:
+                raise UsageError(
+                    f"{outcome.message.split(':')[0]} takes a cache, but {self.forward_name} "
+                    "did not return (out, cache)", file=str(self.worker.path),
+                    line=self.worker.functions.get(self.forward_name),
+                    hint=f"return out, cache from {self.forward_name}: the cache holds what "
+                         f"{function} needs (its inputs, intermediate values)")
         raise UsageError(
             f"{outcome.message}; the command line gives it {', '.join(given)}",
             file=str(self.worker.path), line=self.worker.functions.get(function),

@@ -193,3 +193,15 @@ def test_labels_drawn_as_floats_are_the_command_lines_mistake(gradcheck, tmp_pat
     labels = gradcheck("check", layer, "--forward", "softmax_loss", "--input", "x=5,10",
                        "--input", "y=5:labels(10)")
     assert labels.code == 0, labels.text
+
+
+def test_a_forward_that_forgot_its_cache_is_named(gradcheck, tmp_path):
+    """Not the command line's arguments: the forward's return is what is missing."""
+    layer = tmp_path / "affine.py"
+    layer.write_text("def affine_forward(x, w, b):\n    return x @ w + b\n\n"
+                     "def affine_backward(dout, cache):\n    x, w, b = cache\n"
+                     "    return dout @ w.T, x.T @ dout, dout.sum(0)\n")
+    done = gradcheck("check", layer, "--forward", "affine_forward", "--backward",
+                     "affine_backward", "--input", "x=4,5", "--input", "w=5,3", "--input", "b=3")
+    assert done.code == 2
+    assert "affine_forward did not return (out, cache)" in done.err and "affine.py:1" in done.err
