@@ -278,12 +278,13 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                                                 closeness(tol)))
     # Visible cases passed by their numbers alone earn nothing (``_passed_by_their_numbers``).
     by_numbers = set() if any(d.id == "hardcoded" for d in across) else \
-        _passed_by_their_numbers(worker, ex, cases, result.cases, tol)
+        _passed_by_their_numbers(worker, ex, cases, result.cases, tol, options.seed)
     if by_numbers and _unexplained(result.cases):
         across.append(Diagnosis(
             "hardcoded",
-            f"{ex.function} is right on case {sorted(by_numbers)[0]!r}, but not on the same "
-            "inputs with another dz: the answer was not computed from its arguments.",
+            f"{ex.function} is right on case {sorted(by_numbers)[0]!r}, but not with another "
+            "dz, or on its inputs moved a little: the answer was not computed from its "
+            "arguments.",
             "Compute the gradient from the arguments; numbers worked out for one example "
             "only fit that example (the hidden cases have other values and shapes)."))
     result.diagnoses = summarize(result.cases, across)
@@ -318,13 +319,15 @@ def _not_written(result: ExerciseResult, ex: Exercise, cases: list[PreparedCase]
 
 
 def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[PreparedCase],
-                             results: Sequence[CaseResult], tol: Tolerance) -> set[str]:
+                             results: Sequence[CaseResult], tol: Tolerance,
+                             seed: int = 0) -> set[str]:
     """The visible cases that passed while another case failed, where the answer does not
     hold on the case's own inputs with another dz: then it was not computed from them (numbers
     copied from the worked example and returned when the shapes are the example's, or a
     mistake that the example's whole numbers hide, such as an integer accumulator). Every
-    VJP is linear in dz, so a right function is right for any dz. Cases at a kink are left
-    alone: there a convention may pass on one dz and not on another."""
+    VJP is linear in dz, so a right function is right for any dz; and then on inputs moved a
+    little, which a stored Jacobian does not follow. Both are drawn from the run's seed. Cases
+    at a kink are left alone: there a convention may pass on one dz and not on another."""
     found: set[str] = set()
     if all(c.status == "passed" for c in results):
         return found
@@ -332,24 +335,35 @@ def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[Prepa
         case = prepared.case
         if case.hidden or result.status != "passed" or prepared.reference.kinks:
             continue
-        dz = np.asarray(np.random.default_rng(_OTHER_DZ_SEED).standard_normal(np.shape(case.dz)))
-        try:
-            alternatives = prepared.alternatives or Alternatives.for_case(ex, case)
-            want = alternatives.gradient_at("another dz", case.args, dz)
-        except EvidenceUnavailable:
-            continue
-        outcome = call_learner(worker, ex, case.args, dz, expect=[w.shape for w in want])
-        if outcome.status != "ok" and outcome.diagnosis != "exception":
-            continue     # a timeout, the deadline, a crash: no word on the answer, no penalty
-        got = tuple(np.asarray(v) for v in outcome.values) if outcome.status == "ok" else ()
-        if (len(got) == len(want) and all(g.dtype.kind in "biuf" for g in got)
-                and all(compare(g, w, tol).passed for g, w in zip(got, want))):
-            continue
-        found.add(case.name)
+        rng = np.random.default_rng([_OTHER_DZ_SEED, seed])
+        dz = np.asarray(rng.standard_normal(np.shape(case.dz)))
+        # Then inputs moved by a few percent, each element keeping its sign (and so its
+        # domain): a Jacobian worked out for the example's x and applied to dz is linear in
+        # dz, but does not follow x.
+        # Only the differentiated inputs move: data (labels, one-hot rows, masks) keeps the
+        # form the exercise promises.
+        moved = [a * (1 + 0.05 * rng.standard_normal(np.shape(a))) if i in ex.wrt_indices
+                 else a for i, a in enumerate(case.args)]
+        for label, args in (("another dz", case.args), ("other inputs", moved)):
+            try:
+                alternatives = prepared.alternatives or Alternatives.for_case(ex, case)
+                want = alternatives.gradient_at(label, args, dz)
+            except EvidenceUnavailable:
+                break
+            if not all(np.isfinite(w).all() for w in want):
+                break
+            outcome = call_learner(worker, ex, args, dz, expect=[w.shape for w in want])
+            if outcome.status != "ok" and outcome.diagnosis != "exception":
+                break    # a timeout, the deadline, a crash: no word on the answer, no penalty
+            got = tuple(np.asarray(v) for v in outcome.values) if outcome.status == "ok" else ()
+            if not (len(got) == len(want) and all(g.dtype.kind in "biuf" for g in got)
+                    and all(compare(g, w, tol).passed for g, w in zip(got, want))):
+                found.add(case.name)
+                break
     return found
 
 
-_OTHER_DZ_SEED = 20261206     # the other dz of ``_passed_by_their_numbers``: the same every run
+_OTHER_DZ_SEED = 20261206     # with the run's seed, the other dz and inputs of the check above
 # What a copied answer's other cases show when it returns something of the right or wrong
 # shape elsewhere: no mistake that would explain the case that passed.
 _SYMPTOMS = {"zero_gradient", "shape_mismatch", "not_finite"}
