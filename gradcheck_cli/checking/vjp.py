@@ -66,8 +66,8 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
     same arguments followed by ``dz`` and returns dL/d args[wrt] -- a tuple in ``wrt`` order
     when ``wrt`` is a tuple of indices. ``dz`` defaults to standard normal numbers (from
     ``seed``) shaped like f's output. An element passes when it is within ``R`` times the
-    largest |expected| of its output (``gradcheck_cli.tolerance``: R follows the answer's
-    precision); ``rtol`` raises R, and defaults to 1e-4 when only finite differences give
+    largest |expected| of its output (``gradcheck_cli.tolerance``: R follows the precision of
+    the inputs given, float32 ones included); ``rtol`` raises R, and defaults to 1e-4 when only finite differences give
     the reference.
 
         >>> result = check_vjp(ops.softmax, my_grad_softmax, (x,), dz)
@@ -79,8 +79,8 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
 
     from ..engine.core import as_array, normalize_wrt
 
-    args = tuple(as_array(a, "check_vjp", i).astype(np.float64, copy=False) for i, a in
-                 enumerate(args if isinstance(args, (tuple, list)) else (args,)))
+    given = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    args = tuple(as_array(a, "check_vjp", i) for i, a in enumerate(given))   # float64
     idx, _ = normalize_wrt(wrt, len(args), "check_vjp")
     names = _parameter_names(f, len(args))
     engine = _written_with_ops(f, args, idx)
@@ -96,7 +96,8 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
     else:
         expected = numerical
     tol = Tolerance(rtol if rtol is not None else (0.0 if engine else CHECK_RTOL),
-                    atol).for_inputs(args[i] for i in idx)
+                    atol).for_inputs(np.asarray(getattr(given[i], "data", given[i]))
+                                     for i in idx)     # the precision given
     copies = [a.copy() for a in args]
     raw = grad_f(*copies, dz.copy())
     warnings = [describe_failure(Failure("mutated_input", _name_of(grad_f), argument=names[i]))

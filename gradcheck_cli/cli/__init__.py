@@ -39,12 +39,14 @@ def main() -> None:
     """Entry point: run the app; user mistakes become a message and their exit code."""
     if not any(os.environ.get(name) for name in _USERS_BLAS_THREADS):
         os.environ.update(dict.fromkeys(_ONE_BLAS_THREAD, "1"))
-    early.start(sys.argv[1:])
     try:
+        early.start(sys.argv[1:])
         from .commands import app
         app(prog_name="gradcheck")
     except GradcheckError as exc:
         _fail(exc)
+    except KeyboardInterrupt:       # before a command's own handling (its imports): quietly
+        sys.exit(130)
     finally:
         early.discard()
 

@@ -65,6 +65,14 @@ def read_run(argv: Sequence[str]) -> tuple[str, dict] | None:
             next(words, None)
         elif not word.startswith("-") or word == "-":
             files.append(word)
+        elif not word.startswith("--"):      # short flags together: -vw, -ve sigmoid
+            for i, letter in enumerate(word[1:], start=2):
+                if f"-{letter}" in NOT_A_RUN:
+                    return None
+                if f"-{letter}" in OTHER_VALUES:
+                    if i == len(word):
+                        next(words, None)    # its value is the next word
+                    break                    # else the rest of this one
     if len(files) != 1 or not files[0].endswith(SUBMISSION_SUFFIXES) \
             or not os.path.isfile(files[0]):
         return None

@@ -124,3 +124,18 @@ def test_the_result_prints_as_a_report():
 def test_a_bad_wrt_is_an_error_naming_it():
     with pytest.raises(OpError, match="wrt=2"):
         check_vjp(lambda x, w: x @ w, lambda x, w, dz: dz, (X, W), DZ, wrt=2)
+
+
+def test_float32_inputs_are_held_to_float32_and_float64_ones_to_float64():
+    """The precision is the inputs': a float32 answer to float32 inputs passes; the same
+    answer to float64 inputs is round-off the learner chose ('close')."""
+    def single(x, dz):
+        x, dz = x.astype(np.float32), dz.astype(np.float32)
+        s = np.float32(1) / (np.float32(1) + np.exp(-x))
+        return dz * s * (np.float32(1) - s)
+
+    x = np.linspace(-2, 2, 7)
+    dz = np.cos(np.arange(7.0))
+    assert check_vjp(ops.sigmoid, single, (x.astype(np.float32),), dz.astype(np.float32)).passed
+    result = check_vjp(ops.sigmoid, single, (x,), dz)
+    assert not result.passed and result.diagnoses[0].id == "close"

@@ -205,3 +205,15 @@ def test_a_forward_that_forgot_its_cache_is_named(gradcheck, tmp_path):
                      "affine_backward", "--input", "x=4,5", "--input", "w=5,3", "--input", "b=3")
     assert done.code == 2
     assert "affine_forward did not return (out, cache)" in done.err and "affine.py:1" in done.err
+
+
+def test_a_layer_that_computes_in_float32_is_held_to_its_own_precision(gradcheck, tmp_path):
+    """check's reference is the file's own forward: a float32 layer is float32 on both sides."""
+    layer = tmp_path / "sig.py"
+    layer.write_text("import numpy as np\n\ndef sigmoid_forward(x):\n"
+                     "    s = 1 / (1 + np.exp(-x.astype(np.float32)))\n    return s, s\n\n"
+                     "def sigmoid_backward(dout, cache):\n"
+                     "    return (dout.astype(np.float32) * cache * (1 - cache))\n")
+    done = gradcheck("check", layer, "--forward", "sigmoid_forward", "--backward",
+                     "sigmoid_backward", "--input", "x=3,4")
+    assert done.code == 0, done.text

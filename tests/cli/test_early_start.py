@@ -58,9 +58,17 @@ def test_a_line_typer_refuses_leaves_no_worker(gradcheck, launches):
     ["run", SOLUTIONS, "-w"], ["run", SOLUTIONS, SOLUTIONS], ["run", "missing.py"],
     ["run", SOLUTIONS, "--timeout", "0"], ["run", SOLUTIONS, "--memory", "lots"],
     ["run", "--seed", SOLUTIONS],        # the file is --seed's value: nothing left to run
+    ["run", SOLUTIONS, "-vw"], ["run", "-hv", SOLUTIONS],    # short flags together
+    ["run", "-ve", SOLUTIONS],           # the file is -e's value
 ])
 def test_no_early_start_unless_plainly_a_run_of_one_file(argv):
     assert early.read_run(argv) is None
+
+
+def test_short_flags_together_are_read_as_typer_reads_them():
+    assert early.read_run(["run", "-ve", "sigmoid", SOLUTIONS]) == \
+        (SOLUTIONS, {"import_timeout": 10.0})
+    assert early.read_run(["run", "-vesigmoid", SOLUTIONS])[0] == SOLUTIONS
 
 
 def test_option_values_are_not_taken_for_the_file():
