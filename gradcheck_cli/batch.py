@@ -141,7 +141,9 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None,
                              hint="pass .py files or folders of submissions")
     found = [sub for sub in found if Path(sub.label).resolve() not in skip
              and (sub.path is None or sub.path.resolve() not in skip)]
-    return _unique(_after_folders(found))
+    # A file given that is a link is refused before repeats are dropped: it must not hide
+    # the file it names, given too.
+    return _unique(_after_folders([_not_a_link(sub) for sub in found]))
 
 
 def _after_folders(found: list[Submission]) -> list[Submission]:
@@ -180,7 +182,7 @@ def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:
             out.append(_learner_folder(child, file_name))
         elif file_name is None and child.suffix in SUBMISSION_SUFFIXES and child.is_file():
             out.append(_file(child))
-    return [_not_a_link(sub) for sub in out]
+    return out
 
 
 def _not_a_link(sub: Submission) -> Submission:

@@ -98,3 +98,14 @@ def test_escapes_in_an_exception_are_spelled_out_in_the_terminal_report(tmp_path
     text = out.getvalue()
     assert "\\x1b[1A" in text and "\x1b[1A" not in text and "\r" not in text
     assert report.exercises[0].error.startswith("ValueError: \x1b[1A")   # the data is intact
+
+
+def test_a_link_given_to_grade_does_not_hide_the_file_it_names(gradcheck, tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "grads.py").write_text(SOLUTIONS)
+    (tmp_path / "erin.py").symlink_to(tmp_path / "alice" / "grads.py")
+    book = tmp_path / "book.csv"
+    done = gradcheck("grade", tmp_path / "erin.py", tmp_path / "alice" / "grads.py", "-e",
+                     "sigmoid", "--seed", "1", "--gradebook", book)
+    rows = {Path(r["submission"]).name: r["status"] for r in csv.DictReader(book.open())}
+    assert rows["grads.py"] == "passed" and rows["erin.py"] != "passed", done.text
