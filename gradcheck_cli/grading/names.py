@@ -50,10 +50,12 @@ def _source(path: str) -> str | None:
 
 def stub_functions(path: str) -> dict[str, str]:
     """The top-level functions of a file that are not written yet, each with what its body
-    does instead: only ``pass``, ``...``, ``raise NotImplementedError``, or a course
-    template's ``dx = None`` ... ``return dx`` (a docstring aside). The last definition of a
-    name counts (a stub redefined further down is not one). Empty if the text cannot be
-    read or parsed."""
+    does instead: nothing but ``pass``, ``...``, ``raise NotImplementedError``, or a course
+    template's ``dx, x = None, cache`` ... ``return dx`` (names and Nones moved about, no
+    arithmetic, None returned first: the ``out`` of ``(out, cache)``, the ``dx`` of
+    ``(dx, dw, db)``). The last binding of a name counts: a stub redefined, or
+    imported over, further down (in an ``if`` block too) is not one. Empty if the text cannot
+    be read or parsed."""
     source = _source(path)
     try:
         tree = parse(source) if source is not None else None
@@ -61,15 +63,34 @@ def stub_functions(path: str) -> dict[str, str]:
         tree = None
     stubs: dict[str, str] = {}
     for node in tree.body if tree is not None else ():
-        names = ([node.name] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 else [t.id for t in getattr(node, "targets", ()) if isinstance(t, ast.Name)])
-        for name in names:
+        bound = _bound_names(node)
+        if "*" in bound:
+            stubs.clear()                                   # from helper import *
+        for name in bound:
             stubs.pop(name, None)
-        if names and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             what = _stub_body(node.body)
             if what:
                 stubs[node.name] = what
     return stubs
+
+
+def _bound_names(node) -> set[str]:
+    """The module-level names a top-level statement binds: a definition's, an import's,
+    assignment targets, and those of the statements inside its if/try/with/for blocks (not
+    inside a function or a class)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    names: set[str] = set()
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.stmt):
+            names |= _bound_names(child)
+        elif isinstance(child, ast.expr):
+            names |= {n.id for n in ast.walk(child)
+                      if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
 
 
 def _stub_body(body: list) -> str | None:
@@ -77,7 +98,7 @@ def _stub_body(body: list) -> str | None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]                                     # the docstring
-    unset: set[str] = set()
+    unset: set[str] = set()                                 # names still set to None
     said = None
     for node in body:
         if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(
@@ -85,28 +106,58 @@ def _stub_body(body: list) -> str | None:
             said = said or "pass"
         elif isinstance(node, ast.Raise) and _names_not_implemented(node.exc):
             said = "raise NotImplementedError"
-        elif isinstance(node, ast.Assign) and _is_none(node.value, set()):
-            unset.update(n.id for t in node.targets for n in ast.walk(t)
-                         if isinstance(n, ast.Name))
-        elif isinstance(node, ast.Return) and (node.value is None or _is_none(node.value, unset)):
-            said = said or "return None"
+        elif isinstance(node, ast.Assign) and _moves_only(node.value):
+            for target in node.targets:
+                _track(target, node.value, unset)
+        elif isinstance(node, ast.Return) and _moves_only(node.value):
+            # Its first value None: out of (out, cache), or dx; (dz, None) is an answer.
+            first = node.value.elts[0] if isinstance(node.value, ast.Tuple) \
+                and node.value.elts else node.value
+            if first is None or _holds_none(first, unset):
+                said = said or "return None"
+            else:
+                return None
         else:
             return None
     return said
 
 
-def _names_not_implemented(exc) -> bool:
-    target = exc.func if isinstance(exc, ast.Call) else exc
-    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+def _moves_only(value) -> bool:
+    """None, names, constants and tuples of them: no arithmetic, no call."""
+    if value is None or isinstance(value, (ast.Constant, ast.Name)):
+        return True
+    return isinstance(value, ast.Tuple) and all(_moves_only(v) for v in value.elts)
 
 
-def _is_none(value, unset: set[str]) -> bool:
-    """None, a name still set to None, or a tuple of those."""
+def _track(target, value, unset: set[str]) -> None:
+    """Which names an assignment leaves set to None (``dx, x = None, cache``: dx)."""
+    if isinstance(target, ast.Name):
+        if _holds_none(value, unset) and not isinstance(value, ast.Tuple):
+            unset.add(target.id)
+        else:
+            unset.discard(target.id)
+    elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) \
+            and len(target.elts) == len(value.elts):
+        for t, v in zip(target.elts, value.elts):
+            _track(t, v, unset)
+    else:
+        for n in ast.walk(target):
+            if isinstance(n, ast.Name):
+                unset.discard(n.id)
+
+
+def _holds_none(value, unset: set[str]) -> bool:
+    """None, a name still set to None, or a tuple holding one of those."""
     if isinstance(value, ast.Constant):
         return value.value is None
     if isinstance(value, ast.Name):
         return value.id in unset
-    return isinstance(value, ast.Tuple) and all(_is_none(v, unset) for v in value.elts)
+    return isinstance(value, ast.Tuple) and any(_holds_none(v, unset) for v in value.elts)
+
+
+def _names_not_implemented(exc) -> bool:
+    target = exc.func if isinstance(exc, ast.Call) else exc
+    return isinstance(target, ast.Name) and target.id == "NotImplementedError"
 
 
 def _collect(body, found: dict) -> None:

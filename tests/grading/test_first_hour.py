@@ -87,3 +87,34 @@ def grad_add(x, y, dz):
     mul, add = (e["diagnoses"][0] for e in doc["exercises"])
     assert "one gradient per input" in mul["message"] and "return dx, dy" in mul["hint"]
     assert "not computed yet" in add["message"] and "return` statement" not in add["hint"]
+
+
+def test_the_courses_own_templates_are_stubs_and_a_stub_imported_over_is_not(gradcheck,
+                                                                             tmp_path):
+    """CS231n's templates move names about (dx, x = None, cache) before returning None."""
+    learner = write(tmp_path, SIGMOID.replace("grad_sigmoid", "grad_tanh_impl") + '''
+def relu_forward(x):
+    out = None
+    pass
+    cache = x
+    return out, cache
+
+def relu_backward(dout, cache):
+    dx, x = None, cache
+    pass
+    return dx
+
+def grad_sigmoid(x, dz):
+    raise NotImplementedError
+
+from helper import grad_sigmoid
+
+def grad_add(x, y, dz):
+    return dz, None
+''')
+    (tmp_path / "helper.py").write_text("import numpy as np\n" + SIGMOID)
+    doc = json.loads(gradcheck("run", learner, "--seed", "1", "-e", "cs231n_relu", "-e",
+                               "sigmoid", "-e", "elementwise_add", "--format", "json").out)
+    status = {e["name"]: e["status"] for e in doc["exercises"]}
+    assert status == {"cs231n_relu": "missing", "sigmoid": "passed",
+                      "elementwise_add": "error"}          # half an answer is graded

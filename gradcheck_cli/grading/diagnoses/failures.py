@@ -3,6 +3,8 @@ happened and what to do about it."""
 
 from __future__ import annotations
 
+import re
+
 from ...report.model import Diagnosis
 from .registry import Failure, reported
 from .wording import _where
@@ -29,7 +31,6 @@ def _unavailable_package(message: str) -> tuple[str | None, bool]:
     in the worker (bubblewrap binds only NumPy), or found and refused (the fallback's
     Landlock); (None, False) for any other error, and for NumPy's own."""
     import importlib.util
-    import re
 
     found = re.search(r"No module named '([A-Za-z_][\w]*)", message)
     if found:
@@ -98,7 +99,9 @@ def _wrong_type(f: Failure):
         hint = (f"Compute every gradient {f.function} returns; each is an array shaped like "
                 "its input.")
     elif " None, not an array" in f.message:       # no return statement reached
-        hint = (f"Add a `return` statement at the end of {f.function} (a function that "
+        named = re.match(r"(?:the output that )?(\w+) returned", f.message)
+        function = named.group(1) if named else f.function    # a pair's backward, say
+        hint = (f"Add a `return` statement at the end of {function} (a function that "
                 "ends without one returns None), or check that every path through it "
                 "returns the gradient.")
     elif "returned a tuple of" in f.message:
