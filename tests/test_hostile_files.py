@@ -6,6 +6,7 @@ and the documented exit code, never a traceback, and the rest of a class graded.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -109,3 +110,21 @@ def test_a_link_given_to_grade_does_not_hide_the_file_it_names(gradcheck, tmp_pa
                      "sigmoid", "--seed", "1", "--gradebook", book)
     rows = {Path(r["submission"]).name: r["status"] for r in csv.DictReader(book.open())}
     assert rows["grads.py"] == "passed" and rows["erin.py"] != "passed", done.text
+
+
+def test_a_20000_character_line_in_a_traceback_is_shortened_not_called_an_attack(gradcheck,
+                                                                                 tmp_path):
+    learner = tmp_path / "long.py"
+    learner.write_text("def grad_sigmoid(x, dz):\n    raise ValueError('a')  # " + "c" * 20000
+                       + "\n")
+    doc = json.loads(gradcheck("run", learner, "-e", "sigmoid", "--seed", "1",
+                               "--format", "json").out)
+    [diagnosis] = doc["exercises"][0]["diagnoses"][:1]
+    assert diagnosis["id"] == "exception"
+
+
+def test_c1_controls_and_bidi_overrides_are_spelled_out_too(tmp_path):
+    from gradcheck_cli.report.neutral import printable
+
+    assert printable("a\x9b31m b\u202ec\x1b") == "a\\x9b31m b\\u202ec\\x1b"
+    assert printable("naïve — ok\n\tdone") == "naïve — ok\n\tdone"

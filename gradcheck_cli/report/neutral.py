@@ -31,7 +31,10 @@ _PLAIN = frozenset({int, float, bool, type(None)})
 
 
 # Learner text (messages, source lines, output) can hold terminal escapes or binary junk.
-_SPELLED = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f)}
+# C0 and C1 controls (0x9b alone starts an escape sequence on many terminals), and the
+# bidirectional overrides and isolates, which reorder what a line shows.
+_SPELLED = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
+_SPELLED.update({c: f"\\u{c:04x}" for c in (*range(0x202a, 0x202f), *range(0x2066, 0x206a))})
 
 
 def printable(text: str) -> str:

@@ -30,6 +30,7 @@ _deepcopy = copy.deepcopy
 
 MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
 MAX_FRAMES = 40
+MAX_SOURCE_LINE = 1000              # characters of a source line in a frame
 REAL_KINDS = frozenset("biuf")
 
 
@@ -379,8 +380,14 @@ def learner_frames(files, tb) -> list[dict]:
         frames = [f for f in _extract_tb(tb) if f.filename in files]
     except BaseException:              # noqa: BLE001 - unreadable source: no frames, no crash
         return []
-    return [{"file": f.filename, "line": f.lineno, "function": f.name, "source": f.line or ""}
-            for f in frames[-MAX_FRAMES:]]
+    return [{"file": f.filename, "line": f.lineno, "function": f.name,
+             "source": _shortened(f.line or "")} for f in frames[-MAX_FRAMES:]]
+
+
+def _shortened(line: str) -> str:
+    """A source line as a report shows it: a line of 20,000 characters is not read whole (and
+    would exceed what the grader accepts of a frame)."""
+    return line if len(line) <= MAX_SOURCE_LINE else line[:MAX_SOURCE_LINE] + " …"
 
 
 # ---------------------------------------------------------------------------- after learner code

@@ -115,8 +115,18 @@ class Submission:
         hint = None
         if isinstance(exc, SyntaxError) and exc.filename in self.learner_files:
             kind, summary = "syntax_error", f"{type(exc).__name__}: {exc.msg}"
+            text = (exc.text or "").rstrip("\n")
+            column = exc.offset
+            if len(text) > 1000:                 # a frame's line is at most that long
+                text, column = text[:1000] + " …", (column if (column or 0) <= 1000 else None)
             frames = [{"file": exc.filename, "line": exc.lineno or 0, "function": "<module>",
-                       "source": (exc.text or "").rstrip("\n"), "column": exc.offset}]
+                       "source": text, "column": column}]
+        elif isinstance(exc, (MemoryError, RecursionError)) and not frames:
+            # Raised by Python's parser, before any line of the file ran: nesting it cannot
+            # hold (100,000 minus signs), not memory the learner's code used.
+            kind = "syntax_error"
+            summary = ("SyntaxError: too many nested parentheses, brackets or operators for "
+                       "Python to read")
         elif isinstance(exc, ForbiddenImportError):
             kind, summary = "forbidden_import", str(exc)
             hint = "Write the gradient with NumPy only; this exercise refuses that library."
