@@ -79,15 +79,15 @@ def _matching(exercises: Sequence[Exercise], name: str) -> list[Exercise]:
     # (-e grad_mul: the function a learner sees in the file and in the report).
     matches = ([e for e in exercises if e.name == name]
                or [e for e in exercises if e.group == name]
-               or [e for e in exercises if e.function == name])
+               or [e for e in exercises if name in e.functions])    # a pair's backward too
     if matches:
         return matches
     if any(name in e.tags for e in exercises):
         raise UsageError(f"{name!r} is a tag, not an exercise or a group",
                          hint=f"select the exercises tagged {name} with -e tag:{name}")
     known = {e.name for e in exercises} | {e.group for e in exercises if e.group}
-    close = difflib.get_close_matches(name, sorted(known | {e.function for e in exercises}),
-                                      n=3)
+    close = difflib.get_close_matches(
+        name, sorted(known | {f for e in exercises for f in e.functions}), n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "see `gradcheck list`"
     raise UsageError(f"unknown exercise or group {name!r}", hint=hint)
 

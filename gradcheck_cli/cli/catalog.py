@@ -51,7 +51,10 @@ def show(
     from ..authoring import describe_exercise
     from ..selection import select_exercises
 
-    chosen = [e for e in select_exercises(exercises, [name]) if e.name == name]
+    found = select_exercises(exercises, [name])
+    # The exercise of that name, else the one whose function it is (show grad_mul).
+    chosen = [e for e in found if e.name == name] or \
+        [e for e in found if name in e.functions and len(found) == 1]
     if not chosen:
         raise UsageError(f"{name!r} is a group, not an exercise",
                          hint=f"see `gradcheck list --group {name}`")

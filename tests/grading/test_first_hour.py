@@ -118,3 +118,11 @@ def grad_add(x, y, dz):
     status = {e["name"]: e["status"] for e in doc["exercises"]}
     assert status == {"cs231n_relu": "missing", "sigmoid": "passed",
                       "elementwise_add": "error"}          # half an answer is graded
+
+
+def test_show_and_e_take_any_function_of_an_exercise(gradcheck):
+    shown = gradcheck("show", "grad_mul")
+    assert shown.code == 0 and "elementwise_mul" in shown.out
+    done = gradcheck("run", ROOT / "examples" / "cs231n_solutions.py", "-e", "relu_backward",
+                     "--seed", "1", "--format", "json")
+    assert [e["name"] for e in json.loads(done.out)["exercises"]] == ["cs231n_relu"]
