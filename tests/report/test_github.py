@@ -114,3 +114,16 @@ def test_no_summary_file_without_the_variable(monkeypatch, tmp_path):
 def test_unwritable_summary_becomes_a_warning_not_a_crash(monkeypatch, tmp_path):
     lines = _render(_report(), monkeypatch, tmp_path / "no" / "such" / "dir.md")
     assert any(line.startswith("::warning::could not write the job summary") for line in lines)
+
+
+def test_an_import_error_is_annotated_on_its_line_however_the_path_is_written():
+    from gradcheck_cli.report.formats.github import annotations
+
+    for written in ("./hw/grads.py", "hw//grads.py", "hw/grads.py"):
+        report = Report(submission="hw/grads.py", seed=1, exercises=[],
+                        import_error=f"{written}:3: ZeroDivisionError: division by zero")
+        [line] = annotations(report, RenderOptions())
+        assert line.startswith("::error file=hw/grads.py,line=3,"), line
+    beside = Report(submission="hw/grads.py", seed=1, exercises=[],
+                    import_error="hw/helper.py:7: NameError: name 'x' is not defined")
+    assert ",line=" not in annotations(beside, RenderOptions())[0]   # another file's line

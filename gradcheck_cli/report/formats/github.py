@@ -66,8 +66,10 @@ def _import_line(report: Report) -> int | None:
     none in a notebook."""
     if report.submission.lower().endswith(".ipynb"):
         return None
-    found = re.match(re.escape(report.submission) + r":(\d+):", report.import_error or "")
-    return int(found.group(1)) if found else None
+    found = re.match(r"(.+?):(\d+): ", report.import_error or "")
+    if found is None or os.path.normpath(found.group(1)) != os.path.normpath(report.submission):
+        return None                 # no line, or one of a module beside it
+    return int(found.group(2))
 
 
 def _line(ex) -> int | None:
