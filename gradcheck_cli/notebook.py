@@ -41,7 +41,7 @@ _PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
 _MAGIC_OR_SHELL = re.compile(r"^(\s*)(?:[%!]|\?)")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)([A-Za-z_][\w.,\s]*?)\s*=\s*[%!]")
 _HELP = re.compile(r"^(\s*)[\w.]+\?\??\s*$")
-_TIME_MAGIC = re.compile(r"^(\s*)%time\s+(\S.*)$")
+_TIME_MAGIC = re.compile(r"^(\s*)(?:([A-Za-z_][\w.,\s]*?)\s*=\s*)?%(?:time|prun)\s+(\S.*)$")
 _FIX = "re-save it from Jupyter (File > Save), or export it as a .py file and run that"
 
 
@@ -155,6 +155,11 @@ def python_lines(lines: list[str]) -> list[str]:
 
 def python_line(line: str) -> str:
     """One line of a cell, or ``pass`` (at its indentation) where IPython would have run it."""
+    timed = _TIME_MAGIC.match(line)
+    if timed:       # %time and %prun run their statement (%timeit only measures one)
+        indent, target, statement = timed.groups()
+        bound = f"{target.strip()} = " if target else ""
+        return f"{indent}{bound}{statement.rstrip()}  # %time"
     assigned = _ASSIGNED_MAGIC.match(line)
     if assigned and not line.rstrip().endswith("="):
         targets = assigned.group(2).strip()
@@ -162,9 +167,6 @@ def python_line(line: str) -> str:
     if "get_ipython()" in line:
         indent = line[:len(line) - len(line.lstrip())]
         return f"{indent}pass  # {line.strip()}"
-    timed = _TIME_MAGIC.match(line)
-    if timed:                       # %time runs its statement (%timeit only measures one)
-        return f"{timed.group(1)}{timed.group(2).rstrip()}  # %time"
     special = _MAGIC_OR_SHELL.match(line) or _HELP.match(line)
     if special:
         return f"{special.group(1)}pass  # {line.strip()}"

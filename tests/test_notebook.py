@@ -86,16 +86,21 @@ def test_gradcheck_s_own_calls_in_a_notebook_are_skipped_and_definitions_kept():
 
 
 def test_time_runs_its_statement_and_timeit_is_skipped():
-    """`%time out = f(x)` binds out, which the next line may use; %timeit only measures."""
-    assert cell_lines("%time out = f(x)\n%timeit f(x)\nprint(out)") == \
-        ["out = f(x)  # %time", "pass  # %timeit f(x)", "print(out)"]
+    """`%time out = f(x)` binds out, which the next line may use; so do `res = %time f(x)`
+    and %prun; %timeit only measures."""
+    assert cell_lines("%time out = f(x)\n%timeit f(x)\nres = %time f(x)\n"
+                      "  %prun p = f(x)\nprint(out)") == \
+        ["out = f(x)  # %time", "pass  # %timeit f(x)", "res = f(x)  # %time",
+         "  p = f(x)  # %time", "print(out)"]
 
 
 def test_a_notebook_that_displays_and_times_is_graded(gradcheck, tmp_path):
     path = tmp_path / "work.ipynb"
     path.write_bytes(notebook(
-        ("code", "import numpy as np\n%matplotlib inline"),
+        ("code", "import numpy as np\n%matplotlib inline\n"
+                 "from IPython.display import display, HTML, clear_output"),
         ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n    return dz * s * (1 - s)"),
-        ("code", "display(np.ones(3))\n%time out = grad_sigmoid(np.ones(3), np.ones(3))\nprint(out)")))
+        ("code", "display(HTML('<b>x</b>'))\nclear_output()\n"
+                 "res = %time grad_sigmoid(np.ones(3), np.ones(3))\nprint(res + 1)")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
     assert done.code == 0 and json.loads(done.out)["import_error"] is None

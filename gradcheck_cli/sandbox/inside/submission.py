@@ -92,6 +92,7 @@ class Submission:
         sys.argv = [self.path]
         if self.path.lower().endswith(".ipynb"):
             builtins.display = _display       # IPython's, which notebooks call as a builtin
+            _install_ipython_display()
         arm_cpu_limit(2 * self.import_timeout + 1)
         try:
             if self.read_error is not None:
@@ -188,3 +189,23 @@ def _display(*objects, **options) -> None:
     """IPython's ``display`` as a notebook run outside IPython needs it: each object printed."""
     for obj in objects:
         print(repr(obj))
+
+
+def _install_ipython_display() -> None:
+    """``from IPython.display import display, HTML, Markdown, clear_output`` as a notebook
+    writes it: IPython is not in the worker, so a stand-in that prints (or does nothing)."""
+    import types
+
+    if "IPython" in sys.modules:
+        return
+    package, display = types.ModuleType("IPython"), types.ModuleType("IPython.display")
+    package.__path__ = []
+    package.display = display
+    display.display = _display
+    display.clear_output = lambda *args, **kwargs: None
+    for name in ("HTML", "Markdown", "Math", "Latex", "JSON", "Image", "SVG", "Pretty"):
+        setattr(display, name, type(name, (), {
+            "__init__": lambda self, *args, **kwargs: setattr(self, "data", args[:1]),
+            "__repr__": lambda self: repr(self.data[0]) if self.data else ""}))
+    sys.modules["IPython"], sys.modules["IPython.display"] = package, display
+
