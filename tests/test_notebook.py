@@ -99,7 +99,8 @@ def test_a_notebook_that_displays_and_times_is_graded(gradcheck, tmp_path):
     path.write_bytes(notebook(
         ("code", "import numpy as np\n%matplotlib inline\n"
                  "from IPython.display import display, HTML, clear_output"),
-        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n    return dz * s * (1 - s)"),
+        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
+                 "    return dz * s * (1 - s)"),
         ("code", "display(HTML('<b>x</b>'))\nclear_output()\n"
                  "res = %time grad_sigmoid(np.ones(3), np.ones(3))\nprint(res + 1)")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
