@@ -105,3 +105,19 @@ def test_a_notebook_that_displays_and_times_is_graded(gradcheck, tmp_path):
                  "res = %time grad_sigmoid(np.ones(3), np.ones(3))\nprint(res + 1)")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
     assert done.code == 0 and json.loads(done.out)["import_error"] is None
+
+
+def test_a_cell_that_raises_leaves_the_functions_before_it_graded(gradcheck, tmp_path):
+    """As Jupyter's Run All: it stops at the cell that raises, the kernel keeps the rest."""
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np"),
+        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
+                 "    return dz * s * (1 - s)"),
+        ("code", "undefined_name + 1"),
+        ("code", "def grad_tanh(x, dz):\n    return dz * (1 - np.tanh(x) ** 2)")))
+    done = gradcheck("run", path, "-e", "sigmoid", "-e", "tanh", "--seed", "1",
+                     "--format", "json")
+    doc = json.loads(done.out)
+    assert "cell 3, line 1: NameError" in doc["import_error"]
+    assert [e["status"] for e in doc["exercises"]] == ["passed", "error"] and done.code == 1

@@ -169,7 +169,7 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     # The file's text, read only where a function is not there to be called.
     absent = import_error or any(n not in worker.functions for n in taken)
     defined = defined_functions(submission) if absent else None
-    stubs = {} if import_error else stub_functions(submission)
+    stubs = stub_functions(submission) if worker.functions else {}
     results = [_grade_exercise(worker, ex, cases, options, taken, defined, stubs)
                for ex, cases in prepared]
     _one_claim_each(results, import_error is not None)
@@ -218,7 +218,10 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
     result = ExerciseResult(name=ex.name, function=ex.function, title=ex.title, status="passed",
                             score=0.0, max_score=float(ex.points), group=ex.group,
                             signature=ex.signature, hints=list(ex.hints))
-    if worker.import_error is not None:
+    # A notebook's cell raised: what the cells before it defined is graded (as Jupyter's
+    # kernel keeps it); the exercises whose functions came later fail with the import.
+    if worker.import_error is not None \
+            and not all(name in worker.functions for name in ex.functions):
         failure = worker.import_error
         result.status = "error"
         result.error = failure.message

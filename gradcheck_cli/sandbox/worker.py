@@ -239,7 +239,7 @@ class Worker(StyledCalls):
         if self._closed:
             raise RuntimeError("this Worker is closed")
         failure = self.import_error
-        if failure is not None:
+        if failure is not None and not all(f in self._functions for f in functions):
             return CallResult("error", diagnosis="import_error", message=failure.message,
                               frames=failure.frames)
         for function in functions:
@@ -257,6 +257,8 @@ class Worker(StyledCalls):
         process = self._process
         if process is None:
             failure = self._relaunch()
+            if self._process is not None:
+                failure = None          # a notebook's partial import, as the first time
             if failure is not None and self._allowance(self.options.timeout)[0] <= 0:
                 return self._past_deadline(label)
             if failure is not None:
@@ -389,10 +391,11 @@ class Worker(StyledCalls):
             return {}, naming.worker_failure(kind, summary, process.capture.take()), ""
         self._waited_since(begun)
         stdout = process.capture.take()
-        if raw:
+        if raw and not functions:
             self._discard()
             return {}, naming.import_failure(raw, stdout), stdout
-        return functions, None, stdout
+        # A notebook's cell raised, the functions of the cells before it can still be called.
+        return functions, naming.import_failure(raw, stdout) if raw else None, stdout
 
     def _died_during(self, function: str, process: WorkerProcess, started: float,
                      exc: Exception) -> CallResult:

@@ -93,8 +93,11 @@ def serve(channel: Channel, config: dict, source, modules=()) -> None:
     channel.send({"kind": "started", "pid": _getpid(), "limits": limits,
                   "confinement": confinement})
     failure = submission.import_module()
-    functions = submission.functions() if failure is None else {}
-    others = submission.not_functions() if failure is None else {}
+    # A notebook whose cell raised keeps what the cells before it defined, as Jupyter's
+    # kernel does after Run All stops: those functions can still be called.
+    imported = submission.module is not None
+    functions = submission.functions() if imported else {}
+    others = submission.not_functions() if imported else {}
     channel.send({"kind": "ready", "functions": functions, "not_functions": others,
                   "import_error": failure})
     calls = Calls(submission, float(config["timeout"]), int(config["memory_mb"]))

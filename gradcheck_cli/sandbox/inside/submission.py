@@ -101,8 +101,12 @@ class Submission:
             spec = importlib.util.spec_from_file_location(self.name, self.path, loader=loader)
             module = importlib.util.module_from_spec(spec)
             _sys_modules[self.name] = module      # dataclasses and the like look it up
+            if self.path.lower().endswith(".ipynb"):
+                self.module = module    # a cell that raises leaves the cells before it run
             spec.loader.exec_module(module)
         except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
+            if isinstance(exc, SyntaxError) or not isinstance(exc, Exception):
+                self.module = None      # nothing ran, or the process is to end (exit, ...)
             return self.import_failure(exc)
         finally:
             guard_fork(self.pid)
