@@ -98,13 +98,19 @@ def test_a_classic_mistake_fails_on_every_seed(mistake):
         assert wrong <= failed, f"seed {report.seed}: only {failed or 'nothing'} failed"
 
 
-def test_a_backward_returning_a_list_of_gradients_is_checked(gradcheck, tmp_path):
+def check_affine(gradcheck, tmp_path, forward_returns: str, backward_returns: str):
+    """`gradcheck check` of an affine layer whose forward and backward return these."""
     layer = tmp_path / "affine.py"
-    layer.write_text("def affine_forward(x, w, b):\n    return x @ w + b, (x, w, b)\n\n"
+    layer.write_text(f"def affine_forward(x, w, b):\n    return {forward_returns}\n\n"
                      "def affine_backward(dout, cache):\n    x, w, b = cache\n"
-                     "    return [dout @ w.T, x.T @ dout, dout.sum(0)]\n")
-    done = gradcheck("check", layer, "--forward", "affine_forward", "--backward",
+                     f"    return {backward_returns}\n")
+    return gradcheck("check", layer, "--forward", "affine_forward", "--backward",
                      "affine_backward", "--input", "x=4,5", "--input", "w=5,3", "--input", "b=3")
+
+
+def test_a_backward_returning_a_list_of_gradients_is_checked(gradcheck, tmp_path):
+    done = check_affine(gradcheck, tmp_path, "x @ w + b, (x, w, b)",
+                        "[dout @ w.T, x.T @ dout, dout.sum(0)]")
     assert done.code == 0, done.text
 
 
@@ -197,12 +203,7 @@ def test_labels_drawn_as_floats_are_the_command_lines_mistake(gradcheck, tmp_pat
 
 def test_a_forward_that_forgot_its_cache_is_named(gradcheck, tmp_path):
     """Not the command line's arguments: the forward's return is what is missing."""
-    layer = tmp_path / "affine.py"
-    layer.write_text("def affine_forward(x, w, b):\n    return x @ w + b\n\n"
-                     "def affine_backward(dout, cache):\n    x, w, b = cache\n"
-                     "    return dout @ w.T, x.T @ dout, dout.sum(0)\n")
-    done = gradcheck("check", layer, "--forward", "affine_forward", "--backward",
-                     "affine_backward", "--input", "x=4,5", "--input", "w=5,3", "--input", "b=3")
+    done = check_affine(gradcheck, tmp_path, "x @ w + b", "dout @ w.T, x.T @ dout, dout.sum(0)")
     assert done.code == 2
     assert "affine_forward did not return (out, cache)" in done.err and "affine.py:1" in done.err
 
