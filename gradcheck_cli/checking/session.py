@@ -288,6 +288,7 @@ class Session:
     def case(self, name: str, dz: np.ndarray | None) -> CaseResult:
         return CaseResult(name=f"seed-{self.options.seed}", hidden=False, status="passed",
                           inputs=dict(self.arrays), dz=dz, dz_name=self.dz_name,
+                          params=dict([*self.params, *self.keywords]),
                           output_names=(f"d{name}",), max_score=1.0,
                           tolerance=(self.tol.rtol, self.tol.atol))
 

@@ -8,6 +8,8 @@ scalars are said in words. Plain and rich render the same ``OutputDiff``; neithe
 
 from __future__ import annotations
 
+import json
+
 import math
 from dataclasses import dataclass, field
 
@@ -285,9 +287,12 @@ def input_rows(case, budget: "Budget") -> list[tuple[str, str, str]]:
     """(label, padded name, value in words) for a failing case's inputs and dz, to reproduce it."""
     if not case.inputs or case.status not in ("failed", "error"):
         return []
-    pairs = list(case.inputs.items())
+    pairs = [(name, describe_array(value, budget.input_chars))
+             for name, value in case.inputs.items()]
+    # A layer's settings (conv_param, bn_param): a bug may show with some of them only.
+    pairs += [(name, json.dumps(value)) for name, value in case.params.items()]
     if case.dz is not None:
-        pairs.append((case.dz_name, case.dz))
+        pairs.append((case.dz_name, describe_array(case.dz, budget.input_chars)))
     pad = max(len(name) for name, _ in pairs)
-    return [("inputs: " if i == 0 else " " * 8, f"{name:<{pad}}",
-             describe_array(value, budget.input_chars)) for i, (name, value) in enumerate(pairs)]
+    return [("inputs: " if i == 0 else " " * 8, f"{name:<{pad}}", text)
+            for i, (name, text) in enumerate(pairs)]

@@ -67,6 +67,7 @@ class CaseResult:
     max_score: float = 0.0
     # Detail for the human reports (not all of it goes to JSON).
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)   # check's --param values (JSON)
     dz: np.ndarray | None = None
     dz_name: str = "dz"              # the spec's name for the upstream gradient
     expected: tuple[np.ndarray, ...] = ()

@@ -218,3 +218,16 @@ def test_a_layer_that_computes_in_float32_is_held_to_its_own_precision(gradcheck
     done = gradcheck("check", layer, "--forward", "sigmoid_forward", "--backward",
                      "sigmoid_backward", "--input", "x=3,4")
     assert done.code == 0, done.text
+
+
+def test_a_failing_checks_report_shows_the_layers_parameters(gradcheck, tmp_path):
+    """A conv bug may show with pad 0 only: the report says which settings failed."""
+    layer = tmp_path / "scale.py"
+    layer.write_text("def scale_forward(x, scale_param):\n"
+                     "    return x * scale_param['k'], (x, scale_param)\n\n"
+                     "def scale_backward(dout, cache):\n    x, p = cache\n    return dout\n")
+    done = gradcheck("check", layer, "--forward", "scale_forward", "--backward",
+                     "scale_backward", "--input", "x=3", "--param", 'scale_param={"k": 3}',
+                     "--format", "plain")
+    assert done.code == 1
+    assert 'scale_param = {"k": 3}' in done.out
