@@ -121,3 +121,27 @@ def test_a_cell_that_raises_leaves_the_functions_before_it_graded(gradcheck, tmp
     doc = json.loads(done.out)
     assert "cell 3, line 1: NameError" in doc["import_error"]
     assert [e["status"] for e in doc["exercises"]] == ["passed", "error"] and done.code == 1
+
+
+@pytest.mark.parametrize("raising", ["import sys\nsys.exit(0)", "raise KeyboardInterrupt"])
+def test_a_cell_that_exits_leaves_the_cells_before_it_graded_too(gradcheck, tmp_path, raising):
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np\ndef grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
+                 "    return dz * s * (1 - s)"),
+        ("code", raising)))
+    done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
+    assert [e["status"] for e in json.loads(done.out)["exercises"]] == ["passed"]
+
+
+def test_after_a_cell_raised_the_function_that_ran_is_graded_not_the_texts_last(gradcheck,
+                                                                               tmp_path):
+    """A stub after the failing cell never ran: the right function before it is graded."""
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np\ndef grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
+                 "    return dz * s * (1 - s)"),
+        ("code", "1 / 0"),
+        ("code", "def grad_sigmoid(x, dz):\n    pass")))
+    done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "plain")
+    assert "PASS  sigmoid" in done.out and "Fix or delete that cell" in done.out

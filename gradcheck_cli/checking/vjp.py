@@ -67,8 +67,8 @@ def check_vjp(f: Callable, grad_f: Callable, args: Sequence, dz=None, wrt=0, *,
     when ``wrt`` is a tuple of indices. ``dz`` defaults to standard normal numbers (from
     ``seed``) shaped like f's output. An element passes when it is within ``R`` times the
     largest |expected| of its output (``gradcheck_cli.tolerance``: R follows the precision of
-    the inputs given, float32 ones included); ``rtol`` raises R, and defaults to 1e-4 when only finite differences give
-    the reference.
+    the inputs given, float32 ones included); ``rtol`` raises R, and defaults to 1e-4 when
+    only finite differences give the reference.
 
         >>> result = check_vjp(ops.softmax, my_grad_softmax, (x,), dz)
         >>> result.passed, result.diagnoses        # print(result) for the whole story

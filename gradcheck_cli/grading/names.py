@@ -68,7 +68,8 @@ def stub_functions(path: str) -> dict[str, str]:
             stubs.clear()                                   # from helper import *
         for name in bound:
             stubs.pop(name, None)
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and not node.decorator_list:            # a decorator may return anything
             what = _stub_body(node.body)
             if what:
                 stubs[node.name] = what
@@ -85,7 +86,7 @@ def _bound_names(node) -> set[str]:
         return {(a.asname or a.name).split(".")[0] for a in node.names}
     names: set[str] = set()
     for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.stmt):
+        if isinstance(child, (ast.stmt, ast.match_case, ast.excepthandler)):
             names |= _bound_names(child)
         elif isinstance(child, ast.expr):
             names |= {n.id for n in ast.walk(child)
@@ -98,6 +99,8 @@ def _stub_body(body: list) -> str | None:
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
             and isinstance(body[0].value.value, str):
         body = body[1:]                                     # the docstring
+        if not body:
+            return "a docstring"
     unset: set[str] = set()                                 # names still set to None
     said = None
     for node in body:
@@ -109,11 +112,14 @@ def _stub_body(body: list) -> str | None:
         elif isinstance(node, ast.Assign) and _moves_only(node.value):
             for target in node.targets:
                 _track(target, node.value, unset)
+        elif isinstance(node, ast.AnnAssign) and _moves_only(node.value):
+            _track(node.target, node.value, unset)          # dx: np.ndarray = None
         elif isinstance(node, ast.Return) and _moves_only(node.value):
             # Its first value None: out of (out, cache), or dx; (dz, None) is an answer.
             first = node.value.elts[0] if isinstance(node.value, ast.Tuple) \
                 and node.value.elts else node.value
-            if first is None or _holds_none(first, unset):
+            if first is None or _holds_none(first, unset) or (
+                    isinstance(first, ast.Name) and first.id == "NotImplemented"):
                 said = said or "return None"
             else:
                 return None
@@ -130,20 +136,20 @@ def _moves_only(value) -> bool:
 
 
 def _track(target, value, unset: set[str]) -> None:
-    """Which names an assignment leaves set to None (``dx, x = None, cache``: dx)."""
-    if isinstance(target, ast.Name):
-        if _holds_none(value, unset) and not isinstance(value, ast.Tuple):
-            unset.add(target.id)
-        else:
-            unset.discard(target.id)
-    elif isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) \
+    """Which names an assignment leaves set to None (``dx, x = None, cache``: dx); the values
+    are read before any target is bound, as Python does (``a, b = b, a``)."""
+    pairs = [(target, value)]
+    if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) \
             and len(target.elts) == len(value.elts):
-        for t, v in zip(target.elts, value.elts):
-            _track(t, v, unset)
-    else:
-        for n in ast.walk(target):
+        pairs = list(zip(target.elts, value.elts))
+    nones = [isinstance(v, (ast.Constant, ast.Name)) and _holds_none(v, unset)
+             for _, v in pairs]
+    for (t, _), none in zip(pairs, nones):
+        for n in ast.walk(t):
             if isinstance(n, ast.Name):
                 unset.discard(n.id)
+        if none and isinstance(t, ast.Name):
+            unset.add(t.id)
 
 
 def _holds_none(value, unset: set[str]) -> bool:

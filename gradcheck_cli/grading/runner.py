@@ -169,7 +169,8 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     # The file's text, read only where a function is not there to be called.
     absent = import_error or any(n not in worker.functions for n in taken)
     defined = defined_functions(submission) if absent else None
-    stubs = stub_functions(submission) if worker.functions else {}
+    # (Not after a notebook's cell raised: the text's last definition may not have run.)
+    stubs = stub_functions(submission) if worker.functions and not import_error else {}
     results = [_grade_exercise(worker, ex, cases, options, taken, defined, stubs)
                for ex, cases in prepared]
     _one_claim_each(results, import_error is not None)
@@ -220,8 +221,10 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                             signature=ex.signature, hints=list(ex.hints))
     # A notebook's cell raised: what the cells before it defined is graded (as Jupyter's
     # kernel keeps it); the exercises whose functions came later fail with the import.
+    partial = worker.import_error is not None and bool(worker.functions)
     if worker.import_error is not None \
-            and not all(name in worker.functions for name in ex.functions):
+            and not all(name in worker.functions for name in ex.functions) \
+            and not (partial and defined is not None and ex.function not in defined):
         failure = worker.import_error
         result.status = "error"
         result.error = failure.message
@@ -347,7 +350,12 @@ def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[Prepa
         # form the exercise promises.
         moved = [a * (1 + 0.05 * rng.standard_normal(np.shape(a))) if i in ex.wrt_indices
                  else a for i, a in enumerate(case.args)]
-        for label, args in (("another dz", case.args), ("other inputs", moved)):
+        probes = [("another dz", case.args, dz), ("other inputs", moved, dz)]
+        if ex.style == "loss":
+            # A loss returns its gradients for dloss = 1, whatever dz is asked: the inputs
+            # alone can move.
+            probes = [("other inputs", moved, case.dz)]
+        for label, args, dz in probes:
             try:
                 alternatives = prepared.alternatives or Alternatives.for_case(ex, case)
                 want = alternatives.gradient_at(label, args, dz)

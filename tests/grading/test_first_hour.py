@@ -126,3 +126,55 @@ def test_show_and_e_take_any_function_of_an_exercise(gradcheck):
     done = gradcheck("run", ROOT / "examples" / "cs231n_solutions.py", "-e", "relu_backward",
                      "--seed", "1", "--format", "json")
     assert [e["name"] for e in json.loads(done.out)["exercises"]] == ["cs231n_relu"]
+
+
+def test_a_loss_with_a_real_bug_keeps_the_points_of_the_cases_it_gets_right(gradcheck,
+                                                                            tmp_path):
+    """A loss returns its gradients for dloss = 1: asking its visible case again 'with another
+    dz' would always fail it, and called every partly wrong loss hard-coded."""
+    learner = write(tmp_path, '''
+def softmax_loss(x, y):             # no max subtracted: wrong on large scores only
+    e = np.exp(x)
+    p = e / e.sum(axis=1, keepdims=True)
+    n = x.shape[0]
+    loss = -np.mean(np.log(p[np.arange(n), y]))
+    d = p.copy()
+    d[np.arange(n), y] -= 1
+    return loss, d / n
+''')
+    for seed in ("1", "2"):
+        doc = json.loads(gradcheck("run", learner, "-e", "cs231n_softmax_loss", "--seed", seed,
+                                   "--format", "json").out)
+        [ex] = doc["exercises"]
+        assert ex["score"] > 0 and "hardcoded" not in {d["id"] for d in ex["diagnoses"]}
+
+
+def test_stub_edge_cases_follow_what_python_binds():
+    from gradcheck_cli.grading.names import stub_functions
+    import tempfile
+
+    source = '''import numpy as np
+def real(f):
+    return lambda x, dz: dz
+@real
+def grad_a(x, dz):
+    pass
+def grad_b(x, dz):
+    pass
+match 1:
+    case 1:
+        def grad_b(x, dz):
+            return dz
+def grad_c(x, dz):
+    a, b = None, dz
+    b, a = a, b
+    return a
+def grad_d(x, dz):
+    """TODO."""
+def grad_e(x, dz):
+    dx: np.ndarray = None
+    return dx
+'''
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(source)
+    assert set(stub_functions(f.name)) == {"grad_d", "grad_e"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from ...report.model import Diagnosis
+from ...report.view import NOTEBOOK_STOPPED
 from .registry import Failure, reported
 from .wording import _where
 
@@ -20,10 +21,9 @@ def _import_error(f: Failure):
                 "files beside it only (installing more changes nothing): take the import out, "
                 f"or, for plots and prints only, write `try: import {package}` with "
                 f"`except Exception: {package} = None`.")
-    elif ".ipynb, cell " in f.message:         # a notebook: the cells before it ran
-        hint = ("Fix or delete that cell: like Jupyter's Run All, gradcheck stops at the "
-                "first cell that raises; the functions of the cells before it are graded, "
-                "those of the cells after it are not.")
+    elif ".ipynb, cell " in f.message and "SyntaxError" not in f.message:
+        # A notebook: the cells before the one that raised ran (a syntax error: none did).
+        hint = NOTEBOOK_STOPPED
     else:
         hint = ("Fix the error above and run again: gradcheck imports your file once, so "
                 "nothing in it can be graded until it imports (top-level code runs too).")

@@ -105,8 +105,8 @@ class Submission:
                 self.module = module    # a cell that raises leaves the cells before it run
             spec.loader.exec_module(module)
         except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
-            if isinstance(exc, SyntaxError) or not isinstance(exc, Exception):
-                self.module = None      # nothing ran, or the process is to end (exit, ...)
+            if isinstance(exc, SyntaxError):
+                self.module = None      # nothing ran: the notebook is compiled as one file
             return self.import_failure(exc)
         finally:
             guard_fork(self.pid)
