@@ -175,9 +175,7 @@ def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:
     for child in children:
         if child.is_symlink() and child.is_dir():
             # A learner's folder that is a link could be another learner's, or any folder.
-            out.append(Submission(str(child), None, child.name,
-                                  problem=f"{child} is a symbolic link; gradcheck grades only "
-                                          "regular files and folders"))
+            out.append(_refused_link(str(child), child.name, child))
         elif child.is_dir():
             out.append(_learner_folder(child, file_name))
         elif file_name is None and child.suffix in SUBMISSION_SUFFIXES and child.is_file():
@@ -190,9 +188,12 @@ def _not_a_link(sub: Submission) -> Submission:
     that file, it would also vanish from the gradebook as a repeat of it)."""
     if sub.path is None or not sub.path.is_symlink():
         return sub
-    return Submission(sub.label, None, sub.key,
-                      problem=f"{sub.path} is a symbolic link; gradcheck grades only regular "
-                              "files and folders")
+    return _refused_link(sub.label, sub.key, sub.path)
+
+
+def _refused_link(label: str, key: str, link: Path) -> Submission:
+    return Submission(label, None, key, problem=f"{link} is a symbolic link; gradcheck grades "
+                                                "only regular files and folders")
 
 
 def _learner_folder(folder: Path, file_name: str | None) -> Submission:

@@ -14,6 +14,7 @@ their names, defaults and ranges, used by typer's options (``options.py``) as we
 from __future__ import annotations
 
 import os
+import sys
 from typing import NamedTuple, Sequence
 
 
@@ -104,9 +105,8 @@ def start(argv: Sequence[str]) -> None:
 
 
 def discard() -> None:
-    """End a worker started here that the command did not take."""
-    import sys
-
+    """End a worker started here that the command did not take (the module that holds it is
+    looked up, not imported: a command that is not `run` never loaded it)."""
     run = sys.modules.get("gradcheck_cli.grading.run")
     if run is not None:
         run.discard_early()

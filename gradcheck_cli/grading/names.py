@@ -1,5 +1,6 @@
 """What a learner's file names: the functions its text defines (read without running it, for
-a file that does not import), and the function it may have meant under a misspelt name."""
+a file that does not import), the function it may have meant under a misspelt name, and the
+functions that are a template's placeholders, not written yet."""
 
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ def defined_functions(path: str) -> dict[str, int | None] | None:
     top level or inside ``if``/``try``/``with``/``for`` blocks, not inside functions or
     classes. A syntax error leaves the ``def`` lines and ``name = lambda`` lines. A notebook is
     read through its code cells. None if the file cannot be read."""
-    source = _source(path)
+    source, tree = _parsed(path)
     if source is None:
         return None
-    try:
-        tree = parse(source)
-    except (SyntaxError, ValueError):
+    if tree is None:
         found: dict[str, int | None] = {}
         for name, params in re.findall(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)", source,
                                        flags=re.MULTILINE):
@@ -34,18 +33,31 @@ def defined_functions(path: str) -> dict[str, int | None] | None:
     return found
 
 
-def _source(path: str) -> str | None:
-    """The Python text of a submission (a notebook's code cells), None if unreadable."""
+def _parsed(path: str) -> tuple[str | None, ast.Module | None]:
+    """The Python text of a submission (a notebook's code cells) and its syntax tree (None
+    if it does not parse); (None, None) if it cannot be read."""
     from ..notebook import NotebookError, is_notebook, read_notebook
 
     try:
         if is_notebook(path):
-            return read_notebook(path).text         # its code cells, as the worker runs them
-        if path.endswith(".py"):
-            return read_learner_file(path).decode("utf-8", errors="replace")
+            source = read_notebook(path).text       # its code cells, as the worker runs them
+        elif path.endswith(".py"):
+            source = read_learner_file(path).decode("utf-8", errors="replace")
+        else:
+            return None, None
     except (OSError, NotebookError):
-        pass
-    return None
+        return None, None
+    return source, _tree(source)
+
+
+@lru_cache(maxsize=8)
+def _tree(source: str) -> ast.Module | None:
+    """``source`` parsed, once for both readers of a file (its stubs, the names of a partial
+    file); None if it does not parse. Keyed by the text itself, so never stale."""
+    try:
+        return parse(source)
+    except (SyntaxError, ValueError):
+        return None
 
 
 def stub_functions(path: str) -> dict[str, str]:
@@ -56,11 +68,7 @@ def stub_functions(path: str) -> dict[str, str]:
     ``(dx, dw, db)``). The last binding of a name counts: a stub redefined, or
     imported over, further down (in an ``if`` block too) is not one. Empty if the text cannot
     be read or parsed."""
-    source = _source(path)
-    try:
-        tree = parse(source) if source is not None else None
-    except (SyntaxError, ValueError):
-        tree = None
+    _, tree = _parsed(path)
     stubs: dict[str, str] = {}
     for node in tree.body if tree is not None else ():
         bound = _bound_names(node)

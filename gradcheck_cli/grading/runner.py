@@ -220,11 +220,12 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                             score=0.0, max_score=float(ex.points), group=ex.group,
                             signature=ex.signature, hints=list(ex.hints))
     # A notebook's cell raised: what the cells before it defined is graded (as Jupyter's
-    # kernel keeps it); the exercises whose functions came later fail with the import.
-    partial = worker.import_error is not None and bool(worker.functions)
-    if worker.import_error is not None \
-            and not all(name in worker.functions for name in ex.functions) \
-            and not (partial and defined is not None and ex.function not in defined):
+    # kernel keeps it); the exercises whose functions came later fail with the import, and
+    # those the notebook never defines are missing, as in a notebook that ran.
+    ran = all(name in worker.functions for name in ex.functions)
+    never_written = bool(worker.functions) and defined is not None \
+        and ex.function not in defined
+    if worker.import_error is not None and not ran and not never_written:
         failure = worker.import_error
         result.status = "error"
         result.error = failure.message

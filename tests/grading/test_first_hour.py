@@ -149,9 +149,8 @@ def softmax_loss(x, y):             # no max subtracted: wrong on large scores o
         assert ex["score"] > 0 and "hardcoded" not in {d["id"] for d in ex["diagnoses"]}
 
 
-def test_stub_edge_cases_follow_what_python_binds():
+def test_stub_edge_cases_follow_what_python_binds(tmp_path):
     from gradcheck_cli.grading.names import stub_functions
-    import tempfile
 
     source = '''import numpy as np
 def real(f):
@@ -175,6 +174,6 @@ def grad_e(x, dz):
     dx: np.ndarray = None
     return dx
 '''
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-        f.write(source)
-    assert set(stub_functions(f.name)) == {"grad_d", "grad_e"}
+    path = tmp_path / "stubs.py"
+    path.write_text(source)
+    assert set(stub_functions(str(path))) == {"grad_d", "grad_e"}

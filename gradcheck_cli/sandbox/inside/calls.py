@@ -4,6 +4,8 @@ Verdicts are never decided here: the grader compares what comes back.
 """
 
 import copy
+import itertools
+import math
 import os
 import reprlib
 import sys
@@ -26,6 +28,8 @@ _exit = os._exit
 _extract_tb = traceback.extract_tb
 _concatenate = np.concatenate
 _split = np.split
+_prod = math.prod
+_accumulate = itertools.accumulate
 _deepcopy = copy.deepcopy
 
 MAX_MESSAGE = 4000                  # characters of an exception's text worth showing
@@ -295,14 +299,7 @@ def pair_parts(result, name: str) -> tuple:
 
 def _offsets(shapes: list) -> list[int]:
     """Where each output after the first starts in the flat array of them all."""
-    ends, at = [], 0
-    for shape in shapes[:-1]:
-        size = 1
-        for d in shape:
-            size *= d
-        at += size
-        ends.append(at)
-    return ends
+    return list(_accumulate(_prod(shape) for shape in shapes[:-1]))
 
 
 def _each_array(result, name: str) -> list:
@@ -381,10 +378,10 @@ def learner_frames(files, tb) -> list[dict]:
     except BaseException:              # noqa: BLE001 - unreadable source: no frames, no crash
         return []
     return [{"file": f.filename, "line": f.lineno, "function": f.name,
-             "source": _shortened(f.line or "")} for f in frames[-MAX_FRAMES:]]
+             "source": shortened(f.line or "")} for f in frames[-MAX_FRAMES:]]
 
 
-def _shortened(line: str) -> str:
+def shortened(line: str) -> str:
     """A source line as a report shows it: a line of 20,000 characters is not read whole (and
     would exceed what the grader accepts of a frame)."""
     return line if len(line) <= MAX_SOURCE_LINE else line[:MAX_SOURCE_LINE] + " …"

@@ -6,7 +6,8 @@ import importlib.util
 import os
 import sys
 
-from .calls import describe_exception, flush_stdio, guard_fork, learner_frames
+from .calls import (MAX_SOURCE_LINE, describe_exception, flush_stdio, guard_fork,
+                    learner_frames, shortened)
 from .limits import arm_cpu_limit
 from .modules import LearnerModules, remember_source
 
@@ -77,6 +78,7 @@ class Submission:
         package = str(config.get("package") or "")
         stem = os.path.splitext(os.path.basename(self.path))[0]
         self.name = f"{package}.{stem}" if package and stem.isidentifier() else MODULE_NAME
+        self.notebook = self.path.lower().endswith(".ipynb")
         self.beside = LearnerModules(folder, list(config.get("modules") or ()), list(modules))
         # The learner's files: their frames are the ones a traceback shows.
         self.learner_files = frozenset({self.path, *self.beside.paths})
@@ -90,7 +92,7 @@ class Submission:
         RefuseImports(self.forbidden).install()
         self.beside.install()
         sys.argv = [self.path]
-        if self.path.lower().endswith(".ipynb"):
+        if self.notebook:
             builtins.display = _display       # IPython's, which notebooks call as a builtin
             _install_ipython_display()
         arm_cpu_limit(2 * self.import_timeout + 1)
@@ -101,7 +103,7 @@ class Submission:
             spec = importlib.util.spec_from_file_location(self.name, self.path, loader=loader)
             module = importlib.util.module_from_spec(spec)
             _sys_modules[self.name] = module      # dataclasses and the like look it up
-            if self.path.lower().endswith(".ipynb"):
+            if self.notebook:
                 self.module = module    # a cell that raises leaves the cells before it run
             spec.loader.exec_module(module)
         except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
@@ -121,11 +123,9 @@ class Submission:
         if isinstance(exc, SyntaxError) and exc.filename in self.learner_files:
             kind, summary = "syntax_error", f"{type(exc).__name__}: {exc.msg}"
             text = (exc.text or "").rstrip("\n")
-            column = exc.offset
-            if len(text) > 1000:                 # a frame's line is at most that long
-                text, column = text[:1000] + " …", (column if (column or 0) <= 1000 else None)
+            column = exc.offset if (exc.offset or 0) <= MAX_SOURCE_LINE else None
             frames = [{"file": exc.filename, "line": exc.lineno or 0, "function": "<module>",
-                       "source": text, "column": column}]
+                       "source": shortened(text), "column": column}]
         elif isinstance(exc, (MemoryError, RecursionError)) and not frames:
             # Raised by Python's parser, before any line of the file ran: nesting it cannot
             # hold (100,000 minus signs), not memory the learner's code used.
