@@ -20,6 +20,10 @@ gradcheck's own calls in the notebook are skipped too: a top-level ``import grad
 (``check("softmax", grad_softmax)``, ``result = check(...)``, ``result.passed``): in the grader
 they would grade nothing, and the sandbox refuses the import. Definitions stay.
 
+A cell that is not valid Python (an unclosed bracket, a stray indent) becomes a line that
+raises its SyntaxError where the notebook reaches it: Jupyter's Run All stops at that cell the
+same way, after running the cells before it, whose functions are then graded.
+
 Cells are numbered as the notebook shows them, from 1 at the top, Markdown cells included.
 """
 
@@ -61,6 +65,8 @@ class NotebookSource:
     text: str
     cells: tuple[int, ...]      # per line of ``text``: the cell it came from (1 = the first)
     lines: tuple[int, ...]      # per line of ``text``: its line within that cell
+    unparsed: str = ""          # the cells that are not valid Python, as written (``text``
+    #                             has a ``raise SyntaxError`` and blank lines in their place)
 
     def locate(self, line: int | None) -> tuple[int | None, int | None]:
         """(cell, line in the cell) of a line of the source; (None, line) if out of range."""
@@ -113,6 +119,7 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
     own: set[str] = set()       # names bound to gradcheck's API by the cells so far
     cells: list[int] = []
     lines: list[int] = []
+    unparsed: list[str] = []
     for number, cell in enumerate(doc["cells"], start=1):
         if not isinstance(cell, dict):
             raise NotebookError(f"cell {number} is not a cell (a JSON object)", file=name,
@@ -124,11 +131,42 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"cell {number}'s source is not text", file=name, hint=_FIX)
-        for i, line in enumerate(without_own_calls(cell_lines(source), own), start=1):
+        converted = cell_lines(source)
+        error = _syntax_error(converted)
+        if error is not None:       # Run All stops here: the cells before it have run
+            unparsed.append(source)
+            converted = _raising(error, len(text), len(converted))
+        for i, line in enumerate(without_own_calls(converted, own), start=1):
             text.append(line)
             cells.append(number)
             lines.append(i)
-    return NotebookSource("".join(t + "\n" for t in text), tuple(cells), tuple(lines))
+    return NotebookSource("".join(t + "\n" for t in text), tuple(cells), tuple(lines),
+                          "\n".join(unparsed))
+
+
+def _syntax_error(lines: list[str]) -> SyntaxError | None:
+    """The SyntaxError of a cell that is not valid Python on its own, else None."""
+    try:
+        parse("\n".join(lines))
+    except SyntaxError as exc:
+        return exc
+    except ValueError as exc:       # a null byte: Python 3.11 says ValueError
+        return SyntaxError(str(exc).replace("string ", ""))
+    return None
+
+
+def _raising(exc: SyntaxError, before: int, count: int) -> list[str]:
+    """A cell that does not parse, as lines that raise its SyntaxError when the notebook
+    runs it, as Jupyter does when Run All reaches that cell, and keep their numbers.
+
+    The notebook is compiled as one module: left as it was, the cell would stop every cell,
+    and no function of the cells before it could be graded. The error keeps its place (the
+    module's line ``before + its line``), its text and its column, for the report."""
+    line = min(max(exc.lineno or 1, 1), count)
+    where = (before + line, exc.offset, exc.text)
+    statement = (f"raise SyntaxError({exc.msg!r}, (__file__, {where[0]}, {where[1]!r}, "
+                 f"{where[2]!r}))  # this cell is not valid Python")
+    return [statement, *[""] * (max(count, 1) - 1)]
 
 
 def cell_lines(source: str) -> list[str]:

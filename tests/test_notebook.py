@@ -123,6 +123,39 @@ def test_a_cell_that_raises_leaves_the_functions_before_it_graded(gradcheck, tmp
     assert [e["status"] for e in doc["exercises"]] == ["passed", "error"] and done.code == 1
 
 
+def test_a_cell_that_is_not_python_stops_the_notebook_there_as_run_all_does(gradcheck,
+                                                                            tmp_path):
+    """Jupyter runs the cells before it and stops at its SyntaxError: those cells' functions
+    are graded; the broken cell's own and the later ones' fail with it, none goes missing."""
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np"),
+        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
+                 "    return dz * s * (1 - s)"),
+        ("code", "def grad_relu(x, dz):\n    return dz * (x > 0)\nprint('done'"),
+        ("code", "def grad_tanh(x, dz):\n    return dz * (1 - np.tanh(x) ** 2)"),
+        ("code", "def grad_log_softmax(x, dz):\n  return dz\n    oops")))
+    done = gradcheck("run", path, "-e", "sigmoid", "-e", "relu", "-e", "tanh",
+                     "-e", "log_softmax", "--seed", "1", "--format", "json")
+    doc = json.loads(done.out)
+    assert doc["import_error"].startswith(f"{path}, cell 3, line 3: SyntaxError: '(' was never")
+    assert [e["status"] for e in doc["exercises"]] == ["passed", "error", "error", "error"]
+    assert done.code == 1
+    plain = gradcheck("run", path, "--seed", "1", "--format", "plain")
+    assert "print('done'" in plain.out and "Fix or delete that cell" in plain.out
+    assert "PASS  sigmoid" in plain.out and plain.code == 1
+
+
+def test_a_broken_cell_s_lines_keep_their_place_and_the_rest_still_converts():
+    source = convert(notebook(("code", "x = 1"), ("code", "def f(:\n    pass\n"),
+                              ("code", "from gradcheck_cli import check\ncheck('sigmoid', f)")))
+    assert source.text.splitlines()[1].startswith("raise SyntaxError(")
+    assert source.locate(3) == (2, 2) and source.locate(4) == (3, 1)
+    assert source.text.splitlines()[3].startswith("pass")      # gradcheck's own, skipped
+    assert source.unparsed == "def f(:\n    pass\n"
+    compile(source.text, "work.ipynb", "exec")
+
+
 @pytest.mark.parametrize("raising", ["import sys\nsys.exit(0)", "raise KeyboardInterrupt"])
 def test_a_cell_that_exits_leaves_the_cells_before_it_graded_too(gradcheck, tmp_path, raising):
     path = tmp_path / "work.ipynb"

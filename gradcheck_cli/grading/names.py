@@ -17,37 +17,41 @@ def defined_functions(path: str) -> dict[str, int | None] | None:
     top level or inside ``if``/``try``/``with``/``for`` blocks, not inside functions or
     classes. A syntax error leaves the ``def`` lines and ``name = lambda`` lines. A notebook is
     read through its code cells. None if the file cannot be read."""
-    source, tree = _parsed(path)
+    source, tree, unparsed = _parsed(path)
     if source is None:
         return None
+    found: dict[str, int | None] = {}
     if tree is None:
-        found: dict[str, int | None] = {}
-        for name, params in re.findall(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)", source,
-                                       flags=re.MULTILINE):
-            found.setdefault(name, len([p for p in params.split(",") if p.strip()]))
-        for name in re.findall(r"^\s*(\w+)\s*=\s*lambda\b", source, flags=re.MULTILINE):
-            found.setdefault(name, None)
-        return found
-    found = {}
-    _collect(tree.body, found)
+        unparsed = source
+    else:
+        _collect(tree.body, found)
+    # A notebook's cells that are not valid Python: in the text, a line that raises instead.
+    for name, params in re.findall(r"^\s*(?:async\s+)?def\s+(\w+)\s*\(([^)]*)", unparsed,
+                                   flags=re.MULTILINE):
+        found.setdefault(name, len([p for p in params.split(",") if p.strip()]))
+    for name in re.findall(r"^\s*(\w+)\s*=\s*lambda\b", unparsed, flags=re.MULTILINE):
+        found.setdefault(name, None)
     return found
 
 
-def _parsed(path: str) -> tuple[str | None, ast.Module | None]:
-    """The Python text of a submission (a notebook's code cells) and its syntax tree (None
-    if it does not parse); (None, None) if it cannot be read."""
+def _parsed(path: str) -> tuple[str | None, ast.Module | None, str]:
+    """The Python text of a submission (a notebook's code cells), its syntax tree (None if it
+    does not parse) and a notebook's cells that are not valid Python (left out of the text);
+    (None, None, "") if it cannot be read."""
     from ..notebook import NotebookError, is_notebook, read_notebook
 
+    unparsed = ""
     try:
         if is_notebook(path):
-            source = read_notebook(path).text       # its code cells, as the worker runs them
+            notebook = read_notebook(path)          # its code cells, as the worker runs them
+            source, unparsed = notebook.text, notebook.unparsed
         elif path.endswith(".py"):
             source = read_learner_file(path).decode("utf-8", errors="replace")
         else:
-            return None, None
+            return None, None, ""
     except (OSError, NotebookError):
-        return None, None
-    return source, _tree(source)
+        return None, None, ""
+    return source, _tree(source), unparsed
 
 
 @lru_cache(maxsize=8)
@@ -68,7 +72,7 @@ def stub_functions(path: str) -> dict[str, str]:
     ``(dx, dw, db)``). The last binding of a name counts: a stub redefined, or
     imported over, further down (in an ``if`` block too) is not one. Empty if the text cannot
     be read or parsed."""
-    _, tree = _parsed(path)
+    _, tree, _ = _parsed(path)
     stubs: dict[str, str] = {}
     for node in tree.body if tree is not None else ():
         bound = _bound_names(node)

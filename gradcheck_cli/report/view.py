@@ -53,9 +53,9 @@ def import_failed(report, ex) -> bool:
     return bool(report.import_error) and [d.id for d in ex.diagnoses] == ["import_error"]
 
 
-# What a notebook whose cell raised is told (the cells before that one ran).
+# What a notebook whose cell raised, or was not valid Python, is told (the cells before it ran).
 NOTEBOOK_STOPPED = ("Fix or delete that cell: like Jupyter's Run All, gradcheck stops at the "
-                    "first cell that raises; the functions of the cells before it are graded, "
+                    "first cell that fails; the functions of the cells before it are graded, "
                     "those of the cells after it are not.")
 
 
@@ -64,8 +64,7 @@ def import_hint(report) -> str | None:
     for ex in [*report.exercises, *report.not_attempted]:
         if import_failed(report, ex):
             return ex.diagnoses[0].hint
-    if report.import_error and ".ipynb, cell " in report.import_error \
-            and "SyntaxError" not in report.import_error:
+    if report.import_error and ".ipynb, cell " in report.import_error:
         return NOTEBOOK_STOPPED     # every exercise's functions ran before the cell
     return None
 

@@ -21,8 +21,8 @@ def _import_error(f: Failure):
                 "files beside it only (installing more changes nothing): take the import out, "
                 f"or, for plots and prints only, write `try: import {package}` with "
                 f"`except Exception: {package} = None`.")
-    elif ".ipynb, cell " in f.message and "SyntaxError" not in f.message:
-        # A notebook: the cells before the one that raised ran (a syntax error: none did).
+    elif ".ipynb, cell " in f.message:
+        # A notebook: the cells before the one that raised (or did not parse) ran.
         hint = NOTEBOOK_STOPPED
     else:
         hint = ("Fix the error above and run again: gradcheck imports your file once, so "

@@ -107,8 +107,9 @@ class Submission:
                 self.module = module    # a cell that raises leaves the cells before it run
             spec.loader.exec_module(module)
         except BaseException as exc:   # noqa: BLE001 - learner code: anything can come out
-            if isinstance(exc, SyntaxError):
-                self.module = None      # nothing ran: the notebook is compiled as one file
+            if isinstance(exc, SyntaxError) and not _ran(exc, self.path):
+                self.module = None      # not compiled, so nothing ran (a cell of a notebook
+                #                         that does not parse raises when it is reached)
             return self.import_failure(exc)
         finally:
             guard_fork(self.pid)
@@ -213,3 +214,13 @@ def _install_ipython_display() -> None:
             "__repr__": lambda self: repr(self.data[0]) if self.data else ""}))
     sys.modules["IPython"], sys.modules["IPython.display"] = package, display
 
+
+
+def _ran(exc: BaseException, path: str) -> bool:
+    """True if a line of the learner's module ran before ``exc`` (it is in its traceback)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == path:
+            return True
+        tb = tb.tb_next
+    return False
