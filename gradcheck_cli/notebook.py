@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GradcheckError
-from .pysource import MAX_NOTEBOOK_BYTES, parse, read_learner_file
+from .pysource import MAX_NOTEBOOK_BYTES, TooLarge, parse, read_learner_file
 
 SUFFIX = ".ipynb"
 PACKAGE = "gradcheck_cli"
@@ -132,11 +132,13 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
         if not isinstance(source, str):
             raise NotebookError(f"cell {number}'s source is not text", file=name, hint=_FIX)
         converted = cell_lines(source)
-        error = _syntax_error(converted)
+        body, error = _parsed(converted)
         if error is not None:       # Run All stops here: the cells before it have run
             unparsed.append(source)
             converted = _raising(error, len(text), len(converted))
-        for i, line in enumerate(without_own_calls(converted, own), start=1):
+        elif body is not None:
+            converted = without_own_calls(converted, body, own)
+        for i, line in enumerate(converted, start=1):
             text.append(line)
             cells.append(number)
             lines.append(i)
@@ -144,15 +146,17 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
                           "\n".join(unparsed))
 
 
-def _syntax_error(lines: list[str]) -> SyntaxError | None:
-    """The SyntaxError of a cell that is not valid Python on its own, else None."""
+def _parsed(lines: list[str]) -> tuple[list[ast.stmt] | None, SyntaxError | None]:
+    """A cell's statements, or the SyntaxError that makes it not valid Python on its own;
+    (None, None) for a cell too long for the grader to parse (the worker compiles it)."""
     try:
-        parse("\n".join(lines))
+        return parse("\n".join(lines)).body, None
     except SyntaxError as exc:
-        return exc
+        return None, exc
+    except TooLarge:
+        return None, None
     except ValueError as exc:       # a null byte: Python 3.11 says ValueError
-        return SyntaxError(str(exc).replace("string ", ""))
-    return None
+        return None, SyntaxError(str(exc).replace("string ", ""))
 
 
 def _raising(exc: SyntaxError, before: int, count: int) -> list[str]:
@@ -211,14 +215,10 @@ def python_line(line: str) -> str:
     return line
 
 
-def without_own_calls(lines: list[str], own: set[str]) -> list[str]:
-    """A cell's lines with gradcheck's import and the top-level statements using it made
-    ``pass`` (line for line); ``own``, the names bound to gradcheck by the cells before, grows.
-    A cell that is not valid Python is left as it is, for the worker to report."""
-    try:
-        body = parse("\n".join(lines)).body
-    except (SyntaxError, ValueError):
-        return lines
+def without_own_calls(lines: list[str], body: list[ast.stmt], own: set[str]) -> list[str]:
+    """A cell's lines (``body``, their statements) with gradcheck's import and the top-level
+    statements using it made ``pass``, line for line; ``own``, the names bound to gradcheck by
+    the cells before, grows."""
     out = list(lines)
     for node in body:
         if not _uses_gradcheck(node, own):

@@ -13,7 +13,7 @@ constructor recursion depth mismatch" (CPython issue 106905). The graders of `gr
 threads, and each may read a spec's formulas or a learner's file, so every parse in the package
 goes through here. A source nested beyond what the parser can hold (100,000 minus signs) raises
 MemoryError or RecursionError there; it is a SyntaxError of the learner's, as Python's own
-import reports it.
+import reports it. A source too long to parse here (``MAX_PARSED_CHARS``) is not parsed at all.
 """
 
 from __future__ import annotations
@@ -25,12 +25,24 @@ import threading
 
 MAX_SOURCE_BYTES = 8 << 20
 MAX_NOTEBOOK_BYTES = 64 << 20
+# The most source text the grader turns into a syntax tree at once. Python's AST takes a few
+# hundred bytes of memory per character of a dense source (8 MB of `[1,1,1,...]` took 5 GB
+# and most of a minute): a learner's file must not be able to do that to the grader. A
+# hand-written file is far below it; above it, readers fall back on what the text shows.
+MAX_PARSED_CHARS = 1 << 18
+
+
+class TooLarge(ValueError):
+    """A source longer than ``MAX_PARSED_CHARS``: not parsed by the grader."""
 
 _lock = threading.RLock()     # re-entrant: a finalizer run during a parse may parse too
 
 
 def parse(source: str, mode: str = "exec") -> ast.AST:
-    """``ast.parse(source, mode=mode)``, one thread at a time; SyntaxError if too deep."""
+    """``ast.parse(source, mode=mode)``, one thread at a time; SyntaxError if too deep,
+    ``TooLarge`` (a ValueError, as for a null byte) if too long to parse in the grader."""
+    if len(source) > MAX_PARSED_CHARS:
+        raise TooLarge(f"{len(source)} characters of source, more than the grader parses")
     with _lock:
         try:
             return ast.parse(source, mode=mode)

@@ -70,6 +70,31 @@ def test_a_huge_file_is_not_read_into_memory(gradcheck, tmp_path):
     assert done.code == 1 and "larger than 8 MB" in done.out and "Traceback" not in done.err
 
 
+def test_a_dense_8_mb_file_does_not_blow_up_the_grader_s_memory(gradcheck, tmp_path):
+    """Python's syntax tree of ``A = [1,1,1,...]`` takes hundreds of bytes per character: the
+    grader (which reads a file's functions and stubs from its text) must not build it. The
+    worker, which does compile it, runs out of its own memory limit, and says so."""
+    import resource
+
+    learner = tmp_path / "dense.py"
+    learner.write_text(SOLUTIONS + "\nA = [" + "1," * 3_500_000 + "]\n")
+    done = gradcheck("run", learner, "-e", "sigmoid", "--seed", "1", "--memory", "256",
+                     "--format", "json")
+    assert done.code == 1 and "Traceback" not in done.err
+    assert "is too large for Python to compile within the memory limit (256 MB)" in done.out
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1 << 20     # KB: under 1 GB
+
+
+def test_a_notebook_cell_too_long_to_parse_in_the_grader_is_left_to_the_worker():
+    from gradcheck_cli.notebook import convert
+    from gradcheck_cli.pysource import MAX_PARSED_CHARS
+
+    long_cell = "import numpy as np\nA = [" + "1," * MAX_PARSED_CHARS + "]\n"
+    source = convert(json.dumps({"nbformat": 4, "cells": [
+        {"cell_type": "code", "source": long_cell}]}).encode())
+    assert source.text == long_cell and source.unparsed == ""
+
+
 @pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
 def test_a_file_name_that_is_not_utf8_still_gets_its_gradebook_row(gradcheck, tmp_path):
     folder = tmp_path / "class"

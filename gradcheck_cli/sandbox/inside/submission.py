@@ -60,6 +60,9 @@ class SubmissionLoader(importlib.abc.SourceLoader):
         raise OSError(f"the worker reads only the submission, not {path}")
 
 
+LARGE_SOURCE = 1 << 20       # bytes: a file this long may not compile in the memory limit
+
+
 class Submission:
     """The learner's file, as the grader sent it, imported under the limits."""
 
@@ -133,6 +136,11 @@ class Submission:
             kind = "syntax_error"
             summary = ("SyntaxError: too many nested parentheses, brackets or operators for "
                        "Python to read")
+            size = len(self.source or b"")
+            if isinstance(exc, MemoryError) and size > LARGE_SOURCE:
+                # Or a file whose syntax tree alone does not fit in the memory limit.
+                summary = (f"MemoryError: the file ({size / 2 ** 20:.1f} MB) is too large for "
+                           f"Python to compile within the memory limit ({self.memory_mb} MB)")
         elif isinstance(exc, ForbiddenImportError):
             kind, summary = "forbidden_import", str(exc)
             hint = "Write the gradient with NumPy only; this exercise refuses that library."
