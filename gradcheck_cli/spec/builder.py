@@ -152,7 +152,30 @@ class _Builder:
                                     f"{seen[name]})", spec.line, "give each case its own name")
                 seen[name] = spec.line
             specs.append(spec)
-        return tuple(specs)
+        return tuple(self.whole_literals(specs))
+
+    def whole_literals(self, specs: list[CaseSpec]) -> list[CaseSpec]:
+        """An input drawn as integers in some case (class labels) is integers where a case
+        writes it out too: a worked example's ``y: [2, 0, 1]`` indexes an array, as the
+        drawn labels do, instead of arriving as floats."""
+        drawn: dict[str, str] = {}     # param: the first case that draws it as integers
+        for spec in specs:
+            for param, given in spec.inputs.items():
+                if isinstance(given, RandomInput) and DISTRIBUTIONS[given.dist].integer:
+                    drawn.setdefault(param, spec.name)
+        for spec in specs:
+            for param, other in drawn.items():
+                given = spec.inputs.get(param)
+                if not isinstance(given, LiteralInput):
+                    continue
+                whole = given.value.astype(np.int64)
+                if not np.array_equal(whole, given.value):
+                    raise self.fail(f"case '{spec.name}': '{param}' holds a number that is not "
+                                    f"whole, but case '{other}' draws it as integers", given.line,
+                                    f"write whole numbers, e.g. `{param}: [2, 0, 1]`")
+                whole.setflags(write=False)
+                spec.inputs[param] = LiteralInput(whole, given.line)
+        return specs
 
     def case_spec(self, raw: YMap, index: int, params: tuple[str, ...],
                   dz_name: str) -> CaseSpec:

@@ -98,3 +98,46 @@ def test_labels_are_drawn_as_integers_and_kept_off_nothing():
         """)
     labels = ex.generate_cases(0)[0].inputs["y"]
     assert labels.dtype == np.int64 and set(labels.tolist()) <= {0, 1, 2}
+
+
+LABELLED = """
+    style: loss
+    function: loss(x, y)
+    forward: -mean(pick(log_softmax(x, axis=-1), y))
+    wrt: x
+    """
+
+
+def test_labels_written_out_in_a_worked_example_arrive_as_integers_too():
+    """As the drawn labels do: a course's loss indexes with them (probs[arange(N), y])."""
+    ex = exercise(LABELLED, """
+        cases:
+          - name: worked-example
+            inputs:
+              x: [[0.1, 0.2, 0.3], [1.0, 0.0, -1.0]]
+              y: [2, 0]
+          - name: random
+            inputs:
+              x: {shape: [5, 3]}
+              y: {shape: [5], dist: labels, classes: 3}
+        """)
+    labels = ex.generate_cases(0)[0].inputs["y"]
+    assert labels.dtype == np.int64 and labels.tolist() == [2, 0]
+    assert ex.generate_cases(0)[0].inputs["x"].dtype == np.float64
+
+
+def test_labels_written_out_must_be_whole_numbers():
+    with pytest.raises(SpecError, match="'y' holds a number that is not whole, but case "
+                                        "'random' draws it as integers") as caught:
+        exercise(LABELLED, """
+            cases:
+              - name: worked-example
+                inputs:
+                  x: [[0.1, 0.2, 0.3], [1.0, 0.0, -1.0]]
+                  y: [2, 0.5]
+              - name: random
+                inputs:
+                  x: {shape: [5, 3]}
+                  y: {shape: [5], dist: labels, classes: 3}
+            """)
+    assert caught.value.line == 13          # the line of `y: [2, 0.5]`
