@@ -62,6 +62,7 @@ def check_seeds(path: str | Path, forward: str, backward: str | None,
                          hint="pass the Python file that defines your forward and backward")
     if is_notebook(path):
         read_notebook(path)     # one that is not a notebook is refused here, with exit 2
+    _check_order(str(path), forward, specs, list(params))
     sandbox = SandboxOptions(timeout=options.timeout, memory_mb=options.memory_mb,
                              deadline=options.deadline, import_timeout=options.import_timeout)
     reports = []
@@ -78,6 +79,28 @@ def check_seeds(path: str | Path, forward: str, backward: str | None,
                                   import_error=import_error, sandbox=worker.describe(),
                                   duration_s=time.perf_counter() - started))
     return reports
+
+
+def _check_order(path: str, forward: str, inputs: list[InputSpec], params: list) -> None:
+    """Refuse arrays (or parameters) that are all named as the forward's parameters but given
+    in another order: they go to it by position, so each gradient would carry another's
+    name (``--input w=... --input x=...`` for ``affine_forward(x, w, b)``)."""
+    from ..grading.names import parameter_names
+
+    found = parameter_names(path, forward)
+    if found is None:
+        return
+    order, line = found
+    for flag, given in (("--input", [spec.name for spec in inputs]),
+                        ("--param", [name for name, _ in params])):
+        wanted = sorted(given, key=lambda name: order.index(name) if name in order else -1)
+        if set(given) <= set(order) and given != wanted:
+            raise UsageError(
+                f"the {flag} values are given in the order {', '.join(given)}, but {forward} "
+                f"takes them as {forward}({', '.join(order)}): they are passed by position",
+                file=path, line=line,
+                hint="give them in the forward's order: "
+                     + " ".join(f"{flag} {name}=..." for name in wanted))
 
 
 def _check_inputs(inputs: list[InputSpec], wrt, options: CheckOptions, backward: str | None,

@@ -209,8 +209,9 @@ def near_name(name: str, arity: int | None, candidates, taken: set[str],
     activation), with the same number of parameters where the file's text says. Never a
     function of another exercise of the catalog (grad_sum is not a misspelt grad_sub), a
     private one (_helper), or one that holds the whole name (grad_tanh_old: set aside on
-    purpose)."""
-    own = [f for f in candidates if f not in taken and not f.startswith("_") and name not in f]
+    purpose) unless by a plural's s (batchnorm_backwards)."""
+    own = [f for f in candidates if f not in taken and not f.startswith("_")
+           and (name not in f or f == name + "s")]
     same = [f for f in own if f.lower() == name.lower()]
     slips = same or [f for f in own if _one_slip(name, f)]
     slips = [f for f in slips if not defined or defined.get(f) in (None, arity)]
@@ -251,3 +252,19 @@ def catalog_functions() -> frozenset[str]:
             if isinstance(value, str):
                 names.add(value.split("(", 1)[0].strip())
     return frozenset(names)
+
+
+def parameter_names(path: str, function: str) -> tuple[tuple[str, ...], int] | None:
+    """The positional parameters of the top-level ``def function`` of a file (the last one),
+    and its line, read from the text; None where the text does not say (no such ``def``, a
+    ``*args``, a file that does not parse)."""
+    _, tree, _ = _parsed(path)
+    found = None
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            found = node
+        elif function in _bound_names(node):
+            found = None                    # bound again by something else
+    if found is None or found.args.vararg:
+        return None
+    return tuple(a.arg for a in (*found.args.posonlyargs, *found.args.args)), found.lineno

@@ -95,6 +95,16 @@ def test_a_parameter_too_many_is_the_command_lines_mistake(gradcheck):
     assert "too many positional arguments" in run.err and "--param alpha" in run.err
 
 
+def test_inputs_named_as_the_forward_s_parameters_in_another_order_are_refused(gradcheck):
+    """They go by position: checked as given, the gradient of x would be reported as dw."""
+    run = gradcheck("check", LAYERS, "--forward", "affine_forward", "--backward",
+                    "affine_backward", "--input", "w=3,2,4", "--input", "x=8,5", "--input", "b=5")
+    assert run.code == 2, run.text
+    assert "the --input values are given in the order w, x, b, but affine_forward takes them " \
+           "as affine_forward(x, w, b)" in run.err
+    assert "--input x=... --input w=... --input b=..." in run.err and "Traceback" not in run.err
+
+
 def test_inputs_outside_the_domain_are_named_with_a_distribution_that_fits(gradcheck):
     run = gradcheck("check", LAYERS, "--forward", "log_forward", "--backward", "log_backward",
                     "--input", "x=3,4")

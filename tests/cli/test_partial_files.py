@@ -183,6 +183,16 @@ def test_a_misspelt_function_is_named_not_left_out(tmp_path):
                         "grad_matmul is not defined in your file."], messages
 
 
+def test_a_plural_s_is_a_slip_too(tmp_path):
+    """batchnorm_backwards holds the whole name, as grad_softmax_old does, but by a plural."""
+    (tmp_path / "grads.py").write_text(
+        "def grad_sigmoids(x, dz):\n    return dz\n\ndef grad_tanh_old(x, dz):\n    return dz\n")
+    done = gradcheck("run", "grads.py", "-e", "sigmoid", "-e", "tanh", "--format", "plain",
+                     "--seed", "2", cwd=tmp_path)
+    assert "Rename grad_sigmoids to grad_sigmoid" in done.stdout, done.stdout
+    assert "grad_tanh_old" not in done.stdout
+
+
 @pytest.mark.parametrize("text, args", [
     # another activation, not a typo of relu
     ("def grad_sigmoid(x, dz):\n    return dz\n\ndef grad_elu(x, dz):\n    return dz\n", ()),
