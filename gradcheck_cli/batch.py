@@ -143,7 +143,30 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None,
              and (sub.path is None or sub.path.resolve() not in skip)]
     # A file given that is a link is refused before repeats are dropped: it must not hide
     # the file it names, given too.
-    return _unique(_after_folders([_not_a_link(sub) for sub in found]))
+    found = _unique(_after_folders([_not_a_link(sub) for sub in found]))
+    _some_to_grade(found, file_name)
+    return found
+
+
+def _some_to_grade(found: list[Submission], file_name: str | None) -> None:
+    """Refuse a class in which no learner's folder has a file to grade: the command line's
+    mistake (``--file`` misspelt, or left out where each folder holds several files), not a
+    gradebook of zeros."""
+    folders = [sub for sub in found if sub.path is None and sub.problem
+               and ("choose one with --file" in sub.problem
+                    or (file_name is not None and sub.problem.startswith(f"no {file_name} in ")))]
+    if not folders or len(folders) != len(found):
+        return
+    if file_name is not None:
+        seen = sorted({p.name for sub in folders for p in Path(sub.label).glob("*")
+                       if p.suffix in SUBMISSION_SUFFIXES and p.is_file()})
+        raise UsageError(f"--file {file_name}: none of the {len(folders)} learners' folders "
+                         f"holds {file_name}",
+                         hint="check the name" + (f"; they hold {', '.join(seen[:6])}"
+                                                  if seen else ""))
+    raise UsageError(f"each of the {len(folders)} learners' folders holds several .py files or "
+                     "notebooks, so gradcheck cannot tell which one to grade",
+                     hint=f"choose one with --file NAME; the first folder: {folders[0].problem}")
 
 
 def _after_folders(found: list[Submission]) -> list[Submission]:

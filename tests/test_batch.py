@@ -85,6 +85,22 @@ def test_file_option_picks_the_file_in_each_learner_folder(tmp_path):
     assert one.path.name == "grads.py" and one.key == "alice"
 
 
+def test_a_class_where_no_folder_has_a_file_to_grade_is_the_command_line_s_mistake(tmp_path):
+    """A misspelt --file (or none, where each folder holds several files) is not a gradebook
+    of zeros: exit 2, with the names the folders do hold."""
+    for learner in ("alice", "bob"):
+        _touch(tmp_path / "class" / learner / "layers.py")
+        _touch(tmp_path / "class" / learner / "util.py")
+    with pytest.raises(UsageError, match="none of the 2 learners' folders holds layer.py") as e:
+        batch.discover([tmp_path / "class"], "layer.py")
+    assert "layers.py, util.py" in e.value.hint
+    with pytest.raises(UsageError, match="cannot tell which one to grade"):
+        batch.discover([tmp_path / "class"])
+    _touch(tmp_path / "class" / "carol" / "layer.py")       # one learner has it: graded
+    subs = batch.discover([tmp_path / "class"], "layer.py")
+    assert [s.path is not None for s in subs] == [False, False, True]
+
+
 def test_repeats_are_dropped_and_keys_stay_distinct(tmp_path):
     a = _touch(tmp_path / "x" / "hw.py")
     b = _touch(tmp_path / "y" / "hw.py")

@@ -225,6 +225,16 @@ class Session:
         if self.style != "auto":
             return
         if self.backward_name is None:
+            backward = self.forward_name.removesuffix("_forward") + "_backward"
+            if backward != self.forward_name and backward in self.worker.functions:
+                # relu_forward beside relu_backward: a layer, not a loss returning its grads.
+                raise UsageError(
+                    f"no --backward given, so {self.forward_name} is checked as a loss "
+                    f"returning (loss, grads); the file defines {backward}",
+                    file=str(self.worker.path),
+                    line=self.worker.functions.get(self.forward_name),
+                    hint=f"add --backward {backward} (or --style loss if {self.forward_name} "
+                         "does return its loss and gradients)")
             self.style = "loss"
             return
         named = [(n, self.arrays[n]) for n in self.names]

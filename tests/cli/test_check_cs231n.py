@@ -105,6 +105,15 @@ def test_inputs_named_as_the_forward_s_parameters_in_another_order_are_refused(g
     assert "--input x=... --input w=... --input b=..." in run.err and "Traceback" not in run.err
 
 
+def test_a_forgotten_backward_is_named_not_checked_as_a_loss(gradcheck):
+    run = gradcheck("check", LAYERS, "--forward", "relu_forward", "--input", "x=3,4")
+    assert run.code == 2, run.text
+    assert "add --backward relu_backward" in run.err and "Traceback" not in run.err
+    loss = gradcheck("check", LAYERS, "--forward", "relu_forward", "--input", "x=3,4",
+                     "--style", "loss")
+    assert loss.code == 1 and "expected a single number" in loss.out     # as asked
+
+
 def test_inputs_outside_the_domain_are_named_with_a_distribution_that_fits(gradcheck):
     run = gradcheck("check", LAYERS, "--forward", "log_forward", "--backward", "log_backward",
                     "--input", "x=3,4")
