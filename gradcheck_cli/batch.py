@@ -19,14 +19,13 @@ files share that stem (``alice/grads.py``, ``bob/grads.py``, as a shell's ``*/gr
 gives them): then each by the folder that holds it. Names still equal after that get ``-2``,
 ``-3``, ... in the order found.
 
-Every submission is graded in its own worker process against cases and references computed
-once (``prepare``), so all learners get the same seed and the same cases. Where the system
-allows it, the workers are forked from one fork server started for the batch (NumPy imported
-once, never any learner code); elsewhere each is a fresh interpreter. The threads here only
-wait on those worker processes. A submission that makes the grader itself fail gets a row saying
-so and never stops the batch. Result files are written atomically: a per-submission JSON as
-soon as it is graded, the gradebook once the whole batch is done, so an interrupted batch
-leaves complete files only (and no gradebook).
+Each submission is graded in its own worker against cases and references computed once
+(``prepare``): one seed, the same cases for all. Workers are forked from one fork server
+(NumPy imported once, never any learner code) where the system allows, else spawned. A
+submission that makes the grader fail gets a row saying so and never stops the batch. Result
+files are written atomically (a JSON per submission as it is graded, the gradebook at the
+end), so an interrupted batch leaves complete files only. A class in which no folder has a
+file to grade is the command line's mistake (exit 2).
 """
 
 from __future__ import annotations
@@ -99,9 +98,6 @@ class Graded:
         return self.report.counts_text()
 
 
-# ---------------------------------------------------------------------------- discovery
-
-
 def shared_modules(paths: Sequence[str | Path]) -> tuple[str, ...]:
     """The absolute paths of a course's shared modules (``--shared``), checked."""
     out = []
@@ -149,24 +145,18 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None,
 
 
 def _some_to_grade(found: list[Submission], file_name: str | None) -> None:
-    """Refuse a class in which no learner's folder has a file to grade: the command line's
-    mistake (``--file`` misspelt, or left out where each folder holds several files), not a
-    gradebook of zeros."""
-    folders = [sub for sub in found if sub.path is None and sub.problem
-               and ("choose one with --file" in sub.problem
-                    or (file_name is not None and sub.problem.startswith(f"no {file_name} in ")))]
-    if not folders or len(folders) != len(found):
+    """No learner's folder has a file to grade: ``--file`` misspelt, or left out where each
+    folder holds several files. The command line's mistake, not a gradebook of zeros."""
+    unchosen = [s for s in found if s.path is None and re.match(
+        f"no {re.escape(file_name or '')} in |.* choose one with --file", s.problem or "")]
+    if not unchosen or len(unchosen) != len(found):
         return
-    if file_name is not None:
-        seen = sorted({p.name for sub in folders for p in Path(sub.label).glob("*")
-                       if p.suffix in SUBMISSION_SUFFIXES and p.is_file()})
-        raise UsageError(f"--file {file_name}: none of the {len(folders)} learners' folders "
-                         f"holds {file_name}",
-                         hint="check the name" + (f"; they hold {', '.join(seen[:6])}"
-                                                  if seen else ""))
-    raise UsageError(f"each of the {len(folders)} learners' folders holds several .py files or "
-                     "notebooks, so gradcheck cannot tell which one to grade",
-                     hint=f"choose one with --file NAME; the first folder: {folders[0].problem}")
+    seen = sorted({p.name for s in unchosen for p in Path(s.label).glob("*.*")
+                   if p.suffix in SUBMISSION_SUFFIXES and p.is_file()})
+    raise UsageError((f"--file {file_name}: none of the {len(found)} learners' folders holds it"
+                      if file_name else f"each of the {len(found)} learners' folders holds "
+                      "several files, so gradcheck cannot tell which one to grade"),
+                     hint=f"choose one with --file NAME; they hold {', '.join(seen[:6])}")
 
 
 def _after_folders(found: list[Submission]) -> list[Submission]:
@@ -237,7 +227,8 @@ def _learner_folder(folder: Path, file_name: str | None) -> Submission:
     if len(files) == 1:
         return Submission(str(folder), files[0], folder.name)
     if not files:
-        return Submission(str(folder), None, folder.name, problem=f"no .py file or notebook in {folder}")
+        return Submission(str(folder), None, folder.name,
+                          problem=f"no .py file or notebook in {folder}")
     names = ", ".join(p.name for p in files)
     return Submission(str(folder), None, folder.name,
                       problem=f"{len(files)} .py files in {folder} ({names}); "
@@ -307,7 +298,8 @@ def grade_batch(submissions: Sequence[Submission], exercises: Sequence, options,
     with _fork_server(len(submissions)) as server, _one_blas_thread():
         # (the fork server gets ready while the cases are made)
         prepared = prepare(exercises, options.seed)   # once, before any learner code runs
-        options = replace(options, fork_server=server, hidden_paths=learners_work(submissions, options.hidden_paths))
+        options = replace(options, fork_server=server,
+                          hidden_paths=learners_work(submissions, options.hidden_paths))
         return _grade_all(submissions, prepared, options,
                           jobs=jobs, json_dir=json_dir, show_hidden=show_hidden,
                           on_graded=on_graded)
@@ -443,9 +435,6 @@ def exit_code(results: Sequence[Graded]) -> int:
     if any(g.internal is not None for g in results):
         return 2
     return 0 if results and all(g.passed for g in results) else 1
-
-
-# ---------------------------------------------------------------------------- results
 
 
 def write_report_json(folder: Path, graded: Graded, show_hidden: bool = False) -> Path:

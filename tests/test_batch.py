@@ -91,7 +91,7 @@ def test_a_class_where_no_folder_has_a_file_to_grade_is_the_command_line_s_mista
     for learner in ("alice", "bob"):
         _touch(tmp_path / "class" / learner / "layers.py")
         _touch(tmp_path / "class" / learner / "util.py")
-    with pytest.raises(UsageError, match="none of the 2 learners' folders holds layer.py") as e:
+    with pytest.raises(UsageError, match="--file layer.py: none of the 2 learners. folders") as e:
         batch.discover([tmp_path / "class"], "layer.py")
     assert "layers.py, util.py" in e.value.hint
     with pytest.raises(UsageError, match="cannot tell which one to grade"):
