@@ -261,6 +261,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
         return result
     result.line = worker.functions[ex.function]
     result.cell = worker.function_cells.get(ex.function)
+    if ex.backward is not None:         # a wrong gradient of a pair is its backward's
+        result.mistake_line = worker.functions.get(ex.backward)
     if stubs and all(name in stubs for name in ex.functions):
         return _not_written(result, ex, cases, stubs[ex.function])
     # Held to the precision of the inputs, whatever dtype the answer comes back in.

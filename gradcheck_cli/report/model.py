@@ -114,6 +114,16 @@ class ExerciseResult:
     tolerance: str = ""              # the rule its answers were held to, in a sentence
     near: str | None = None          # missing, but the file defines this close name
     begun: bool = False              # missing one of its functions, another defined: attempted
+    # Where a wrong gradient is computed, if not at ``line``: a pair's backward (annotations).
+    mistake_line: int | None = None
+
+    @property
+    def annotated_line(self) -> int | None:
+        """The line a CI annotation points at: where the mistake is most likely; none in a
+        notebook, whose lines are a cell's, not the file's."""
+        if self.cell is not None:
+            return None
+        return self.mistake_line if self.status == "failed" and self.mistake_line else self.line
 
     def to_json(self) -> dict:
         return {

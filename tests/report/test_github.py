@@ -127,3 +127,18 @@ def test_an_import_error_is_annotated_on_its_line_however_the_path_is_written():
     beside = Report(submission="hw/grads.py", seed=1, exercises=[],
                     import_error="hw/helper.py:7: NameError: name 'x' is not defined")
     assert ",line=" not in annotations(beside, RenderOptions())[0]   # another file's line
+
+
+def test_a_pair_s_wrong_gradient_is_annotated_at_its_backward(gradcheck, tmp_path):
+    """relu_forward is right; the mistake is in relu_backward, and so are the annotations."""
+    (tmp_path / "layers.py").write_text(
+        "import numpy as np\n\n\ndef relu_forward(x):\n    return np.maximum(0, x), x\n\n\n"
+        "def relu_backward(dout, cache):\n    return dout * (dout > 0)\n")
+    github = gradcheck("run", tmp_path / "layers.py", "-e", "cs231n_relu", "--seed", "1",
+                       "--format", "github")
+    junit = gradcheck("run", tmp_path / "layers.py", "-e", "cs231n_relu", "--seed", "1",
+                      "--format", "junit")
+    assert github.code == junit.code == 1
+    errors = [_parse(line) for line in github.out.splitlines() if line.startswith("::error")]
+    assert [props["line"] for _, props, _ in errors] == ["8"]
+    assert 'line="8"' in junit.out

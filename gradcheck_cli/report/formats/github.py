@@ -73,8 +73,9 @@ def _import_line(report: Report) -> int | None:
 
 
 def _line(ex) -> int | None:
-    """The line to annotate; none in a notebook, whose lines are a cell's, not the file's."""
-    return ex.line if ex.cell is None else None
+    """The line to annotate (a pair's backward where its gradient is wrong); none in a
+    notebook, whose lines are a cell's, not the file's."""
+    return ex.annotated_line
 
 
 def summary_lines(report: Report) -> list[str]:

@@ -92,9 +92,9 @@ def _exercise_case(report: Report, ex: ExerciseResult, classname: str,
                    options: RenderOptions) -> ET.Element:
     element = ET.Element("testcase", classname=xml_text(classname), name=xml_text(ex.name),
                          time=_seconds(sum(c.duration_s for c in ex.cases)))
-    if ex.line is not None and ex.cell is None:    # a notebook's lines are its cells'
+    if ex.annotated_line is not None:    # a pair's backward if wrong; none in a notebook
         element.set("file", xml_text(report.submission))
-        element.set("line", str(ex.line))
+        element.set("line", str(ex.annotated_line))
     if ex.status in _EXERCISE_OUTCOME:
         tag, kind = _EXERCISE_OUTCOME[ex.status]
         first = next((d for d in ex.diagnoses if d.severity == "error"), None)
