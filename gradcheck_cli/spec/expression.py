@@ -233,7 +233,10 @@ class _Compiler:
         value = _constant(node)
         if value is _NOT_CONSTANT or isinstance(value, bytes):
             raise self.fail("a keyword argument must be a constant (a number, a string, "
-                            "True/False/None, or a tuple of those)", node)
+                            "True/False/None, or a tuple of those)", node,
+                            "write the value itself, e.g. stride=2: a formula holds one "
+                            "configuration (a parameter's values belong in `params:` and "
+                            "the formula alike)")
         return value
 
     def sequence(self, node: ast.Tuple | ast.List) -> Closure:
