@@ -153,3 +153,20 @@ def test_c1_controls_and_bidi_overrides_are_spelled_out_too(tmp_path):
 
     assert printable("a\x9b31m b\u202ec\x1b") == "a\\x9b31m b\\u202ec\\x1b"
     assert printable("naïve — ok\n\tdone") == "naïve — ok\n\tdone"
+
+
+def test_python_m_from_a_folder_of_submissions_imports_none_of_them_in_the_grader(tmp_path):
+    """`python -m` puts the current folder first on the import path: a learner's typer.py or
+    json.py there must not be imported by the grader (outside the sandbox)."""
+    import subprocess
+
+    marker = tmp_path.parent / f"{tmp_path.name}-grader-ran-learner-code"
+    for name in ("typer.py", "json.py", "numpy.py"):
+        (tmp_path / name).write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (tmp_path / "alice.py").write_text(SOLUTIONS)
+    done = subprocess.run([sys.executable, "-m", "gradcheck_cli", "grade", ".", "-e", "sigmoid",
+                           "--seed", "1"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert not marker.exists()
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "PASS        1/1  alice.py" in done.stdout
