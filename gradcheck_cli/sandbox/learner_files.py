@@ -6,7 +6,8 @@ worker cannot read the learner's folder (bubblewrap binds none of it, Landlock a
 it), so the grader reads the Python sources of that folder and sends them with the submission;
 the worker imports them from memory (``inside/modules.py``). Only ``.py`` files travel, never
 another learner's: in a batch, every other submission's file and folder is left out; and
-never what a symbolic link names (a link is not followed).
+never what a symbolic link names (a link is not followed). A submission inside a package
+(``cs231n/layer_utils.py``) gets that package's folder, not what lies beside the package.
 
 Bounded, so that a submission saved in a home folder does not send a virtual environment: at
 most ``MAX_DEPTH`` folders deep, ``MAX_FILES`` files and ``MAX_BYTES`` bytes, skipping hidden
@@ -54,7 +55,14 @@ def collect(submission: str, hidden=frozenset(), shared=()) -> LearnerFiles:
     budget = {"entries": MAX_ENTRIES, "bytes": MAX_BYTES}
     hidden = _normalized(tuple(hidden))
     own = os.path.normpath(submission)
-    _walk(os.path.normpath(folder), "", 0, hidden, own, found, budget)
+    if package:
+        # The package's own folder only: what is beside it (other learners' folders, if
+        # its __init__.py was a learner's own, an answer key) is not the package's.
+        top = package.split(".")[0]
+        _walk(os.path.normpath(os.path.join(folder, top)), top + "/", 1, hidden, own, found,
+              budget)
+    else:
+        _walk(os.path.normpath(folder), "", 0, hidden, own, found, budget)
     for path in shared:
         path = os.path.normpath(path)
         name = os.path.basename(path)

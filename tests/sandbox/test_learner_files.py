@@ -31,6 +31,25 @@ def test_helpers_and_packages_go_but_not_the_submission_or_other_learners(tmp_pa
                    "mypkg/layers.py": b"l = 1\n"}
 
 
+def test_a_submission_in_a_package_gets_the_package_not_what_is_beside_it(tmp_path):
+    """An __init__.py of the learner's own must not turn the class folder into their package:
+    the other learners' folders and an answer key beside it stay out."""
+    (tmp_path / "answer_key").mkdir()
+    (tmp_path / "answer_key" / "solutions.py").write_text("key = 1\n")
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "helper.py").write_text("b = 1\n")
+    (tmp_path / "notes.py").write_text("n = 1\n")
+    mallory = tmp_path / "mallory"
+    (mallory / "sub").mkdir(parents=True)
+    (mallory / "__init__.py").write_text("")
+    (mallory / "grads.py").write_text("from answer_key.solutions import *\n")
+    (mallory / "sub" / "util.py").write_text("u = 1\n")
+    found = learner_files.collect(str(mallory / "grads.py"))
+    assert found.package == "mallory" and found.folder == str(tmp_path)
+    assert dict(zip(found.names, found.sources)) == {"mallory/__init__.py": b"",
+                                                     "mallory/sub/util.py": b"u = 1\n"}
+
+
 def test_a_helper_saved_between_two_runs_is_sent_by_the_second(tmp_path):
     (tmp_path / "grads.py").write_text("x = 1\n")
     hidden = [tmp_path / f"learner_{i}.py" for i in range(5)]
