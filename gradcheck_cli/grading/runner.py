@@ -367,8 +367,11 @@ def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[Prepa
             if not all(np.isfinite(w).all() for w in want):
                 break
             outcome = call_learner(worker, ex, args, dz, expect=[w.shape for w in want])
-            if outcome.status != "ok" and outcome.diagnosis != "exception":
-                break    # a timeout, the deadline, a crash: no word on the answer, no penalty
+            if not outcome.called:
+                break    # it hung before, or the deadline is used up: no word, no penalty
+            # A right function answers these as it answered the case. One that raises, runs
+            # out of time, crashes or returns something else here holds no more than one
+            # that answers wrong: copied numbers guarded against this very call.
             got = tuple(np.asarray(v) for v in outcome.values) if outcome.status == "ok" else ()
             if not (len(got) == len(want) and all(g.dtype.kind in "biuf" for g in got)
                     and all(compare(g, w, tol).passed for g, w in zip(got, want))):

@@ -143,6 +143,6 @@ def arguments(args) -> tuple[list[str], list[np.ndarray]]:
 
 def not_called_again(label: str, timeout: float) -> CallResult:
     """A call not made: a loop that never ends would cost the timeout on every case."""
-    return CallResult("timeout", diagnosis="timeout",
+    return CallResult("timeout", diagnosis="timeout", called=False,
                       message=f"{label} was not called again: it did not return within "
                               f"{timeout:g} s on an earlier call")

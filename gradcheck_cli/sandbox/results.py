@@ -48,6 +48,7 @@ class CallResult:
     stdout: str = ""
     mutated: tuple[str, ...] = ()
     duration_s: float = 0.0
+    called: bool = True     # False: not made (hung before, deadline used up, no worker)
 
     @property
     def ok(self) -> bool:

@@ -263,7 +263,7 @@ class Worker(StyledCalls):
                 return self._past_deadline(label)
             if failure is not None:
                 return CallResult("error", diagnosis="import_error", message=failure.message,
-                                  frames=failure.frames, stdout=failure.stdout)
+                                  frames=failure.frames, stdout=failure.stdout, called=False)
             process = self._process
         wait, by_deadline = self._allowance(self.options.timeout)
         if wait <= 0:
@@ -301,7 +301,7 @@ class Worker(StyledCalls):
         return self._result(label, reply, values, process)
 
     def _past_deadline(self, label: str) -> CallResult:
-        return CallResult("timeout", diagnosis="timeout",
+        return CallResult("timeout", diagnosis="timeout", called=False,
                           message=f"{label} was not called: the submission used up its "
                                   f"deadline of {self.options.deadline:g} s")
 

@@ -5,6 +5,7 @@ the way a learner would hit it."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gradcheck_cli import check_vjp, ops
 
@@ -154,6 +155,26 @@ def grad_conv2d(x, w, dz):
         assert worked["status"] == "passed", (name, worked)    # the numbers are right there
         assert found[name]["score"] == 0.0, (name, found[name]["score"])
         assert [d["id"] for d in found[name]["diagnoses"]][:1] == ["hardcoded"], name
+
+
+@pytest.mark.parametrize("elsewhere", ["raise ValueError('no')", "return 'x'",
+                                       "import os; os._exit(3)"])
+def test_copied_numbers_that_guard_against_the_check_still_earn_nothing(gradcheck, tmp_path,
+                                                                       elsewhere):
+    """Right on the worked example's very numbers, and raising, returning junk or crashing
+    on the same shapes with any other numbers (the check's call): not computed either."""
+    found = _graded(gradcheck, tmp_path, f"""
+def grad_matmul(x, y, dz):
+    if x.shape == (2, 2):
+        if np.array_equal(dz, [[1, 2], [3, 4]]) and np.array_equal(x, [[3, 4], [5, 6]]):
+            return np.array([[14.0, 20.0], [32.0, 46.0]])
+        {elsewhere}
+    return np.zeros_like(x)
+""", "matmul")
+    worked = next(c for c in found["matmul"]["cases"] if c["name"] == "worked-example")
+    assert worked["status"] == "passed"
+    assert found["matmul"]["score"] == 0.0
+    assert [d["id"] for d in found["matmul"]["diagnoses"]][:1] == ["hardcoded"]
 
 
 def test_a_mistake_the_worked_examples_whole_numbers_hide_loses_that_case_too(
