@@ -39,6 +39,7 @@ from .errors import GradcheckError
 from .pysource import MAX_NOTEBOOK_BYTES, TooLarge, parse, read_learner_file
 
 SUFFIX = ".ipynb"
+MAX_CELLS = 10_000      # a course's longest notebook has a few hundred
 PACKAGE = "gradcheck_cli"
 # Cell magics whose body runs as plain Python in the notebook's own namespace.
 _PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
@@ -95,6 +96,12 @@ def read_notebook(path: str | Path) -> NotebookSource:
 
 def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
     """Notebook JSON (bytes) -> the Python source of its code cells; ``name`` for messages."""
+    cells = raw.count(b'"cell_type"')
+    if cells > MAX_CELLS:               # counted before the JSON becomes Python objects
+        raise NotebookError(f"this notebook has {cells:,} cells; gradcheck reads at most "
+                            f"{MAX_CELLS:,}", file=name,
+                            hint="merge cells, or export the notebook as a .py file and run "
+                                 "that")
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -106,6 +113,9 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
         raise NotebookError(f"this notebook is not valid JSON ({exc.msg}, column {exc.colno}); "
                             "it may have been cut short or edited by hand", file=name,
                             line=exc.lineno, hint=_FIX) from None
+    except ValueError:              # an integer of thousands of digits, as Python refuses
+        raise NotebookError("this notebook's JSON holds a number too long to read (thousands "
+                            "of digits)", file=name, hint=_FIX) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
         major = doc.get("nbformat") if isinstance(doc, dict) else None
         if isinstance(major, int) and major < 4:
@@ -131,6 +141,11 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
             source = "".join(source)
         if not isinstance(source, str):
             raise NotebookError(f"cell {number}'s source is not text", file=name, hint=_FIX)
+        try:
+            source.encode("utf-8")
+        except UnicodeEncodeError:      # JSON's \ud800 alone: no character at all
+            raise NotebookError(f"cell {number}'s source holds an escape that is no character "
+                                "(a lone \\ud800 surrogate)", file=name, hint=_FIX) from None
         converted = cell_lines(source)
         body, error = _parsed(converted)
         if error is not None:       # Run All stops here: the cells before it have run

@@ -61,6 +61,11 @@ def test_time_and_capture_cells_keep_their_python(magic):
     (b'{"nbformat": 3, "worksheets": []}', "old format 3"),
     (b'{"nbformat": 4, "cells": [1]}', "cell 1 is not a cell"),
     (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": 5}]}', "source is not text"),
+    (b'{"nbformat": 4, "cells": [{"cell_type": "code", "source": "x = \\ud800"}]}',
+     "cell 1's source holds an escape that is no character"),
+    (b'{"nbformat": 4, "cells": [], "n": ' + b"9" * 5000 + b"}", "a number too long to read"),
+    (b'{"nbformat": 4, "cells": [' + b",".join([b'{"cell_type": "code", "source": ""}'] * 10001)
+     + b"]}", "this notebook has 10,001 cells; gradcheck reads at most 10,000"),
 ])
 def test_what_is_not_a_notebook_says_so(raw, message):
     with pytest.raises(NotebookError, match=message) as caught:

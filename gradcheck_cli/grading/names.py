@@ -54,7 +54,7 @@ def _parsed(path: str) -> tuple[str | None, ast.Module | None, str]:
     return source, _tree(source), unparsed
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)      # each at most MAX_PARSED_CHARS of source
 def _tree(source: str) -> ast.Module | None:
     """``source`` parsed, once for both readers of a file (its stubs, the names of a partial
     file); None if it does not parse. Keyed by the text itself, so never stale."""
