@@ -170,3 +170,18 @@ def test_python_m_from_a_folder_of_submissions_imports_none_of_them_in_the_grade
     assert not marker.exists()
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "PASS        1/1  alice.py" in done.stdout
+
+
+def test_huge_views_and_too_many_dimensions_are_the_learner_s_not_a_crash_or_a_bug(gradcheck,
+                                                                                    tmp_path):
+    """A broadcast view of 10**12 numbers is memory the answer needs (not a crash of the
+    reply), and 64 dimensions a wrong type (not an internal error of a detector)."""
+    learner = tmp_path / "views.py"
+    learner.write_text("import numpy as np\n\ndef grad_sigmoid(x, dz):\n"
+                       "    return np.broadcast_to(np.float64(0.5), (10**6, 10**6))\n\n"
+                       "def grad_matmul(x, y, dz):\n    return np.zeros((1,) * 64), y\n")
+    done = gradcheck("run", learner, "-e", "sigmoid", "-e", "matmul", "--seed", "1",
+                     "--format", "json")
+    found = {e["name"]: [d["id"] for d in e["diagnoses"]]
+             for e in json.loads(done.out)["exercises"]}
+    assert found == {"sigmoid": ["memory_limit"], "matmul": ["wrong_type"]}, found

@@ -201,7 +201,9 @@ class Calls:
         arm_cpu_limit(2 * self.timeout + 1)
         started = _perf_counter()
         try:
-            values = body()
+            # Made contiguous here, under the limits: a broadcast view of 10**12 numbers
+            # returned is the learner's memory to spend, not a crash of the reply's copy.
+            values = [v if v.flags.c_contiguous else v.copy(order="C") for v in body()]
         except WrongType as exc:
             reply = {"status": "error", "diagnosis": "wrong_type", "message": str(exc),
                      "frames": []}
@@ -308,6 +310,9 @@ def _each_array(result, name: str) -> list:
             for i, value in enumerate(result)]
 
 
+MAX_DIMS = 32      # NumPy 1's limit, which some of NumPy 2's functions keep
+
+
 def to_array(value, what: str):
     """One returned value as a numeric array (its own dtype kept)."""
     if value is None:
@@ -333,6 +338,10 @@ def to_array(value, what: str):
     if arr.dtype.kind not in REAL_KINDS:
         raise WrongType(f"{what} {describe(value)}, not an array of numbers "
                         f"(NumPy sees dtype {arr.dtype})")
+    if arr.ndim > MAX_DIMS:
+        raise WrongType(f"{what} an array of {arr.ndim} dimensions; a gradient has the "
+                        f"shape of its input, and many of NumPy's functions take at most "
+                        f"{MAX_DIMS}")
     return arr
 
 
