@@ -12,7 +12,7 @@ import math
 import sys
 import time
 
-from .neutral import no_commands, printable
+from .neutral import no_commands, one_line, printable
 from .view import NO_REPORT_WORD, STATUS_WORD, worst_status
 
 
@@ -59,7 +59,7 @@ class BatchProgress:
     def graded(self, result) -> None:
         """One more submission graded: say so, and show the grader's own error in full."""
         if result.internal is not None:
-            self.err.print(printable(f"grader error on {result.submission.label}: "
+            self.err.print(printable(f"grader error on {one_line(result.submission.label)}: "
                                      f"{result.internal}"),
                            style="bold red", highlight=False, markup=False)
             self.err.print(result.traceback, highlight=False, markup=False, end="")
@@ -112,7 +112,7 @@ def write_summary(results, *, stderr: bool) -> None:
         # Logs and pipes get whole lines that no table width can cut.
         for (mark, _, points), g in zip(rows, results):
             out.file.write(no_commands(printable(
-                f"{mark:>7}  {points:>9}  {g.submission.label}  ({g.status()})")) + "\n")
+                f"{mark:>7}  {points:>9}  {one_line(g.submission.label)}  ({g.status()})")) + "\n")
         out.file.write(footer + "\n")
         return
     from rich.table import Table
@@ -124,7 +124,7 @@ def write_summary(results, *, stderr: bool) -> None:
     table.add_column(overflow="fold")            # a learner's name is never cut short
     table.add_column(ratio=1, overflow="fold")
     for (mark, style, points), g in zip(rows, results):
-        table.add_row(Text(mark, style), Text(points), Text(printable(g.submission.label)),
+        table.add_row(Text(mark, style), Text(points), Text(one_line(g.submission.label)),
                       Text(printable(g.status()), "dim"))
     out.print(table)
     out.print(footer)

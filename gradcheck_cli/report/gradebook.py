@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..atomic import write_atomic
+from .neutral import printable
 
 
 def gradebook_csv(results: Sequence, exercises: Sequence, seed: int) -> str:
@@ -42,5 +43,8 @@ def _score(value) -> str:
 
 
 def _text(value: str) -> str:
-    # A spreadsheet would run a cell that starts like a formula; file names are learners' input.
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    # A spreadsheet would run a cell that starts like a formula (after spaces too); file names
+    # are learners' input, and their control characters are spelled out.
+    value = printable(value)
+    return "'" + value if value.lstrip(" \t\r\n")[:1] in ("=", "+", "-", "@") \
+        or value[:1] in ("\t", "\r") else value

@@ -4,8 +4,9 @@ A learner's output, exception texts and source lines reach CI logs, XML parsers 
 Some of it would be obeyed rather than shown: terminal escapes (ANSI: colours, cursor moves,
 window titles, hyperlinks), GitHub Actions workflow commands (a log line that starts with ``::``
 such as ``::add-mask::`` or ``::stop-commands::``, or holds the older ``##[``), and the end of an
-XML CDATA section (``]]>``). ``inert`` removes the escapes and control characters and breaks the
-commands with an invisible zero-width space, so the text reads the same to a person.
+XML CDATA section (``]]>``). ``inert`` removes the escapes and control characters, spells out
+the bidirectional overrides (which reorder what a line shows), and breaks the commands with
+an invisible zero-width space, so the text reads the same to a person.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ ZERO_WIDTH_SPACE = "\u200b"
 # Anything the patterns above could change (every escape starts with a control character):
 # most strings hold none of it and are kept as they are, one search instead of five
 # substitutions (a class's reports hold many strings).
-_SUSPECT = re.compile(_CONTROL.pattern + r"|::|##\[|]]>")
+_SUSPECT = re.compile(_CONTROL.pattern + r"|::|##\[|]]>|[\u202a-\u202e\u2066-\u2069]")
 # Values inert_strings passes through untouched, without a call per number.
 _PLAIN = frozenset({int, float, bool, type(None)})
 
@@ -34,7 +35,8 @@ _PLAIN = frozenset({int, float, bool, type(None)})
 # C0 and C1 controls (0x9b alone starts an escape sequence on many terminals), and the
 # bidirectional overrides and isolates, which reorder what a line shows.
 _SPELLED = {c: f"\\x{c:02x}" for c in (*range(0x00, 0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0))}
-_SPELLED.update({c: f"\\u{c:04x}" for c in (*range(0x202a, 0x202f), *range(0x2066, 0x206a))})
+_BIDI_SPELLED = {c: f"\\u{c:04x}" for c in (*range(0x202a, 0x202f), *range(0x2066, 0x206a))}
+_SPELLED.update(_BIDI_SPELLED)
 
 
 def printable(text: str) -> str:
@@ -50,13 +52,19 @@ def printable(text: str) -> str:
     return text
 
 
+def one_line(text: str) -> str:
+    """``printable``, with newlines spelled too: a name (a file's, a folder's) shown on a line
+    of its own must not start another, which could read as a line of the report."""
+    return printable(text).replace("\n", "\\x0a")
+
+
 def inert(text: object) -> str:
     """``text`` without terminal escapes or control characters, with workflow commands and
     CDATA terminators broken (newlines, carriage returns and tabs kept)."""
     text = str(text)
     if _SUSPECT.search(text) is None:
         return text
-    text = _CONTROL.sub("", _ESCAPES.sub("", text))
+    text = _CONTROL.sub("", _ESCAPES.sub("", text)).translate(_BIDI_SPELLED)
     return no_commands(text).replace("]]>", f"]]{ZERO_WIDTH_SPACE}>")
 
 

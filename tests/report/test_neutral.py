@@ -82,3 +82,23 @@ def test_inert_text_reads_the_same_and_is_stable():
     assert inert(once) == once
     assert once.replace("\u200b", "") == "  ::set-output name=x::1\n##[group]x\n]]>bold\tok"
     assert json.loads(json.dumps(once)) == once
+
+
+def test_bidi_overrides_are_spelled_out_in_machine_read_text_too():
+    """U+202E would show `FAIL ok` reversed in a CI page: it is spelled, not obeyed."""
+    assert inert("ok \u202eLIAF\u202c") == "ok \\u202eLIAF\\u202c"
+
+
+def test_a_file_name_with_a_newline_cannot_forge_a_line_of_the_class_summary(capsys):
+    from gradcheck_cli.batch import Graded, Submission
+    from gradcheck_cli.report.batch_summary import write_summary
+    from gradcheck_cli.report.gradebook import gradebook_csv
+
+    name = "evil\n   PASS        8/8  mallory.py  (passed)"
+    write_summary([Graded(Submission(name, None, "evil", problem="no file"))], stderr=False)
+    out = capsys.readouterr().out
+    assert out.count("\n") == 2 and "evil\\x0a   PASS" in out, out
+    # A formula after spaces is still one to a spreadsheet; an escape is spelled out.
+    book = gradebook_csv([Graded(Submission(' =HYPERLINK("x")\x1b[2J', None, "f",
+                                            problem="no file"))], [], 1)
+    assert "' =HYPERLINK" in book and "\\x1b[2J" in book and "\x1b" not in book

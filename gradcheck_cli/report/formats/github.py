@@ -15,7 +15,7 @@ import os
 import re
 
 from ..model import ExerciseResult, Report
-from ..neutral import inert
+from ..neutral import inert, one_line
 from ..view import STATUS_EMOJI, STATUS_WORD
 from . import RenderOptions, register
 from .plain import exercise_detail
@@ -80,7 +80,7 @@ def _line(ex) -> int | None:
 
 def summary_lines(report: Report) -> list[str]:
     """A few plain lines for the log: one per exercise and the score."""
-    lines = [f"gradcheck {report.version} — {report.submission} (seed {report.seed})"]
+    lines = [f"gradcheck {report.version} — {one_line(report.submission)} (seed {report.seed})"]
     width = max((len(e.name) for e in report.exercises), default=0)
     for ex in report.exercises:
         lines.append(f"{STATUS_WORD[ex.status]:>8}  {ex.name:<{width}}  "

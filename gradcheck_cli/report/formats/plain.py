@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..diff import (Budget, OutputDiff, case_diffs, input_rows, level_char, level_legend,
                     numerical_shown)
-from ..neutral import no_commands, printable
+from ..neutral import no_commands, one_line, printable
 from ..numbers import fmt, index_str
 from ..view import (STATUS_WORD, failing_cases, frame_where, import_failed, import_hint,
                     import_output, imported_output, not_attempted_line, printed_output,
@@ -21,7 +21,7 @@ INDENT = " " * 10
 
 def report_lines(report, options) -> list[str]:
     """The plain report of one submission, line by line."""
-    lines = [f"gradcheck {report.version} — {report.submission} (seed {report.seed})"]
+    lines = [f"gradcheck {report.version} — {one_line(report.submission)} (seed {report.seed})"]
     if report.import_error:
         lines.append(f"  could not import the submission: {report.import_error}")
         hint = import_hint(report)

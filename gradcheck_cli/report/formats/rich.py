@@ -12,7 +12,7 @@ from ..numbers import fmt, index_str
 from ..view import (SEVERITY_STYLE, STATUS_STYLE, failing_cases, frame_where, import_failed,
                     import_hint, import_output, imported_output, not_attempted_line, printed_output,
                     printing_cases, severity_symbol, status_label, tolerance_notes)
-from ..neutral import map_strings, printable
+from ..neutral import map_strings, one_line, printable
 from . import register
 
 # Heat-map colours for levels 1..9: from round-off (pale yellow) to wildly wrong (dark red).
@@ -35,7 +35,7 @@ def renderables(report, options):
     # a FAIL as a PASS: every string is shown with its control characters spelled out.
     report = map_strings(report, printable)
     yield Text.assemble(("gradcheck ", "bold"), (report.version, "dim"), " — ",
-                        (report.submission, "cyan"), (f"  seed {report.seed}", "dim"))
+                        (one_line(report.submission), "cyan"), (f"  seed {report.seed}", "dim"))
     if report.import_error:
         yield Text(f"could not import the submission: {report.import_error}", "red")
         hint = import_hint(report)
