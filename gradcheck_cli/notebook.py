@@ -13,7 +13,8 @@ indentation, so a magic inside a block leaves a valid block, and every line keep
   and lines that call ``get_ipython()``;
 - a cell magic's cell (``%%bash``, ``%%writefile``, ``%%html``, ``%%timeit``...) entirely: its
   body is not Python run in the notebook's namespace. ``%%time`` and ``%%capture`` are the
-  exceptions: their body is ordinary Python whose definitions stay (so it is kept).
+  exceptions: their body is ordinary Python whose definitions stay (so it is kept), and
+  ``%%capture NAME`` binds NAME to a stand-in of the captured output (``NAME.show()`` works).
 
 gradcheck's own calls in the notebook are skipped too: a top-level ``import gradcheck_cli`` (or
 ``from gradcheck_cli import check``) and every top-level statement that uses what it imported
@@ -195,8 +196,20 @@ def cell_lines(source: str) -> list[str]:
         magic = lines[0].lstrip()[2:].split(maxsplit=1)
         if not magic or magic[0] not in _PYTHON_CELL_MAGICS:
             return [f"pass  # {line}" if i == 0 else f"# {line}" for i, line in enumerate(lines)]
-        return ["pass  # " + lines[0].strip(), *python_lines(lines[1:])]
+        return [_captured(magic) + "  # " + lines[0].strip(), *python_lines(lines[1:])]
     return python_lines(lines)
+
+
+def _captured(magic: list[str]) -> str:
+    """The first line of a ``%%time`` or ``%%capture [options] [NAME]`` cell: ``NAME`` bound
+    to a stand-in of IPython's captured output (``.show()``, ``.stdout``, ``.stderr``,
+    ``.outputs``), which later cells may use; the output itself is printed, not kept."""
+    words = magic[1].split() if len(magic) > 1 and magic[0] == "capture" else []
+    names = [w for w in words if not w.startswith("-")]
+    if not names or not names[-1].isidentifier():
+        return "pass"
+    return (f"{names[-1]} = __import__('types').SimpleNamespace(stdout='', stderr='', "
+            "outputs=[], show=lambda: None)")
 
 
 def python_lines(lines: list[str]) -> list[str]:

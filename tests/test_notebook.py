@@ -47,11 +47,25 @@ def test_a_cell_magic_skips_its_cell(magic):
     assert lines[0] == f"pass  # {magic}" and all(line.startswith("#") for line in lines[1:])
 
 
-@pytest.mark.parametrize("magic", ["%%time", "%%capture output"])
+@pytest.mark.parametrize("magic", ["%%time", "%%capture", "%%capture output"])
 def test_time_and_capture_cells_keep_their_python(magic):
     lines = cell_lines(f"{magic}\ndef grad_sigmoid(x, dz):\n    return dz")
 
-    assert lines == [f"pass  # {magic}", "def grad_sigmoid(x, dz):", "    return dz"]
+    assert lines[0].endswith(f"  # {magic}")
+    assert lines[1:] == ["def grad_sigmoid(x, dz):", "    return dz"]
+
+
+def test_a_named_capture_binds_its_name_for_the_cells_after_it(gradcheck, tmp_path):
+    """`%%capture log` then `log.show()`: Run All works, so the functions after it are graded."""
+    assert cell_lines("%%capture --no-stderr log\nprint(1)")[0].startswith("log = ")
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np"),
+        ("code", "%%capture train_log\nfor epoch in range(3):\n    print('epoch', epoch)"),
+        ("code", "train_log.show()\nprint(train_log.stdout)"),
+        ("code", "def grad_relu(x, dz):\n    return dz * (x > 0)")))
+    done = gradcheck("run", path, "-e", "relu", "--seed", "1", "--format", "json")
+    assert done.code == 0 and json.loads(done.out)["import_error"] is None
 
 
 @pytest.mark.parametrize("raw, message", [
