@@ -175,6 +175,22 @@ def test_a_broken_cell_s_lines_keep_their_place_and_the_rest_still_converts():
     compile(source.text, "work.ipynb", "exec")
 
 
+def test_a_notebook_that_stops_does_not_pass_and_its_calls_output_is_not_its_import_s(
+        gradcheck, tmp_path):
+    """Its graded functions passed, but the file did not run to its end: exit 1; and what a
+    function printed when called is its cases' output, not the import's."""
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np\nprint('at import')\ndef grad_relu(x, dz):\n"
+                 "    print('in a call')\n    return dz * (x > 0)"),
+        ("code", "1 / 0")))
+    done = gradcheck("run", path, "--seed", "1", "--format", "plain")
+    assert done.code == 1 and "PASS  relu" in done.out
+    assert "1 passed, but the file stopped with an error" in done.out
+    printed = done.out.split("printed while importing:")[1].split("PASS")[0]
+    assert "at import" in printed and "in a call" not in printed
+
+
 @pytest.mark.parametrize("raising", ["import sys\nsys.exit(0)", "raise KeyboardInterrupt"])
 def test_a_cell_that_exits_leaves_the_cells_before_it_graded_too(gradcheck, tmp_path, raising):
     path = tmp_path / "work.ipynb"

@@ -178,7 +178,8 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
                   import_error=import_error, sandbox=worker.describe(),
                   duration_s=time.perf_counter() - started,
                   defined=None if defined is None or not import_error else tuple(defined),
-                  import_stdout="" if import_error else getattr(worker, "import_stdout", ""))
+                  import_stdout=(worker.import_error.stdout if import_error
+                                 else getattr(worker, "import_stdout", "")))
 
 
 def _one_claim_each(results: list[ExerciseResult], import_failed: bool) -> None:

@@ -188,7 +188,10 @@ class Report:
 
     @property
     def passed(self) -> bool:
-        return bool(self.exercises) and all(e.status == "passed" for e in self.exercises)
+        """Every exercise passed, and the file ran whole (a notebook whose later cell raised
+        has its earlier functions graded, but is not a file that runs)."""
+        return bool(self.exercises) and not self.import_error \
+            and all(e.status == "passed" for e in self.exercises)
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in STATUSES}
@@ -199,8 +202,11 @@ class Report:
     def counts_text(self) -> str:
         """``2 passed, 1 error``, ``3 errors``: the counts in words, those that are not 0."""
         plural = {"error": "errors", "timeout": "timeouts"}
-        return ", ".join(f"{n} {plural.get(s, s) if n != 1 else s}"
+        text = ", ".join(f"{n} {plural.get(s, s) if n != 1 else s}"
                          for s, n in self.counts().items() if n)
+        if self.import_error and all(e.status == "passed" for e in self.exercises):
+            text += (", but " if text else "") + "the file stopped with an error"
+        return text
 
     def to_json(self) -> dict:
         return {

@@ -158,10 +158,14 @@ def printing_cases(ex, options) -> list:
 
 
 def import_output(report) -> str:
-    """What the file printed while it was imported, when the import failed."""
-    if report.import_error and report.exercises:
-        return report.exercises[0].stdout
-    return ""
+    """What the file printed while it was imported, when the import failed (a notebook whose
+    cell raised: before that cell; what its graded functions printed is their cases')."""
+    if not report.import_error:
+        return ""
+    for ex in report.exercises:
+        if ex.diagnoses and ex.diagnoses[0].id == "import_error":
+            return ex.stdout
+    return report.import_stdout or ""
 
 
 def imported_output(report, verbose: bool) -> tuple[str, str | None]:
