@@ -251,3 +251,15 @@ def test_a_visible_case_keeps_its_points_when_the_second_call_cannot_be_made(gra
     worked = next(c for c in relu["cases"] if c["name"] == "worked-example")
     assert worked["status"] == "passed" and worked["score"] > 0, relu["cases"]
     assert relu["score"] == worked["score"]
+
+
+def test_a_bias_gradient_summed_with_keepdims_is_told_to_drop_it(gradcheck, tmp_path):
+    """The axis is right, the kept axis is not: not "sums over axis 0; should sum over 0"."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_affine(x, W, b, dz):
+    return dz @ W.T, x.T @ dz, np.sum(dz, axis=0, keepdims=True)
+""", "affine")
+    [diagnosis] = found["affine"]["diagnoses"]
+    assert diagnosis["id"] == "shape_mismatch"
+    assert "sums over the right axis (0) but keeps it" in diagnosis["message"]
+    assert "Drop keepdims=True" in diagnosis["hint"]

@@ -81,6 +81,13 @@ def _wrong_reduction_axis(ev: Evidence):
             right = tuple(range(extra)) + tuple(
                 extra + i for i, n in enumerate(ev.expected.shape)
                 if n == 1 and unreduced.shape[extra + i] != 1)
+            if tuple(axes) == right and keepdims:   # db = dz.sum(0, keepdims=True)
+                return Diagnosis("shape_mismatch",
+                                 f"{ev.yours} sums over the right axis ({_axes(axes)}) but "
+                                 f"keeps it: it has shape {shape_tuple(ev.got)}, {ev.of} "
+                                 f"has shape {shape_tuple(ev.expected)}.",
+                                 "Drop keepdims=True from that sum (or reshape the result "
+                                 f"to {shape_tuple(ev.expected)}).")
             return Diagnosis("wrong_reduction_axis",
                              f"{ev.yours} sums the broadcast gradient over axis "
                              f"{_axes(axes)}; {ev.of} sums it over axis {_axes(right)}.",
