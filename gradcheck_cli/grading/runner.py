@@ -421,7 +421,8 @@ def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Toler
     record_outputs(cr, tuple(outcome.values), tol, lambda k: Evidence(
         got=cr.got[k], expected=ref.expected[k], output_name=cr.output_names[k],
         close=closeness(tol), alternatives=alternatives, output=k, input_name=ex.wrt[k],
-        function=ex.function, tolerance=tol, kinks=ref.kinks, learner=learner),
+        function=ex.function, tolerance=tol, kinks=ref.kinks, learner=learner,
+        dz_name=ex.dz_name),
         differs=prepared.differs, seen=prepared.seen)
     return cr
 

@@ -263,3 +263,26 @@ def grad_affine(x, W, b, dz):
     assert diagnosis["id"] == "shape_mismatch"
     assert "sums over the right axis (0) but keeps it" in diagnosis["message"]
     assert "Drop keepdims=True" in diagnosis["hint"]
+
+
+def test_a_factor_that_changes_from_case_to_case_is_not_stated_as_one_constant(gradcheck,
+                                                                               tmp_path):
+    """dloss left out: each case is dloss's own multiple, so no single number is the answer;
+    and the upstream gradient is called dloss, as the exercise calls it."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_softmax_cross_entropy(logits, labels, dloss):
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return (p - labels) / logits.shape[0]
+""", "softmax_cross_entropy", seed=2)
+    by_id = {d["id"]: d for d in found["softmax_cross_entropy"]["diagnoses"]}
+    assert "with dloss all ones" in by_id["missing_upstream_gradient"]["message"]
+    assert "dz" not in by_id["missing_upstream_gradient"]["message"]
+    assert "by a factor that changes from case to case" in by_id["scaled"]["message"]
+
+
+def test_a_scalar_upstream_gradient_returned_for_an_array_says_the_shape(gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, "def grad_sum(x, dy):\n    return dy\n", "sum_all")
+    [diagnosis] = found["sum_all"]["diagnoses"]
+    assert diagnosis["id"] == "returned_upstream" and "dy itself" in diagnosis["message"]
+    assert "where the gradient of x has shape" in diagnosis["message"]

@@ -215,3 +215,20 @@ def test_tight_distinct_ranges_still_draw():
     """, function="grad_demo(x, dz)", forward="x")
     for case in ex.generate_cases(11):
         assert sorted(case.inputs["x"].shape) == [1, 2, 3]
+
+
+def test_a_scalar_upstream_gradient_alternates_its_sign_from_case_to_case():
+    """An answer that drops dz's sign (abs) must not pass on a seed whose draws are all
+    positive; the magnitudes stay random."""
+    ex = exercise("""
+        cases:
+          - name: random
+            repeat: 4
+            inputs:
+              x: {shape: [3]}
+              y: {shape: [3]}
+        """, function="grad_demo(x, y, ds)", forward="sum(x * y)")
+    for seed in range(20):
+        signs = [float(np.sign(c.dz)) for c in ex.generate_cases(seed)]
+        assert signs == [1.0, -1.0, 1.0, -1.0], (seed, signs)
+    assert len({float(c.dz) for s in range(3) for c in ex.generate_cases(s)}) == 12

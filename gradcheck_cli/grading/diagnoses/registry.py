@@ -17,6 +17,8 @@ units and come first: they are the most specific.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
@@ -157,6 +159,7 @@ class Evidence:
     tolerance: Tolerance | None = None
     kinks: tuple[str, ...] = ()           # kinks of non-smooth ops the case's inputs sit on
     learner: LearnerCalls | None = None   # the learner's function, for detectors that probe
+    dz_name: str = "dz"                   # what the exercise calls its upstream gradient
     # Filled in by ``diagnose``: the ids that could not be judged here (their evidence was
     # unavailable, an authored formula does not fit the case's shapes).
     unjudged: set[str] = field(default_factory=set)
@@ -241,10 +244,20 @@ def diagnose(evidence: Evidence) -> list[Diagnosis]:
         if result is _UNAVAILABLE:
             evidence.unjudged.add(det.id)
         elif result is not None:
-            found.append(result)
+            found.append(_upstream_named(result, evidence.dz_name))
     for d in found:
         d.output = d.output or evidence.output_name
     return rank(found)
+
+
+def _upstream_named(d: Diagnosis, name: str) -> Diagnosis:
+    """A generic unit's words with the upstream gradient called as the exercise calls it
+    (ds, dloss, dout), not dz."""
+    if name == "dz":
+        return d
+    d.message = re.sub(r"\bdz\b", name, d.message)
+    d.hint = re.sub(r"\bdz\b", name, d.hint) if d.hint else d.hint
+    return d
 
 
 def names_the_answer(d: Diagnosis) -> bool:

@@ -12,6 +12,7 @@ not count against it.
 
 from __future__ import annotations
 
+import re
 from typing import Sequence
 
 from ...report.model import CaseResult, Diagnosis
@@ -56,6 +57,7 @@ def summarize(cases: Sequence[CaseResult], across: Sequence[Diagnosis]) -> list[
     # generic words for the same output (the upstream gradient returned, a factor of 2) go.
     named = {d.output for d in full if d.id not in DETECTORS and d.output}
     full = [d for d in full if d.id not in DETECTORS or d.output not in named]
+    full = [_one_factor(d, cases) if d.id == "scaled" else d for d in full]
     if full:
         # What the answer is (minus the gradient, the forward...) says more than what it does
         # wrong (not linear in dz, a shape): the weaker ones go when a stronger one holds.
@@ -65,6 +67,28 @@ def summarize(cases: Sequence[CaseResult], across: Sequence[Diagnosis]) -> list[
         partial.sort(key=lambda item: -item[0])
         found = [_on_cases(first[ident], names) for _, ident, names in partial]
     return [*rank([*across, *found, *events, *infos]), *rank(notes)]
+
+
+_SCALED = re.compile(r"^(?P<yours>.*?) is (?P<c>\S+) × (?P<of>.*?)\.$", re.S)
+
+
+def _one_factor(d: Diagnosis, cases: Sequence[CaseResult]) -> Diagnosis:
+    """``scaled`` as the exercise states it: one factor where every case has the same, else
+    each case's (a factor that changes with the case is a count, not a constant)."""
+    factors = [(c.name, m.group("c")) for c in cases for x in c.diagnoses
+               if x.id == "scaled" and x.output == d.output
+               for m in [_SCALED.match(x.message)] if m]
+    found = _SCALED.match(d.message)
+    if found is None or len({f for _, f in factors}) < 2:
+        return d
+    each = ", ".join(f"{f} on {name!r}" for name, f in factors[:4]) \
+        + (", …" if len(factors) > 4 else "")
+    return Diagnosis(
+        "scaled", f"{found.group('yours')} is a multiple of {found.group('of')}, but by a "
+                  f"factor that changes from case to case ({each}).",
+        "A factor that changes with the case is a count or a value of the case: a mean's "
+        "divisor (N against N - 1), a sum over the wrong number of elements, or the upstream "
+        "gradient left out.", d.severity, d.cases, output=d.output)
 
 
 def _judges_answers(ident: str) -> bool:

@@ -51,6 +51,14 @@ def _returned_upstream(ev: Evidence):
     dz = getattr(ev.alt, "dz", None)
     if dz is None or not ev.explains(dz):
         return None
+    if not ev.same_shape:           # a scalar dz returned for an array input
+        return Diagnosis("returned_upstream",
+                         f"{ev.yours} is dz itself, the upstream gradient, unchanged: shape "
+                         f"{shape_tuple(ev.got)}, where {ev.of} has shape "
+                         f"{shape_tuple(ev.expected)}.",
+                         f"The gradient of {ev.input_name or 'the input'} has its shape: dz "
+                         "times the local derivative of each element (for a sum, dz spread "
+                         f"over {ev.input_name or 'the input'}: dz * np.ones_like(...)).")
     return Diagnosis("returned_upstream",
                      f"{ev.yours} is dz itself, the upstream gradient, unchanged.",
                      "dz is what comes in; the gradient of the input is dz multiplied by the "
