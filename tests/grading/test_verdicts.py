@@ -286,3 +286,13 @@ def test_a_scalar_upstream_gradient_returned_for_an_array_says_the_shape(gradche
     [diagnosis] = found["sum_all"]["diagnoses"]
     assert diagnosis["id"] == "returned_upstream" and "dy itself" in diagnosis["message"]
     assert "where the gradient of x has shape" in diagnosis["message"]
+
+
+def test_an_answer_computed_in_float32_and_cast_back_is_told_so(gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, """
+def grad_tanh(x, dz):
+    x32, dz32 = x.astype(np.float32), dz.astype(np.float32)
+    return (dz32 * (1 - np.tanh(x32) ** 2)).astype(np.float64)
+""", "tanh")
+    [close] = found["tanh"]["diagnoses"]
+    assert close["id"] == "close" and "computed in float32" in close["hint"]

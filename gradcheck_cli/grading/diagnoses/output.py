@@ -186,6 +186,12 @@ def _close(ev: Evidence):
     if ev.got.dtype in (np.float32, np.float16):
         hint = (f"Likely round-off from {ev.got.dtype}: compute in float64 (keep the inputs' "
                 f"dtype; no .astype(np.{ev.got.dtype})).")
+    elif ev.got.dtype == np.float64 and np.array_equal(
+            ev.got, ev.got.astype(np.float32).astype(np.float64), equal_nan=True):
+        # Returned as float64, but every number is a float32 one: it was computed in float32.
+        hint = ("Every number of it is a float32 one: it was computed in float32 (an array "
+                "made with dtype=np.float32, an .astype(np.float32)) and cast back to float64. "
+                "Compute in float64 throughout.")
     else:
         hint = ("Likely a small approximation rather than a wrong formula: a rounded constant, "
                 "an epsilon that is not the forward's (added, left out, or another value), or "
