@@ -3,6 +3,8 @@ cases of an exercise are shown in full."""
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 # A status in one word, for reports, logs and the batch summary.
@@ -177,5 +179,8 @@ def imported_output(report, verbose: bool) -> tuple[str, str | None]:
     if verbose:
         return text, None
     lines = len(text.rstrip("\n").splitlines())
+    if re.search(r"\n… \d+ bytes truncated$", text.rstrip("\n")):   # the capture's cap
+        return "", (f"your file printed more than {lines - 1} lines while being imported "
+                    "(the rest was cut; --verbose shows the first ones)")
     return "", (f"your file printed {lines} line{'s' if lines != 1 else ''} while being "
                 "imported (--verbose shows them)")

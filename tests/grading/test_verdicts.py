@@ -296,3 +296,13 @@ def grad_tanh(x, dz):
 """, "tanh")
     [close] = found["tanh"]["diagnoses"]
     assert close["id"] == "close" and "computed in float32" in close["hint"]
+
+
+def test_gradients_returned_as_a_dict_are_told_the_tuple_to_return(gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, """
+def grad_affine(x, W, b, dz):
+    return {"x": dz @ W.T, "W": x.T @ dz, "b": dz.sum(0)}
+""", "affine")
+    [wrong] = found["affine"]["diagnoses"]
+    assert wrong["id"] == "wrong_type" and "\n" not in wrong["message"]
+    assert "`return dx, dW, db`" in wrong["hint"]

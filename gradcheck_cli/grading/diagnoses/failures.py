@@ -113,12 +113,19 @@ def _wrong_type(f: Failure):
                 "returns several gradients.")
     elif "one gradient per input" in f.message:
         hint = (f"Return one gradient per input from {f.function}, as a tuple in the order "
-                "of the inputs: `return dx, dy`.")
+                f"of the inputs: `return {_gradient_names(f.signature)}`.")
     else:
         hint = (f"Return a NumPy array of floats shaped like the input from {f.function}, "
                 "not a container or text around it.")
     return Diagnosis("wrong_type", f.message or f"{f.function} returned something that is not "
                      "an array of numbers.", hint)
+
+
+def _gradient_names(signature: str) -> str:
+    """``grad_affine(x, W, b, dz)`` -> ``dx, dW, db`` (the inputs' gradients, in order)."""
+    found = re.match(r"\s*\w+\s*\((.*)\)\s*$", signature or "")
+    names = [n.strip() for n in found.group(1).split(",")][:-1] if found else []
+    return ", ".join(f"d{n}" for n in names if n.isidentifier()) or "dx, dy"
 
 
 @reported("timeout", specificity=96)

@@ -360,7 +360,7 @@ def describe(value) -> str:
     if kind == "ndarray":
         kind = f"ndarray of dtype {value.dtype}"
     try:
-        text = _short.repr(value)
+        text = " ".join(str(_short.repr(value)).split())   # an array's repr spans lines
     except BaseException:              # noqa: BLE001 - a learner's __repr__ may raise
         text = "<unprintable>"
     article = "an" if kind[:1].lower() in "aeiou" or kind.startswith("ndarray") else "a"
