@@ -170,7 +170,9 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     absent = import_error or any(n not in worker.functions for n in taken)
     defined = defined_functions(submission) if absent else None
     # (Not after a notebook's cell raised: the text's last definition may not have run.)
-    stubs = stub_functions(submission) if worker.functions and not import_error else {}
+    # Read from the text only when a function fails its first case: a stub never passes one.
+    stubs = _Lazy(lambda: stub_functions(submission) if worker.functions and not import_error
+                  else {})
     results = [_grade_exercise(worker, ex, cases, options, taken, defined, stubs)
                for ex, cases in prepared]
     _one_claim_each(results, import_error is not None)
@@ -180,6 +182,18 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
                   defined=None if defined is None or not import_error else tuple(defined),
                   import_stdout=(worker.import_error.stdout if import_error
                                  else getattr(worker, "import_stdout", "")))
+
+
+class _Lazy:
+    """A value computed on first call, then kept."""
+
+    def __init__(self, make: Callable[[], dict]):
+        self._make, self._value = make, None
+
+    def __call__(self) -> dict:
+        if self._value is None:
+            self._value = self._make()
+        return self._value
 
 
 def _one_claim_each(results: list[ExerciseResult], import_failed: bool) -> None:
@@ -216,7 +230,8 @@ def _forbidden(exercises: Sequence[Exercise], options: RunOptions) -> tuple[str,
 
 def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                     options: RunOptions, taken: set[str] = frozenset(),
-                    defined: dict | None = None, stubs: dict | None = None) -> ExerciseResult:
+                    defined: dict | None = None, stubs: Callable[[], dict] | None = None
+                    ) -> ExerciseResult:
     result = ExerciseResult(name=ex.name, function=ex.function, title=ex.title, status="passed",
                             score=0.0, max_score=float(ex.points), group=ex.group,
                             signature=ex.signature, hints=list(ex.hints))
@@ -264,8 +279,6 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
     result.cell = worker.function_cells.get(ex.function)
     if ex.backward is not None:         # a wrong gradient of a pair is its backward's
         result.mistake_line = worker.functions.get(ex.backward)
-    if stubs and all(name in stubs for name in ex.functions):
-        return _not_written(result, ex, cases, stubs[ex.function])
     # Held to the precision of the inputs, whatever dtype the answer comes back in.
     tol = ex.tolerance.for_inputs(a for p in cases for a in p.case.args)
     result.tolerance = tol.describe()
@@ -273,6 +286,10 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
     stdout_parts = []
     for prepared in cases:
         case_result = _grade_case(worker, ex, prepared, tol, options)
+        if not result.cases and case_result.status != "passed" and stubs is not None:
+            found = stubs()
+            if all(name in found for name in ex.functions):
+                return _not_written(result, ex, cases, found[ex.function])
         case_result.max_score = round(per_case, 6)
         result.cases.append(case_result)
         if case_result.stdout:
