@@ -5,6 +5,7 @@ that are not arrays, inputs from named distributions, class labels, losses that 
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 import os
 from pathlib import Path
 
@@ -112,6 +113,19 @@ def test_a_forgotten_backward_is_named_not_checked_as_a_loss(gradcheck):
     loss = gradcheck("check", LAYERS, "--forward", "relu_forward", "--input", "x=3,4",
                      "--style", "loss")
     assert loss.code == 1 and "expected a single number" in loss.out     # as asked
+
+
+def test_a_failing_check_tells_ci_where_and_what(gradcheck):
+    """GitHub annotations carry the backward's line; a JUnit failure no diagnosis explains
+    says what differs rather than just "failed"."""
+    args = ["check", LAYERS.parent / "mistakes.py", "--forward", "relu_forward", "--backward",
+            "relu_backward_mask_from_dout", "--input", "x=2,3"]
+    github = gradcheck(*args, "--format", "github")
+    junit = gradcheck(*args, "--format", "junit")
+    assert github.code == junit.code == 1
+    assert "::error file=" in github.out and ",line=176," in github.out
+    failure = ET.fromstring(junit.out).find(".//failure")
+    assert failure.get("message") not in ("failed", "") and "dx" in failure.get("message")
 
 
 def test_inputs_outside_the_domain_are_named_with_a_distribution_that_fits(gradcheck):

@@ -98,7 +98,7 @@ def _exercise_case(report: Report, ex: ExerciseResult, classname: str,
     if ex.status in _EXERCISE_OUTCOME:
         tag, kind = _EXERCISE_OUTCOME[ex.status]
         first = next((d for d in ex.diagnoses if d.severity == "error"), None)
-        message = first.message if first else (ex.error or ex.status)
+        message = first.message if first else (ex.error or _what_differs(ex) or ex.status)
         # The plain report of this exercise alone, headed by the submission and seed, with
         # every failing case: the testcase stands for all of them.
         alone = dataclasses.replace(report, exercises=[ex])
@@ -107,6 +107,22 @@ def _exercise_case(report: Report, ex: ExerciseResult, classname: str,
     if ex.stdout:
         ET.SubElement(element, "system-out").text = xml_text(ex.stdout)
     return element
+
+
+def _what_differs(ex: ExerciseResult) -> str | None:
+    """A failure no diagnosis explains, in a line: its first failing output's headline
+    (``dx (a 4 × 5 matrix): all 20 elements differ (largest relative error 1.1)``)."""
+    from ..diff import case_diffs
+
+    for case in ex.cases:
+        if case.status == "failed" and case.got is not None:
+            try:
+                diffs = case_diffs(case)
+            except ValueError:
+                continue
+            if diffs:
+                return diffs[0].headline
+    return None
 
 
 def _outcome(element: ET.Element, tag: str, kind: str, message: str, text: str) -> None:
