@@ -83,12 +83,21 @@ def _one_factor(d: Diagnosis, cases: Sequence[CaseResult]) -> Diagnosis:
         return d
     each = ", ".join(f"{f} on {name!r}" for name, f in factors[:4]) \
         + (", …" if len(factors) > 4 else "")
+    values = [f for _, f in factors]
+    if all(re.fullmatch(r"1/\d+", f) for f in values):
+        hint = ("Each factor is 1 over a count of its case (the length of an axis, or of "
+                "several): look for a mean used where the forward pass sums.")
+    elif all(re.fullmatch(r"\d+", f) for f in values):
+        hint = ("Each factor is a count of its case (the length of an axis, or of several): "
+                "look for a sum used where the forward pass takes a mean.")
+    else:
+        hint = ("A factor that changes with the case is a count or a value of the case: a "
+                "mean's divisor (N against N - 1), a sum over the wrong number of elements, "
+                "or the upstream gradient left out.")
     return Diagnosis(
         "scaled", f"{found.group('yours')} is a multiple of {found.group('of')}, but by a "
                   f"factor that changes from case to case ({each}).",
-        "A factor that changes with the case is a count or a value of the case: a mean's "
-        "divisor (N against N - 1), a sum over the wrong number of elements, or the upstream "
-        "gradient left out.", d.severity, d.cases, output=d.output)
+        hint, d.severity, d.cases, output=d.output)
 
 
 def _judges_answers(ident: str) -> bool:
