@@ -51,6 +51,14 @@ def _returned_upstream(ev: Evidence):
     dz = getattr(ev.alt, "dz", None)
     if dz is None or not ev.explains(dz):
         return None
+    if not ev.same_shape and ev.got.size > ev.expected.size:    # dbeta = dz, not summed
+        return Diagnosis("returned_upstream",
+                         f"{ev.yours} is dz itself, the upstream gradient, unchanged: shape "
+                         f"{shape_tuple(ev.got)}, where {ev.of} has shape "
+                         f"{shape_tuple(ev.expected)}.",
+                         f"{ev.input_name or 'The input'} is broadcast in the forward pass: "
+                         "add up dz over the axes it was repeated along, back down to its "
+                         f"shape {shape_tuple(ev.expected)} (e.g. dz.sum(axis=0)).")
     if not ev.same_shape:           # a scalar dz returned for an array input
         return Diagnosis("returned_upstream",
                          f"{ev.yours} is dz itself, the upstream gradient, unchanged: shape "
