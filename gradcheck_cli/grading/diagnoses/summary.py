@@ -75,15 +75,19 @@ _SCALED = re.compile(r"^(?P<yours>.*?) is (?P<c>\S+) × (?P<of>.*?)\.$", re.S)
 def _one_factor(d: Diagnosis, cases: Sequence[CaseResult]) -> Diagnosis:
     """``scaled`` as the exercise states it: one factor where every case has the same, else
     each case's (a factor that changes with the case is a count, not a constant)."""
-    factors = [(c.name, m.group("c")) for c in cases for x in c.diagnoses
+    factors = [(c.name, m.group("c"), c.hidden) for c in cases for x in c.diagnoses
                if x.id == "scaled" and x.output == d.output
                for m in [_SCALED.match(x.message)] if m]
     found = _SCALED.match(d.message)
-    if found is None or len({f for _, f in factors}) < 2:
+    if found is None or len({f for _, f, _ in factors}) < 2:
         return d
-    each = ", ".join(f"{f} on {name!r}" for name, f in factors[:4]) \
-        + (", …" if len(factors) > 4 else "")
-    values = [f for _, f in factors]
+    # The hidden cases' factors would tell their sizes: they are only counted.
+    shown = [(name, f) for name, f, hidden in factors if not hidden]
+    each = ", ".join(f"{f} on {name!r}" for name, f in shown[:4]) \
+        + (", …" if len(shown) > 4 else "")
+    if len(shown) < len(factors):
+        each += ("; " if each else "") + "others on the hidden cases"
+    values = [f for _, f, _ in factors]
     if all(re.fullmatch(r"1/\d+", f) for f in values):
         hint = ("Each factor is 1 over a count of its case (the length of an axis, or of "
                 "several): look for a mean used where the forward pass sums.")
