@@ -181,7 +181,12 @@ def _example(member: Member, ex: dict, did: str | None, message: str) -> Example
     """The first case that shows the mistake: a visible one carrying it, else any failing one."""
     cases = ex.get("cases") or []
     carrying = [c for c in cases if any(d["id"] == did for d in c.get("diagnoses") or ())]
-    failing = [c for c in cases if c["status"] != "passed"]
+    # The exercise's diagnosis names the cases it holds on when not all (a hidden case's own
+    # diagnoses are not in its result): one of those, never a case it does not hold on.
+    named = next((d.get("cases") for d in ex.get("diagnoses") or ()
+                  if d["id"] == did and d.get("cases")), None)
+    failing = [c for c in cases if c["status"] != "passed"
+               and (named is None or c["name"] in named)]
     case = (carrying or failing or [None])[0]
     if case is None:
         return Example(member, None, False, message)

@@ -70,3 +70,21 @@ def test_histogram_bars_are_whole_points_or_tenths():
     assert len(tenths) == 10 and sum(b.count for b in tenths) == 5
     assert (tenths[0].count, tenths[1].count, tenths[9].count) == (2, 1, 2)   # 25 is in the last
     assert tenths[0].label == "0–2.5"
+
+
+def test_a_mistake_s_example_is_a_case_it_holds_on():
+    """An exception on the hidden cases only is not shown under the worked example, which
+    failed for another reason (hidden cases carry no diagnoses of their own in a result)."""
+    from gradcheck_cli.classroom.summary import _example
+
+    ex = {"name": "matmul", "status": "error", "diagnoses": [
+        {"id": "scaled", "message": "Your dx is 2 × the gradient."},
+        {"id": "exception", "message": "On cases 'random-1', 'random-2' only: it raised",
+         "cases": ["random-1", "random-2"]}],
+          "cases": [{"name": "worked-example", "hidden": False, "status": "failed",
+                     "diagnoses": [{"id": "scaled", "message": "Your dx is 2 ×."}]},
+                    {"name": "random-1", "hidden": True, "status": "error"},
+                    {"name": "random-2", "hidden": True, "status": "error"}]}
+    example = _example(None, ex, "exception", ex["diagnoses"][1]["message"])
+    assert example.case == "random-1" and example.hidden
+    assert _example(None, ex, "scaled", "").case == "worked-example"
