@@ -116,9 +116,11 @@ def _stub_body(body: list) -> str | None:
     unset: set[str] = set()                                 # names still set to None
     said = None
     for node in body:
-        if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(
-                node.value, ast.Constant) and node.value.value is Ellipsis):
+        if isinstance(node, ast.Pass):
             said = said or "pass"
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+                and node.value.value is Ellipsis:
+            said = said or "..."
         elif isinstance(node, ast.Raise) and _names_not_implemented(node.exc):
             said = "raise NotImplementedError"
         elif isinstance(node, ast.Assign) and _moves_only(node.value):
@@ -130,8 +132,9 @@ def _stub_body(body: list) -> str | None:
             # Its first value None: out of (out, cache), or dx; (dz, None) is an answer.
             first = node.value.elts[0] if isinstance(node.value, ast.Tuple) \
                 and node.value.elts else node.value
-            if first is None or _holds_none(first, unset) or (
-                    isinstance(first, ast.Name) and first.id == "NotImplemented"):
+            if isinstance(first, ast.Name) and first.id == "NotImplemented":
+                said = said or "return NotImplemented"
+            elif first is None or _holds_none(first, unset):
                 said = said or "return None"
             else:
                 return None

@@ -338,8 +338,8 @@ def _not_written(result: ExerciseResult, ex: Exercise, cases: list[PreparedCase]
     result.error = f"{ex.function} is not written yet (its body is only `{body}`)"
     result.diagnoses = [Diagnosis(
         "missing_function", f"{result.error}.",
-        "Write the gradient in its body; until then the exercise is left out of the score "
-        "(with -e, and in the CI formats, it counts as missing).")]
+        "Write the gradient in its body; until then it counts as missing here (a plain "
+        "`gradcheck run` without -e leaves it out of the score).")]
     result.cases = [CaseResult(p.case.name, p.case.hidden, "missing", message=result.error)
                     for p in cases]
     return result

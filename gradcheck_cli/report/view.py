@@ -76,6 +76,11 @@ def not_attempted_line(report) -> str | None:
     left = report.not_attempted
     if not left:
         return None
+    stubs = [e.function for e in left if e.error and " is not written yet " in e.error]
+    if not report.exercises and stubs:
+        names = ", ".join(stubs[:4]) + (", …" if len(stubs) > 4 else "")
+        return (f"{report.submission} has {len(stubs)} of the exercises' functions, none "
+                f"written yet ({names}): write the body of one (its gradient), and run again")
     if not report.exercises:
         names = ", ".join(e.function for e in left[:4]) + (", …" if len(left) > 4 else "")
         return (f"{report.submission} defines none of the {len(left)} exercises' functions "

@@ -49,6 +49,25 @@ def grad_tanh(x, dz):
     assert "not written yet" in doc["exercises"][0]["diagnoses"][0]["message"]
 
 
+def test_a_file_of_stubs_only_is_told_none_is_written_yet_and_each_body_as_written(
+        gradcheck, tmp_path):
+    learner = write(tmp_path, '''
+def grad_relu(x, dz):
+    ...
+
+def grad_sigmoid(x, dz):
+    return NotImplemented
+''')
+    done = gradcheck("run", learner, "--seed", "1", "--format", "plain")
+    assert "has 2 of the exercises' functions, none written yet" in done.out
+    assert "defines none" not in done.out and done.code == 1
+    doc = json.loads(gradcheck("run", learner, "--seed", "1", "-e", "relu", "-e", "sigmoid",
+                               "--format", "json").out)
+    messages = [e["diagnoses"][0]["message"] for e in doc["exercises"]]
+    assert "only `...`" in messages[0] and "only `return NotImplemented`" in messages[1]
+    assert "counts as missing here" in doc["exercises"][0]["diagnoses"][0]["hint"]
+
+
 def test_a_stub_redefined_further_down_is_graded(gradcheck, tmp_path):
     learner = write(tmp_path, "def grad_sigmoid(x, dz):\n    pass\n" + SIGMOID)
     assert gradcheck("run", learner, "-e", "sigmoid", "--seed", "1").code == 0
