@@ -129,8 +129,13 @@ def test_a_failing_check_tells_ci_where_and_what(gradcheck):
 
 
 def test_inputs_outside_the_domain_are_named_with_a_distribution_that_fits(gradcheck):
-    run = gradcheck("check", LAYERS, "--forward", "log_forward", "--backward", "log_backward",
-                    "--input", "x=3,4")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:     # no NumPy warning beside it
+        warnings.simplefilter("always")
+        run = gradcheck("check", LAYERS, "--forward", "log_forward", "--backward",
+                        "log_backward", "--input", "x=3,4")
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], caught
     assert run.code == 2, run.text
     assert "the inputs left the function's domain" in run.err
     assert "--input x=3,4:positive" in run.err and "Traceback" not in run.text
