@@ -324,11 +324,15 @@ class Session:
         defined = [f for f in self.worker.functions if not f.startswith("_")]
         close = difflib.get_close_matches(name, defined, n=1)
         file = Path(self.worker.path).name
+        # The file's forwards for --forward (its backwards for --backward), else all it has.
+        likely = sorted(f for f in defined if flag[2:] in f
+                        or (flag == "--forward" and "loss" in f)) or sorted(defined)
+        listing = ", ".join(likely[:10]) + (", …" if len(likely) > 10 else "")
         diagnosis = Diagnosis(
             "missing_function", f"{name} ({flag}) is not defined in {file}.",
             f"Did you mean {flag} {close[0]}?" if close else
             f"Give {flag} the name of a function of {file}" + (
-                f" ({', '.join(sorted(defined)[:8])})." if defined else "."))
+                f" ({listing})." if defined else "."))
         results = self.all_failed("missing", self.failure("missing_function", name, ""))
         for result in results:
             result.diagnoses = result.cases[0].diagnoses = [diagnosis]
