@@ -117,7 +117,7 @@ def _case_mix(drawn: Drawn) -> Iterator[Problem]:
         yield Problem(ex.source_file, ex.line, "no case is hidden: a learner sees every input "
                       "and could hard-code the answers", "add a case with `hidden: true` and "
                       "random inputs", severity="warning")
-    elif not any(i.is_random for s in specs for i in s.inputs.values()):
+    if not any(i.is_random for s in specs for i in s.inputs.values()):
         yield Problem(ex.source_file, ex.line, "no case has random inputs: an answer that "
                       "ignores its inputs can pass", "add a hidden case with inputs like "
                       "`x: {shape: [3, 4]}`", severity="warning")

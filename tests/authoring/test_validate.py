@@ -90,3 +90,15 @@ def test_every_schema_problem_of_one_file_is_listed_with_its_line(tmp_path):
     assert found == [(2, "unknown key 'titel'"),
                      (hidden + 2, "unknown key 'hiden' in cases[1]"),
                      (message + 2, "unknown key 'mesage' in mistakes[0]")], found
+
+
+def test_an_exercise_of_one_literal_case_gets_both_warnings(tmp_path):
+    """No hidden case and no random input are two weaknesses: both are named."""
+    spec = tmp_path / "square.yaml"
+    spec.write_text("name: square\ntitle: Square\nfunction: grad_square(x, dz)\n"
+                    "forward: x * x\ncases:\n  - name: worked-example\n    inputs:\n"
+                    "      x: [1.0, -2.0, 3.0]\n      dz: [1.0, 1.0, 2.0]\n")
+    result = validate_paths([spec])
+    warnings = [p.message.split(":")[0] for p in result.warnings]
+    assert "no case is hidden" in warnings and "no case has random inputs" in warnings
+    assert not result.errors
