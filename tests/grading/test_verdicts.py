@@ -306,3 +306,14 @@ def grad_affine(x, W, b, dz):
     [wrong] = found["affine"]["diagnoses"]
     assert wrong["id"] == "wrong_type" and "\n" not in wrong["message"]
     assert "`return dx, dW, db`" in wrong["hint"]
+
+
+def test_an_axis_of_length_one_added_is_not_told_about_broadcasting(gradcheck, tmp_path):
+    found = _graded(gradcheck, tmp_path, """
+def grad_sigmoid(x, dz):
+    s = 1 / (1 + np.exp(-x))
+    return (dz * s * (1 - s))[None, :]
+""", "sigmoid")
+    [mismatch] = found["sigmoid"]["diagnoses"]
+    assert mismatch["id"] == "shape_mismatch" and "broadcast" not in mismatch["hint"]
+    assert "axes of length 1 added or dropped" in mismatch["hint"]

@@ -161,12 +161,18 @@ def _shape_hint(ev: Evidence) -> str:
     if out is not None and got == out:
         return (f"That is the shape of the forward output; the gradient of an input has the "
                 f"input's shape, {shape_tuple(ev.expected)}.")
-    try:
-        if np.broadcast_shapes(got, exp) == got:
-            return (f"Sum over the axes that were broadcast in the forward pass, so the result "
-                    f"comes back to the input's shape {shape_tuple(ev.expected)}.")
-    except ValueError:
-        pass
+    if ev.got.size == ev.expected.size:
+        if tuple(n for n in got if n != 1) == tuple(n for n in exp if n != 1):
+            return (f"It has the right number of elements, with axes of length 1 added or "
+                    f"dropped (x[None, :], keepdims=True): reshape it to "
+                    f"{shape_tuple(ev.expected)}.")
+    else:
+        try:
+            if np.broadcast_shapes(got, exp) == got:
+                return (f"Sum over the axes that were broadcast in the forward pass, so the "
+                        f"result comes back to the input's shape {shape_tuple(ev.expected)}.")
+        except ValueError:
+            pass
     if ev.got.size == ev.expected.size:
         return (f"The number of elements is right: check how the result is arranged "
                 f"(reshape or transpose to {shape_tuple(ev.expected)}).")
