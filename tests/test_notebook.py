@@ -124,6 +124,9 @@ def test_a_notebook_that_displays_and_times_is_graded(gradcheck, tmp_path):
                  "res = %time grad_sigmoid(np.ones(3), np.ones(3))\nprint(res + 1)")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
     assert done.code == 0 and json.loads(done.out)["import_error"] is None
+    shown = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "plain",
+                      "--verbose")
+    assert "| <b>x</b>" in shown.out and "'<b>x</b>'" not in shown.out    # its text
 
 
 def test_a_cell_that_raises_leaves_the_functions_before_it_graded(gradcheck, tmp_path):

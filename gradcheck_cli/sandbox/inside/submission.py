@@ -219,9 +219,8 @@ def _install_ipython_display() -> None:
     for name in ("HTML", "Markdown", "Math", "Latex", "JSON", "Image", "SVG", "Pretty"):
         setattr(display, name, type(name, (), {
             "__init__": lambda self, *args, **kwargs: setattr(self, "data", args[:1]),
-            "__repr__": lambda self: repr(self.data[0]) if self.data else ""}))
+            "__repr__": lambda self: str(self.data[0]) if self.data else ""}))   # its text
     sys.modules["IPython"], sys.modules["IPython.display"] = package, display
-
 
 
 def _ran(exc: BaseException, path: str) -> bool:
