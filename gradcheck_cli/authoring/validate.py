@@ -168,9 +168,10 @@ def check_solution(solution: str | Path, exercises: Sequence[Exercise], seed: in
         else:
             message = (f"the reference solution {path} does not pass '{ex.name}' "
                        f"({result.status}: {_first_reason(result)})")
-        problems.append(Problem(ex.source_file, ex.line, message,
-                                f"fix {ex.function} in {path.name}, or the spec if the "
-                                "solution is right"))
+        fix = (f"define {ex.function} in {path.name}, or check the spec's `function:`"
+               if result.status == "missing" else
+               f"fix {ex.function} in {path.name}, or the spec if the solution is right")
+        problems.append(Problem(ex.source_file, ex.line, message, fix))
     return problems
 
 

@@ -48,7 +48,8 @@ def parse_shard(text: str) -> Shard:
     if not 1 <= index <= count:
         hint = (f"K counts from 1: use --shard {index + 1}/{count} for the 0-based index {index} "
                 "(e.g. $((JOB_COMPLETION_INDEX + 1)))" if index == 0
-                else f"K is between 1 and {count}")
+                else f"N machines grade shards 1 to N: --shard {count}/{count} is the last of "
+                     f"{count}, --shard {index}/{index} the last of {index}")
         raise UsageError(f"--shard {text}: K must be between 1 and {count}", hint=hint)
     return Shard(index, count)
 

@@ -28,7 +28,7 @@ def test_shard_is_k_of_n(text, shard):
     ("2", "expected K/N", "1 ≤ K ≤ N"),
     ("a/b", "expected K/N", ""),
     ("0/4", "between 1 and 4", "--shard 1/4"),          # a 0-based index, e.g. Kubernetes'
-    ("5/4", "between 1 and 4", "between 1 and 4"),
+    ("5/4", "between 1 and 4", "--shard 4/4 is the last of 4"),
     ("1/0", "at least 1", ""),
 ])
 def test_a_bad_shard_says_what_to_write(text, message, hint):
