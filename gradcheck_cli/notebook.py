@@ -32,15 +32,19 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GradcheckError
-from .pysource import MAX_NOTEBOOK_BYTES, TooLarge, parse, read_learner_file
+from .pysource import (MAX_NOTEBOOK_BYTES, TooLarge, compile_check, parse,
+                       read_learner_file)
 
 SUFFIX = ".ipynb"
 MAX_CELLS = 10_000      # a course's longest notebook has a few hundred
+MAX_CODE_CHARS = 2_000_000          # of all code cells; a course's has some tens of thousands
+MAX_JSON_OBJECTS = 2_000_000        # a notebook's JSON dicts and lists: outputs included
 PACKAGE = "gradcheck_cli"
 # Cell magics whose body runs as plain Python in the notebook's own namespace.
 _PYTHON_CELL_MAGICS = frozenset({"time", "capture"})
@@ -85,24 +89,45 @@ def location(file: str, line: int | None, cell: int | None = None) -> str:
 
 
 def read_notebook(path: str | Path) -> NotebookSource:
-    """The Python source of the notebook at ``path``; NotebookError if it is not one."""
+    """The Python source of the notebook at ``path``; NotebookError if it is not one.
+
+    Kept for the file as it is (its inode, size and modification time): a run reads it for
+    the worker, for its functions' names and stubs, and again at every restart of a worker
+    whose calls crashed."""
     path = Path(path)
+    try:
+        st = os.lstat(path)
+        key = (str(path), st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _read:
+        return _read[key]
     try:
         raw = read_learner_file(path, MAX_NOTEBOOK_BYTES)
     except OSError as exc:
         raise NotebookError(f"cannot read the notebook: {exc.strerror}", file=str(path),
                             hint="check the path and its permissions") from None
-    return convert(raw, str(path))
+    source = convert(raw, str(path))
+    if key is not None:
+        if len(_read) >= 4:
+            _read.clear()
+        _read[key] = source
+    return source
+
+
+_read: dict[tuple, NotebookSource] = {}
 
 
 def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
     """Notebook JSON (bytes) -> the Python source of its code cells; ``name`` for messages."""
-    cells = raw.count(b'"cell_type"')
-    if cells > MAX_CELLS:               # counted before the JSON becomes Python objects
-        raise NotebookError(f"this notebook has {cells:,} cells; gradcheck reads at most "
-                            f"{MAX_CELLS:,}", file=name,
-                            hint="merge cells, or export the notebook as a .py file and run "
-                                 "that")
+    # Counted before the JSON becomes Python objects, which take far more memory than its
+    # text when they are many and small ([{},{},...]): an upper bound of their number.
+    objects = raw.count(b"{") + raw.count(b"[")
+    if objects > MAX_JSON_OBJECTS:
+        raise NotebookError(f"this notebook's JSON holds up to {objects:,} objects and lists; "
+                            f"gradcheck reads at most {MAX_JSON_OBJECTS:,}", file=name,
+                            hint="clear its outputs (Cell > All Output > Clear) and save it, "
+                                 "or export it as a .py file and run that")
     try:
         doc = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -126,6 +151,18 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
                                      "`jupyter nbconvert --to notebook --inplace` on it")
         raise NotebookError("this .ipynb file is JSON but not a Jupyter notebook (no list of "
                             "\"cells\")", file=name, hint=_FIX)
+    if len(doc["cells"]) > MAX_CELLS:
+        raise NotebookError(f"this notebook has {len(doc['cells']):,} cells; gradcheck reads at "
+                            f"most {MAX_CELLS:,}", file=name,
+                            hint="merge cells, or export the notebook as a .py file and run "
+                                 "that")
+    code = sum(_length(cell.get("source")) for cell in doc["cells"]
+               if isinstance(cell, dict) and cell.get("cell_type") == "code")
+    if code > MAX_CODE_CHARS:
+        raise NotebookError(f"this notebook's code cells hold {code:,} characters; gradcheck "
+                            f"reads at most {MAX_CODE_CHARS:,}", file=name,
+                            hint="move data out of the code (load it from a file), or export "
+                                 "the notebook as a .py file and run that")
     text: list[str] = []
     own: set[str] = set()       # names bound to gradcheck's API by the cells so far
     cells: list[int] = []
@@ -170,6 +207,12 @@ def _parsed(lines: list[str]) -> tuple[list[ast.stmt] | None, SyntaxError | None
     except SyntaxError as exc:
         return None, exc
     except TooLarge:
+        # Too long for a syntax tree here: compiled instead, so that a cell that does not
+        # parse (an open ''' that would swallow the cells after it) still stops the notebook.
+        try:
+            compile_check("\n".join(lines))
+        except SyntaxError as exc:
+            return None, exc
         return None, None
     except ValueError as exc:       # a null byte: Python 3.11 says ValueError
         return None, SyntaxError(str(exc).replace("string ", ""))
@@ -189,9 +232,30 @@ def _raising(exc: SyntaxError, before: int, count: int) -> list[str]:
     return [statement, *[""] * (max(count, 1) - 1)]
 
 
+def _length(source) -> int:
+    """The characters of a cell's source, as JSON gives it (a string or a list of them)."""
+    if isinstance(source, str):
+        return len(source)
+    if isinstance(source, list):
+        return sum(len(s) for s in source if isinstance(s, str))
+    return 0
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def source_lines(source: str) -> list[str]:
+    """Lines as Python reads them: broken at \\n, \\r\\n and \\r only (``str.splitlines``
+    also breaks at \\x0c, \\x1c-\\x1e, \\x85 and U+2028, which Python does not)."""
+    lines = _LINE_BREAK.split(source)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def cell_lines(source: str) -> list[str]:
     """A code cell's lines as Python: IPython-only lines made ``pass``, one line for one."""
-    lines = source.splitlines()
+    lines = source_lines(source)
     if lines and lines[0].lstrip().startswith("%%"):
         magic = lines[0].lstrip()[2:].split(maxsplit=1)
         if not magic or magic[0] not in _PYTHON_CELL_MAGICS:

@@ -51,6 +51,16 @@ def parse(source: str, mode: str = "exec") -> ast.AST:
                               "Python to read") from None
 
 
+def compile_check(source: str) -> None:
+    """SyntaxError if ``source`` does not compile; for a source too long for ``parse``: the
+    compiler's own structures are C ones, freed at once, not a Python syntax tree."""
+    with _lock:
+        try:
+            compile(source, "<cell>", "exec", dont_inherit=True)
+        except (MemoryError, RecursionError, ValueError):
+            pass                        # what the worker will find and report
+
+
 def read_learner_file(path: str | os.PathLike, limit: int = MAX_SOURCE_BYTES) -> bytes:
     """The bytes of a learner's file: OSError if it is a symbolic link (``strerror`` says so),
     is larger than ``limit``, or cannot be read."""

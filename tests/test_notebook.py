@@ -216,3 +216,36 @@ def test_after_a_cell_raised_the_function_that_ran_is_graded_not_the_texts_last(
         ("code", "def grad_sigmoid(x, dz):\n    pass")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "plain")
     assert "PASS  sigmoid" in done.out and "Fix or delete that cell" in done.out
+
+
+def test_lines_break_where_python_breaks_them_only():
+    """U+2028 or a form feed inside a comment is no line break to Python; splitting there
+    made an honest cell a syntax error (and a broken one valid)."""
+    source = convert(notebook(("code", "x = 1  # a\u2028b\x0cc\ny = 2\r\nz = 3\rw = 4\n")))
+    assert source.text.split("\n")[:4] == ["x = 1  # a\u2028b\x0cc", "y = 2", "z = 3", "w = 4"]
+    assert source.unparsed == ""
+
+
+def test_a_cell_too_long_to_parse_is_still_checked_for_its_syntax():
+    """An open ''' in a long cell would swallow the cells after it, a broken one included,
+    where Run All stops at the long cell."""
+    from gradcheck_cli.pysource import MAX_PARSED_CHARS
+
+    long_cell = "# " + "x" * MAX_PARSED_CHARS + "\n_skip = '''\n"
+    source = convert(notebook(("code", long_cell), ("code", "def broken(:\n    pass"),
+                              ("code", "# '''\ndef grad_relu(x, dz):\n    return dz")))
+    assert source.text.splitlines()[0].startswith("raise SyntaxError(")
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b'{"nbformat": 4, "cells": [], "metadata": {"m": [' + b"{}," * 2_000_000 + b"{}]}}",
+     "objects and lists; gradcheck reads at most 2,000,000"),
+    (b'{"nbformat": 4, "cells": [' + b",".join([b'{"cell_typ\\u0065": "code"}'] * 10_001)
+     + b"]}", "10,001 cells"),
+    (b'{"nbformat": 4, "cells": [' + b",".join([b'{"cell_type": "code", "source": "'
+                                              + b"a;" * 100_000 + b'"}'] * 11) + b"]}",
+     "code cells hold 2,200,000 characters"),
+])
+def test_a_notebook_too_big_for_the_grader_to_read_says_why(raw, message):
+    with pytest.raises(NotebookError, match=message):
+        convert(raw, "work.ipynb")
