@@ -15,13 +15,13 @@ from ..spec import Case, Exercise, parse_signature
 from ..tolerance import FINITE_DIFFERENCE_RTOL, Tolerance, output_scale
 from .alternatives import FD_STEP, Alternatives
 from .calls import call_learner
-from .compare import closeness, compare, numerical_differs
+from .compare import closeness, numerical_differs
 from .diagnoses import Evidence, ExerciseEvidence, Failure, describe_failure, diagnose_exercise
-from .diagnoses.registry import EvidenceUnavailable
 from .diagnoses.summary import summarize
 from .names import defined_functions, near_name, stub_functions
 from .options import RunOptions, start_worker  # noqa: F401 - also imported from here
 from .options import sandbox_options as _sandbox_options
+from .probe import passed_by_their_numbers, unexplained
 from .verdict import (CallAgain, call_status, complex_answer, failure_of, record_failure,
                       record_outputs)
 
@@ -303,10 +303,10 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
     # Some mistakes only show across cases (an answer that ignores its inputs).
     across = diagnose_exercise(ExerciseEvidence(ex.function, result.cases,
                                                 closeness(tol)))
-    # Visible cases passed by their numbers alone earn nothing (``_passed_by_their_numbers``).
+    # Visible cases passed by their numbers alone earn nothing (``passed_by_their_numbers``).
     by_numbers = set() if any(d.id == "hardcoded" for d in across) else \
-        _passed_by_their_numbers(worker, ex, cases, result.cases, tol, options.seed)
-    if by_numbers and _unexplained(result.cases):
+        passed_by_their_numbers(worker, ex, cases, result.cases, tol, options.seed)
+    if by_numbers and unexplained(result.cases):
         across.append(Diagnosis(
             "hardcoded",
             f"{ex.function} is right on case {sorted(by_numbers)[0]!r}, but not with another "
@@ -343,71 +343,6 @@ def _not_written(result: ExerciseResult, ex: Exercise, cases: list[PreparedCase]
     result.cases = [CaseResult(p.case.name, p.case.hidden, "missing", message=result.error)
                     for p in cases]
     return result
-
-
-def _passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[PreparedCase],
-                             results: Sequence[CaseResult], tol: Tolerance,
-                             seed: int = 0) -> set[str]:
-    """The visible cases that passed while another case failed, where the answer does not
-    hold on the case's own inputs with another dz: then it was not computed from them (numbers
-    copied from the worked example and returned when the shapes are the example's, or a
-    mistake that the example's whole numbers hide, such as an integer accumulator). Every
-    VJP is linear in dz, so a right function is right for any dz; and then on inputs moved a
-    little, which a stored Jacobian does not follow. Both are drawn from the run's seed. Cases
-    at a kink are left alone: there a convention may pass on one dz and not on another."""
-    found: set[str] = set()
-    if all(c.status == "passed" for c in results):
-        return found
-    for prepared, result in zip(cases, results):
-        case = prepared.case
-        if case.hidden or result.status != "passed" or prepared.reference.kinks:
-            continue
-        rng = np.random.default_rng([_OTHER_DZ_SEED, seed])
-        dz = np.asarray(rng.standard_normal(np.shape(case.dz)))
-        # Then inputs moved by a few percent, each element keeping its sign (and so its
-        # domain): a Jacobian worked out for the example's x and applied to dz is linear in
-        # dz, but does not follow x.
-        # Only the differentiated inputs move: data (labels, one-hot rows, masks) keeps the
-        # form the exercise promises.
-        moved = [a * (1 + 0.05 * rng.standard_normal(np.shape(a))) if i in ex.wrt_indices
-                 else a for i, a in enumerate(case.args)]
-        probes = [("another dz", case.args, dz), ("other inputs", moved, dz)]
-        if ex.style == "loss":
-            # A loss returns its gradients for dloss = 1, whatever dz is asked: the inputs
-            # alone can move.
-            probes = [("other inputs", moved, case.dz)]
-        for label, args, dz in probes:
-            try:
-                alternatives = prepared.alternatives or Alternatives.for_case(ex, case)
-                want = alternatives.gradient_at(label, args, dz)
-            except EvidenceUnavailable:
-                break
-            if not all(np.isfinite(w).all() for w in want):
-                break
-            outcome = call_learner(worker, ex, args, dz, expect=[w.shape for w in want])
-            if not outcome.called:
-                break    # it hung before, or the deadline is used up: no word, no penalty
-            # A right function answers these as it answered the case. One that raises, runs
-            # out of time, crashes or returns something else here holds no more than one
-            # that answers wrong: copied numbers guarded against this very call.
-            got = tuple(np.asarray(v) for v in outcome.values) if outcome.status == "ok" else ()
-            if not (len(got) == len(want) and all(g.dtype.kind in "biuf" for g in got)
-                    and all(compare(g, w, tol).passed for g, w in zip(got, want))):
-                found.add(case.name)
-                break
-    return found
-
-
-_OTHER_DZ_SEED = 20261206     # with the run's seed, the other dz and inputs of the check above
-# What a copied answer's other cases show when it returns something of the right or wrong
-# shape elsewhere: no mistake that would explain the case that passed.
-_SYMPTOMS = {"zero_gradient", "shape_mismatch", "not_finite"}
-
-
-def _unexplained(results: Sequence[CaseResult]) -> bool:
-    """No failing case carries a diagnosis that names a mistake (only symptoms, or none)."""
-    return all(d.id in _SYMPTOMS for c in results if c.status != "passed"
-               for d in c.diagnoses)
 
 
 def _grade_case(worker: Worker, ex: Exercise, prepared: PreparedCase, tol: Tolerance,

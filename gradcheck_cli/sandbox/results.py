@@ -49,6 +49,7 @@ class CallResult:
     mutated: tuple[str, ...] = ()
     duration_s: float = 0.0
     called: bool = True     # False: not made (hung before, deadline used up, no worker)
+    deadline: bool = False  # cut short by the submission's deadline, not its own timeout
 
     @property
     def ok(self) -> bool:

@@ -58,12 +58,10 @@ class Worker(StyledCalls):
     submission while the caller does other work; ``import_error``, ``functions`` and
     ``import_stdout`` wait for that import. After a call times out, crashes or runs out of
     memory, the next call gets a fresh process that imports the submission again. With a
-    running ``fork_server``, each process is forked from it instead of spawned: the same
-    worker, sooner.
-
-    Besides each call's timeout, the submission has a deadline (``options.deadline``): the
-    seconds the grader waits on its code in all, import and restarts included. Once it is
-    used up, the remaining calls are not made and come back as timeouts.
+    running ``fork_server``, each process is forked from it instead of spawned. Besides each
+    call's timeout, the submission has a deadline (``options.deadline``): the seconds the
+    grader waits on its code in all, import and restarts included; once it is used up, the
+    remaining calls are not made and come back as timeouts.
     """
 
     def __init__(self, path: str | Path, options: SandboxOptions | None = None, *,
@@ -86,6 +84,7 @@ class Worker(StyledCalls):
         self._not_functions: dict[str, str] = {}
         self._function_cells: dict[str, int] = {}
         self._hung: set[str] = set()         # functions that ran past the timeout once
+        self.call_hung_again = False         # set by a caller that must see them answer
         self._import_stdout = ""
         self._limits: list[str] = []
         self._confinement: dict[str, Any] = {}
@@ -252,7 +251,7 @@ class Worker(StyledCalls):
                                   message=f"{function} is not defined in {self.path}")
         if self._allowance(self.options.timeout)[0] <= 0:
             return self._past_deadline(label)
-        if label in self._hung:
+        if label in self._hung and not self.call_hung_again:
             return not_called_again(label, self.options.timeout)
         process = self._process
         if process is None:
@@ -282,7 +281,8 @@ class Worker(StyledCalls):
                      f"{self.options.deadline:g} s" if by_deadline else
                      f"{label} did not return within {self.options.timeout:g} s")
             return CallResult("timeout", diagnosis="timeout", stdout=process.capture.take(),
-                              message=limit, duration_s=self._waited_since(started))
+                              message=limit, duration_s=self._waited_since(started),
+                              deadline=by_deadline)
         except wire.Oversized as exc:
             self._discard()
             try:

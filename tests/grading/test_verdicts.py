@@ -97,13 +97,13 @@ def test_a_diagnosis_true_on_some_cases_only_says_which():
     assert found[1].to_json()["cases"] == ["worked-example"]
 
 
-def _graded(gradcheck, tmp_path, source, *exercises, seed=0):
+def _graded(gradcheck, tmp_path, source, *exercises, seed=0, extra=()):
     import json
 
     path = tmp_path / "grads.py"
     path.write_text("import numpy as np\n\n" + source)
     selection = [arg for name in exercises for arg in ("-e", name)]
-    run = gradcheck("run", path, *selection, "--seed", seed, "--format", "json")
+    run = gradcheck("run", path, *selection, "--seed", seed, "--format", "json", *extra)
     assert run.code == 1, run.text
     return {e["name"]: e for e in json.loads(run.out)["exercises"]}
 
@@ -317,3 +317,43 @@ def grad_sigmoid(x, dz):
     [mismatch] = found["sigmoid"]["diagnoses"]
     assert mismatch["id"] == "shape_mismatch" and "broadcast" not in mismatch["hint"]
     assert "axes of length 1 added or dropped" in mismatch["hint"]
+
+
+def test_copied_numbers_guarded_by_a_hang_on_the_hidden_cases_still_earn_nothing(gradcheck,
+                                                                                 tmp_path):
+    """The hidden case hangs, so the function is not called again; the check of the visible
+    case calls it anyway, on the visible case's shapes, and it hangs there too."""
+    found = _graded(gradcheck, tmp_path, """
+import time
+
+def grad_matmul(x, y, dz):
+    if np.array_equal(dz, [[1, 2], [3, 4]]) and np.array_equal(x, [[3, 4], [5, 6]]):
+        return np.array([[14.0, 20.0], [32.0, 46.0]])
+    time.sleep(60)
+""", "matmul", extra=("--timeout", "1"))
+    assert found["matmul"]["score"] == 0.0
+    assert "hardcoded" in [d["id"] for d in found["matmul"]["diagnoses"]]
+
+
+def test_a_check_cut_short_by_the_deadline_says_nothing_about_the_answer():
+    """An honest but slow function whose time ran out during the check keeps its points."""
+    from gradcheck_cli.grading.probe import passed_by_their_numbers
+    from gradcheck_cli.grading.runner import prepare
+    from gradcheck_cli.report.model import CaseResult
+    from gradcheck_cli.sandbox import CallResult
+    from gradcheck_cli.selection import select_exercises
+
+    [ex] = select_exercises(None, ("sigmoid",))
+    [(_, cases)] = prepare([ex], 0)
+
+    class OutOfTime:
+        call_hung_again = False
+
+        def call(self, *args, **kwargs):
+            return CallResult("timeout", diagnosis="timeout", deadline=True,
+                              message="did not return before the submission's deadline")
+
+    results = [CaseResult(p.case.name, p.case.hidden, "passed" if i == 0 else "timeout")
+               for i, p in enumerate(cases)]
+    tol = ex.tolerance.for_inputs(a for p in cases for a in p.case.args)
+    assert passed_by_their_numbers(OutOfTime(), ex, cases, results, tol) == set()
