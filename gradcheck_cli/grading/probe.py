@@ -17,10 +17,9 @@ from .diagnoses.registry import EvidenceUnavailable
 
 if TYPE_CHECKING:
     from ..sandbox import CallResult, Worker
-    from .runner import PreparedCase
 
 
-def passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence[PreparedCase],
+def passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence,
                              results: Sequence[CaseResult], tol: Tolerance,
                              seed: int = 0) -> set[str]:
     """The visible cases that passed while another case failed, where the answer does not
