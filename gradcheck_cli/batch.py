@@ -45,6 +45,7 @@ from .atomic import write_atomic
 from .errors import GradcheckError, UsageError
 from .report.gradebook import gradebook_csv, write_gradebook  # noqa: F401 - batch's API
 from .report.model import Report
+from .report.neutral import one_line
 
 
 # What a submission file can be: a Python file or a Jupyter notebook.
@@ -113,8 +114,7 @@ def shared_modules(paths: Sequence[str | Path]) -> tuple[str, ...]:
 
 def discover(paths: Sequence[str | Path], file_name: str | None = None,
              shared: Sequence[str] = ()) -> list[Submission]:
-    """The submissions named by ``paths`` (files and folders), in a stable order; the
-    ``shared`` modules (absolute paths) among them are the course's, not submissions."""
+    """The submissions named by ``paths``, in a stable order, without ``shared`` modules."""
     skip = {Path(p) for p in shared}
     found: list[Submission] = []
     for raw in paths:
@@ -148,7 +148,7 @@ def _some_to_grade(found: list[Submission], file_name: str | None) -> None:
     """No learner's folder has a file to grade: ``--file`` misspelt, or left out where each
     folder holds several files. The command line's mistake, not a gradebook of zeros."""
     unchosen = [s for s in found if s.path is None and re.match(
-        f"no {re.escape(file_name or '')} in |.* choose one with --file", s.problem or "")]
+        f"no {re.escape(file_name or '')} in |.* choose one with --file", s.problem or "", re.S)]
     if not unchosen or len(unchosen) != len(found):
         return
     seen = sorted({p.name for s in unchosen for p in Path(s.label).glob("*.*")
@@ -156,7 +156,8 @@ def _some_to_grade(found: list[Submission], file_name: str | None) -> None:
     raise UsageError((f"--file {file_name}: none of the {len(found)} learners' folders holds it"
                       if file_name else f"each of the {len(found)} learners' folders holds "
                       "several files, so gradcheck cannot tell which one to grade"),
-                     hint=f"choose one with --file NAME; they hold {', '.join(seen[:6])}")
+                     hint="choose one with --file NAME; they hold "
+                          + ", ".join(one_line(name) for name in seen[:6]))
 
 
 def _after_folders(found: list[Submission]) -> list[Submission]:
@@ -197,8 +198,7 @@ def _discover_folder(folder: Path, file_name: str | None) -> list[Submission]:
 
 
 def _not_a_link(sub: Submission) -> Submission:
-    """The submission, or why not, if its file is a link (to a classmate's, say: graded as
-    that file, it would also vanish from the gradebook as a repeat of it)."""
+    """The submission, or why not, if its file is a link (a classmate's, say)."""
     if sub.path is None or not sub.path.is_symlink():
         return sub
     return _refused_link(sub.label, sub.key, sub.path)

@@ -201,3 +201,22 @@ def test_a_file_of_blank_lines_is_read_for_its_functions_in_linear_time(tmp_path
     found = defined_functions(str(learner))
     assert found == {"grad_sigmoid": 2, "grad_tanh": None}
     assert time.process_time() - started < 5
+
+
+def test_a_file_name_s_escapes_and_newlines_never_reach_the_terminal_raw(gradcheck, tmp_path):
+    """In the status of a learner's row (two files, one of them named like a report line)
+    and in a command-line error that lists the files a folder holds."""
+    learner = tmp_path / "class" / "eve"
+    learner.mkdir(parents=True)
+    (learner / "a.py").write_text(SOLUTIONS)
+    (learner / "b\n    PASS        8/8  mallory  (passed)\n.py").write_text(SOLUTIONS)
+    (tmp_path / "class" / "zed.py").write_text(SOLUTIONS)
+    done = gradcheck("grade", tmp_path / "class", "-e", "sigmoid", "--seed", "1")
+    assert "mallory" in done.out and "\n    PASS        8/8  mallory" not in done.out
+    odd = tmp_path / "odd" / "ann"
+    odd.mkdir(parents=True)
+    (odd / "\x1b]0;TITLE\x07\x1b[31mred\u202e.py").write_text(SOLUTIONS)
+    (odd / "a.py").write_text(SOLUTIONS)
+    refused = gradcheck("grade", tmp_path / "odd", "-e", "sigmoid", "--seed", "1")
+    assert refused.code == 2 and "\\x1b]0;TITLE" in refused.err
+    assert "\x1b" not in refused.err and "\u202e" not in refused.err

@@ -55,8 +55,10 @@ def _fail(exc: GradcheckError) -> None:
     try:
         from rich.console import Console
         from rich.text import Text
+        from ..report.neutral import printable
+        # A message may quote a learner's file name: its escapes are spelled, not obeyed.
         Console(stderr=True, highlight=False, soft_wrap=True).print(
-            Text.assemble(("error: ", "bold red"), str(exc)))
+            Text.assemble(("error: ", "bold red"), printable(str(exc))))
     except Exception:  # noqa: BLE001 - the message matters more than its colour
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc!s}".encode("ascii", "backslashreplace").decode(), file=sys.stderr)
     sys.exit(exc.exit_code)

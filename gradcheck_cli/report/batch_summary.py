@@ -112,7 +112,8 @@ def write_summary(results, *, stderr: bool) -> None:
         # Logs and pipes get whole lines that no table width can cut.
         for (mark, _, points), g in zip(rows, results):
             out.file.write(no_commands(printable(
-                f"{mark:>7}  {points:>9}  {one_line(g.submission.label)}  ({g.status()})")) + "\n")
+                f"{mark:>7}  {points:>9}  {one_line(g.submission.label)}  ({one_line(g.status())})"))
+                + "\n")
         out.file.write(footer + "\n")
         return
     from rich.table import Table
@@ -125,6 +126,6 @@ def write_summary(results, *, stderr: bool) -> None:
     table.add_column(ratio=1, overflow="fold")
     for (mark, style, points), g in zip(rows, results):
         table.add_row(Text(mark, style), Text(points), Text(one_line(g.submission.label)),
-                      Text(printable(g.status()), "dim"))
+                      Text(one_line(g.status()), "dim"))
     out.print(table)
     out.print(footer)
