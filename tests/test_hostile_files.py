@@ -209,10 +209,10 @@ def test_a_file_name_s_escapes_and_newlines_never_reach_the_terminal_raw(gradche
     learner = tmp_path / "class" / "eve"
     learner.mkdir(parents=True)
     (learner / "a.py").write_text(SOLUTIONS)
-    (learner / "b\n    PASS        8/8  mallory  (passed)\n.py").write_text(SOLUTIONS)
+    (learner / "b\n    PASS        8\u22158  mallory  (passed)\n.py").write_text(SOLUTIONS)
     (tmp_path / "class" / "zed.py").write_text(SOLUTIONS)
     done = gradcheck("grade", tmp_path / "class", "-e", "sigmoid", "--seed", "1")
-    assert "mallory" in done.out and "\n    PASS        8/8  mallory" not in done.out
+    assert "mallory" in done.out and "\n    PASS        8\u22158  mallory" not in done.out
     odd = tmp_path / "odd" / "ann"
     odd.mkdir(parents=True)
     (odd / "\x1b]0;TITLE\x07\x1b[31mred\u202e.py").write_text(SOLUTIONS)
