@@ -128,9 +128,20 @@ def record_outputs(case: CaseResult, got: tuple[np.ndarray, ...], tol: Tolerance
         diagnoses, not_judged = _diagnose_output(evidence, k, got[k], seen)
         found += diagnoses
         unjudged = set(not_judged) if unjudged is None else unjudged & not_judged
-    case.diagnoses = [*rank(found), *case.diagnoses]
+    case.diagnoses = [*_also(rank(found), found), *case.diagnoses]
     case.unjudged = sorted(unjudged or ())
     return comparisons
+
+
+def _also(kept: list, found: list) -> list:
+    """``kept`` (one diagnosis per id), each saying which other outputs have the same
+    mistake: two gradients left unsummed are one line, naming both."""
+    for d in kept:
+        others = list(dict.fromkeys(x.output for x in found
+                                    if x.id == d.id and x.output and x.output != d.output))
+        if others and d.id != "internal_error":
+            d.message = f"{d.message} The same goes for {', '.join(others)}."
+    return kept
 
 
 def _diagnose_output(evidence: Callable[[int], Evidence], k: int, got: np.ndarray,

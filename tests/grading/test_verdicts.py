@@ -357,3 +357,19 @@ def test_a_check_cut_short_by_the_deadline_says_nothing_about_the_answer():
                for i, p in enumerate(cases)]
     tol = ex.tolerance.for_inputs(a for p in cases for a in p.case.args)
     assert passed_by_their_numbers(OutOfTime(), ex, cases, results, tol) == set()
+
+
+def test_one_mistake_on_two_outputs_names_both(gradcheck, tmp_path):
+    """dgamma and dbeta both left unsummed: one line per mistake, naming every output."""
+    found = _graded(gradcheck, tmp_path, """
+def grad_batchnorm(x, gamma, beta, dz):
+    mu, var = x.mean(0), x.var(0)
+    std = np.sqrt(var + 1e-5)
+    xhat = (x - mu) / std
+    dxhat = dz * gamma
+    dx = (dxhat - dxhat.mean(0) - xhat * (dxhat * xhat).mean(0)) / std
+    return dx, dz * xhat, dz * np.ones_like(xhat)
+""", "batchnorm")
+    messages = [d["message"] for d in found["batchnorm"]["diagnoses"]
+                if d["id"] == "broadcast_not_summed"]
+    assert messages and "The same goes for dbeta." in messages[0]
