@@ -102,12 +102,32 @@ def grade(
     if html is not None:
         from ..classroom.page import write_class_report
         write_class_report(html, klass, names=names)
-    reports = [g.report for g in results if g.report is not None]
     if format is not None or output is not None:
+        # A learner with no file to grade (or whose grading failed) is in every format too.
+        reports = [g.report if g.report is not None else _not_graded(g, chosen, options.seed)
+                   for g in results]
         emit(reports, format, output, verbose=verbose, show_hidden=show_hidden)
     # The per-submission lines go to stdout unless stdout already carries the reports.
     with reader_may_leave():
         write_summary(results, stderr=not (output is not None or format is None))
     # A shard can hold no learner at all: nothing failed.
     raise typer.Exit(batch.exit_code(results) if results else 0)
+
+
+def _not_graded(graded, exercises, seed: int):
+    """The report of a submission that has none: each exercise missing (no file to grade)
+    or an error (the grader failed on it), with the reason, so that CI formats list it."""
+    from ..report.model import Diagnosis, ExerciseResult, Report
+
+    reason = (f"the grader failed on this submission: {graded.internal}" if graded.internal
+              else f"not graded: {graded.problem}")
+    status = "error" if graded.internal else "missing"
+    return Report(submission=graded.submission.label, seed=seed, import_error=reason,
+                  exercises=[ExerciseResult(
+                      name=ex.name, function=ex.function, title=ex.title, status=status,
+                      score=0.0, max_score=float(ex.points), error=reason, group=ex.group,
+                      signature=ex.signature,
+                      diagnoses=[Diagnosis("missing_function" if status == "missing"
+                                           else "import_error", reason)])
+                             for ex in exercises])
 

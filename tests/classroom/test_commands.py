@@ -51,3 +51,22 @@ def test_a_shard_with_nobody_in_it_passes_and_says_so(gradcheck, tmp_path):
     manifest = json.loads((tmp_path / "out" / MANIFEST).read_text(encoding="utf-8"))
     assert manifest["members"] == [] and manifest["class"]["submissions"] == 1
     assert (tmp_path / "class.html").is_file()
+
+
+def test_the_ci_formats_of_grade_list_learners_without_a_file_too(gradcheck, tmp_path):
+    """Like the gradebook and the class report: a learner whose folder holds no file to grade
+    is in the JSON and JUnit output, with every exercise missing and the reason."""
+    from pathlib import Path
+
+    solutions = (Path(__file__).resolve().parents[2] / "examples" / "solutions.py").read_text()
+    (tmp_path / "class" / "ann").mkdir(parents=True)
+    (tmp_path / "class" / "ann" / "grads.py").write_text(solutions)
+    (tmp_path / "class" / "bob").mkdir()
+    (tmp_path / "class" / "bob" / "notes.txt").write_text("no code\n")
+    done = gradcheck("grade", tmp_path / "class", "--file", "grads.py", "-e", "sigmoid",
+                     "--seed", "1", "--format", "json")
+    assert done.code == 1
+    docs = {Path(d["submission"]).parts[-1]: d for d in json.loads(done.out)}
+    assert set(docs) == {"grads.py", "bob"}
+    assert docs["bob"]["exercises"][0]["status"] == "missing"
+    assert "no grads.py" in docs["bob"]["import_error"]
