@@ -202,20 +202,20 @@ def convert(raw: bytes, name: str = "notebook.ipynb") -> NotebookSource:
 def _parsed(lines: list[str]) -> tuple[list[ast.stmt] | None, SyntaxError | None]:
     """A cell's statements, or the SyntaxError that makes it not valid Python on its own;
     (None, None) for a cell too long for the grader to parse (the worker compiles it)."""
+    text = "\n".join(lines)
     try:
-        return parse("\n".join(lines)).body, None
+        body = parse(text).body
     except SyntaxError as exc:
         return None, exc
     except TooLarge:
-        # Too long for a syntax tree here: compiled instead, so that a cell that does not
-        # parse (an open ''' that would swallow the cells after it) still stops the notebook.
-        try:
-            compile_check("\n".join(lines))
-        except SyntaxError as exc:
-            return None, exc
-        return None, None
-    except ValueError as exc:       # a null byte: Python 3.11 says ValueError
+        body = None             # compiled below: an open ''' must not swallow the next cells
+    except ValueError as exc:   # a null byte: Python 3.11 says ValueError
         return None, SyntaxError(str(exc).replace("string ", ""))
+    try:
+        compile_check(text)     # what only the compiler refuses: break, return, await outside
+    except SyntaxError as exc:
+        return None, exc
+    return body, None
 
 
 def _raising(exc: SyntaxError, before: int, count: int) -> list[str]:

@@ -249,3 +249,20 @@ def test_a_cell_too_long_to_parse_is_still_checked_for_its_syntax():
 def test_a_notebook_too_big_for_the_grader_to_read_says_why(raw, message):
     with pytest.raises(NotebookError, match=message):
         convert(raw, "work.ipynb")
+
+
+@pytest.mark.parametrize("cell", ["import asyncio\nawait asyncio.sleep(0)", "break",
+                                  "return 1"])
+def test_a_cell_only_the_compiler_refuses_stops_the_notebook_there_too(gradcheck, tmp_path,
+                                                                      cell):
+    """It parses, but Python compiles the notebook as one module and refuses it: the cells
+    before it are graded all the same (top-level await is Jupyter's, not Python's)."""
+    path = tmp_path / "work.ipynb"
+    path.write_bytes(notebook(
+        ("code", "import numpy as np\ndef grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
+                 "    return dz * s * (1 - s)"),
+        ("code", cell)))
+    done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
+    doc = json.loads(done.out)
+    assert "cell 2" in doc["import_error"] and "SyntaxError" in doc["import_error"]
+    assert [e["status"] for e in doc["exercises"]] == ["passed"]
