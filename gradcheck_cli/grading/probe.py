@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence,
                              results: Sequence[CaseResult], tol: Tolerance,
-                             seed: int = 0) -> set[str]:
+                             seed: int = 0, timeout: float | None = None) -> set[str]:
     """The visible cases that passed while another case failed, where the answer does not
     hold on the case's own inputs with another dz: then it was not computed from them (numbers
     copied from the worked example and returned when the shapes are the example's, or a
@@ -61,6 +61,9 @@ def passed_by_their_numbers(worker: Worker, ex: Exercise, cases: Sequence,
             outcome = _probe(worker, ex, args, dz, [w.shape for w in want])
             if not outcome.called or outcome.deadline:
                 break    # the submission's time is used up: no word, no penalty
+            if outcome.status == "timeout" and timeout is not None \
+                    and result.duration_s > timeout / 2:
+                break    # slow on the case itself already: a machine's jitter, no word
             # A right function answers these as it answered the case. One that raises, runs
             # out of time, crashes or returns something else here holds no more than one
             # that answers wrong: copied numbers guarded against this very call.

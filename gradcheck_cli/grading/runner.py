@@ -305,7 +305,8 @@ def _grade_exercise(worker: Worker, ex: Exercise, cases: list[PreparedCase],
                                                 closeness(tol)))
     # Visible cases passed by their numbers alone earn nothing (``passed_by_their_numbers``).
     by_numbers = set() if any(d.id == "hardcoded" for d in across) else \
-        passed_by_their_numbers(worker, ex, cases, result.cases, tol, options.seed)
+        passed_by_their_numbers(worker, ex, cases, result.cases, tol, options.seed,
+                                options.timeout)
     if by_numbers and unexplained(result.cases):
         across.append(Diagnosis(
             "hardcoded",
