@@ -105,5 +105,4 @@ def outside_domain(session, out: np.ndarray) -> UsageError:
         hint = ("draw the inputs inside the forward's domain, e.g. --input x=4,5:positive for "
                 "log or sqrt, :uniform(-0.9,0.9) for arcsin; if every input is fine, the forward "
                 f"itself computes {bad}")
-    return UsageError(message, file=str(session.worker.path),
-                      line=session.worker.functions.get(session.forward_name), hint=hint)
+    return UsageError(message, **session.where(session.forward_name), hint=hint)

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import UsageError
-from ..notebook import is_notebook, read_notebook
+from ..notebook import is_notebook, location, read_notebook
 from ..report.model import Report
 from .inputs import InputSpec, check_names, parse_input  # noqa: F401 - parse_input re-exported
 from .options import STYLES, CheckOptions
@@ -95,6 +95,9 @@ def _check_order(path: str, forward: str, inputs: list[InputSpec], params: list)
                         ("--param", [name for name, _ in params])):
         wanted = sorted(given, key=lambda name: order.index(name) if name in order else -1)
         if set(given) <= set(order) and given != wanted:
+            if is_notebook(path):       # the line of the notebook's text: its cell's
+                cell, line = read_notebook(path).locate(line)
+                path, line = location(path, line, cell), None
             raise UsageError(
                 f"the {flag} values are given in the order {', '.join(given)}, but {forward} "
                 f"takes them as {forward}({', '.join(order)}): they are passed by position",

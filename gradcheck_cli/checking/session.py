@@ -152,6 +152,15 @@ class Session:
                 return tuple(every.values[self.variables.index(n)] for n in self.wrt), every
         return (tuple(outcome.values) if outcome.status == "ok" else None), outcome
 
+    def where(self, function: str) -> dict:
+        """``file`` and ``line`` of a function for a message: a notebook's by its cell."""
+        file, line = str(self.worker.path), self.worker.functions.get(function)
+        cell = getattr(self.worker, "function_cells", {}).get(function)
+        if cell is not None:
+            from ..notebook import location
+            return {"file": location(file, line, cell), "line": None}
+        return {"file": file, "line": line}
+
     def refuse_bad_arguments(self, function: str, outcome: CallResult) -> None:
         """The command line does not fit the function's signature: the check cannot run."""
         if outcome.diagnosis != "bad_arguments":
@@ -163,13 +172,12 @@ class Session:
             if self.options.style == "auto" and "cache)" in outcome.message:
                 raise UsageError(
                     f"{outcome.message.split(':')[0]} takes a cache, but {self.forward_name} "
-                    "did not return (out, cache)", file=str(self.worker.path),
-                    line=self.worker.functions.get(self.forward_name),
+                    "did not return (out, cache)", **self.where(self.forward_name),
                     hint=f"return out, cache from {self.forward_name}: the cache holds what "
                          f"{function} needs (its inputs, intermediate values)")
         raise UsageError(
             f"{outcome.message}; the command line gives it {', '.join(given)}",
-            file=str(self.worker.path), line=self.worker.functions.get(function),
+            **self.where(function),
             hint="give every parameter of the forward, in its order: arrays with --input "
                  "NAME=SHAPE, other values with --param NAME=JSON (after the arrays, in "
                  """order; e.g. --param conv_param='{"stride": 1, "pad": 1}') or by keyword """
@@ -232,8 +240,7 @@ class Session:
                 raise UsageError(
                     f"no --backward given, so {self.forward_name} is checked as a loss "
                     f"returning (loss, grads); the file defines {backward}",
-                    file=str(self.worker.path),
-                    line=self.worker.functions.get(self.forward_name),
+                    **self.where(self.forward_name),
                     hint=f"add --backward {backward} (or --style loss if {self.forward_name} "
                          "does return its loss and gradients)")
             self.style = "loss"

@@ -125,3 +125,19 @@ def test_check_takes_a_layer_written_in_a_notebook(tmp_path):
     assert "PASS  dx" in done.stdout and "FAIL  dw" in done.stdout
     assert "transposed" in done.stdout
     assert cut.returncode == 2 and "not valid JSON" in cut.stderr and "Traceback" not in cut.stderr
+
+
+def test_check_names_a_notebook_s_cell_in_its_command_line_errors(tmp_path):
+    """Inputs given out of the forward's order: the message says where the forward is as
+    the notebook shows it (cell and line), not a line of its converted text."""
+    cells = [{"cell_type": "code", "source": "import numpy as np"},
+             {"cell_type": "markdown", "source": "# layers"},
+             {"cell_type": "code", "source": "def lin(x, w, b):\n    return x @ w + b, (x, w)"},
+             {"cell_type": "code", "source": "def dlin(dout, cache):\n    x, w = cache\n"
+                                             "    return dout @ w.T, x.T @ dout, dout.sum(0)"}]
+    path = tmp_path / "lay.ipynb"
+    path.write_text(json.dumps({"nbformat": 4, "cells": cells}))
+    done = gradcheck("check", path, "--forward", "lin", "--backward", "dlin",
+                     "--input", "w=5,3", "--input", "x=4,5", "--input", "b=3")
+    assert done.returncode == 2 and "lay.ipynb, cell 3, line 1: the --input values" in done.stderr
+
