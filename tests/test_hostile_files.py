@@ -196,10 +196,11 @@ def test_a_file_of_blank_lines_is_read_for_its_functions_in_linear_time(tmp_path
 
     learner = tmp_path / "blank.py"
     learner.write_text("def grad_sigmoid(x, dz):\n    return dz\n" + "#" * 300_000
-                       + "\n" * 2_000_000 + "def grad_tanh(x,\n              dz):\n    pass\n")
+                       + "\n" * 2_000_000 + "def grad_tanh(x,\n              dz):\n    pass\n"
+                       + "def broken(:\n")       # so not even read statement by statement
     started = time.process_time()
     found = defined_functions(str(learner))
-    assert found == {"grad_sigmoid": 2, "grad_tanh": None}
+    assert found == {"grad_sigmoid": 2, "grad_tanh": None, "broken": None}
     assert time.process_time() - started < 5
 
 

@@ -8,7 +8,7 @@ import ast
 import re
 from functools import lru_cache
 
-from ..pysource import parse, read_learner_file
+from ..pysource import MAX_PARSED_CHARS, TooLarge, parse, read_learner_file
 
 
 def defined_functions(path: str) -> dict[str, int | None] | None:
@@ -66,8 +66,47 @@ def _tree(source: str) -> ast.Module | None:
     file); None if it does not parse. Keyed by the text itself, so never stale."""
     try:
         return parse(source)
+    except TooLarge:
+        return _tree_in_pieces(source)
     except (SyntaxError, ValueError):
         return None
+
+
+# Where a top-level piece may start: a line not indented, not closing a bracket, not the
+# rest of an if/try (a comment line is a piece of its own, which parses to nothing).
+_STATEMENT = re.compile(r"^(?![\s)\]}]|(?:else|elif|except|finally)\b)", re.MULTILINE)
+
+
+def _tree_in_pieces(source: str) -> ast.Module | None:
+    """A text too long to parse at once (a file holding a large literal), parsed statement
+    by statement at the top level, the statements too long for a syntax tree left out (a
+    1 MB list is no function). None if a piece does not parse (a line that looked like a
+    statement's first was inside a string or brackets) or if there are too many pieces."""
+    cuts = [0]
+    for match in _STATEMENT.finditer(source):
+        at = match.start()
+        previous = source.rfind("\n", 0, max(at - 1, 0)) + 1
+        if at and not source.startswith("@", previous):   # a decorator stays with its def
+            cuts.append(at)
+    if len(cuts) > MAX_PIECES:
+        return None
+    cuts.append(len(source))
+    body: list[ast.stmt] = []
+    line = 0                            # lines before the piece
+    for begin, end in zip(cuts, cuts[1:]):
+        piece = source[begin:end]
+        if len(piece) <= MAX_PARSED_CHARS:
+            try:
+                tree = parse(piece)
+            except (SyntaxError, ValueError):
+                return None
+            ast.increment_lineno(tree, line)
+            body.extend(tree.body)
+        line += piece.count("\n")
+    return ast.Module(body=body, type_ignores=[])
+
+
+MAX_PIECES = 20_000
 
 
 def stub_functions(path: str) -> dict[str, str]:

@@ -196,3 +196,18 @@ def grad_e(x, dz):
     path = tmp_path / "stubs.py"
     path.write_text(source)
     assert set(stub_functions(str(path))) == {"grad_d", "grad_e"}
+
+
+def test_stubs_are_found_in_a_file_too_long_to_parse_at_once(gradcheck, tmp_path):
+    """A file that carries a large literal is read statement by statement: its template
+    stubs are still not attempted, its written function graded."""
+    learner = write(tmp_path, SIGMOID + "\nDATA = [" + "1, " * 100_000 + "]\n" + '''
+def grad_relu(x, dz):
+    pass
+
+def grad_tanh(x, dz):
+    raise NotImplementedError
+''')
+    done = gradcheck("run", learner, "--seed", "1", "--format", "plain")
+    assert done.code == 0 and "PASS  sigmoid" in done.out
+    assert "relu" not in done.out.split("not attempted")[0]
