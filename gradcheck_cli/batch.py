@@ -13,11 +13,9 @@ Which paths are submissions (``discover``):
 Names starting with ``.`` or ``__`` (``.git``, ``__pycache__``) are skipped. A learner's folder
 without a usable file still gets a gradebook row that says why, scored 0.
 
-A submission is named after its learner (the name of its JSON result, its shard, its row in the
-class report): a learner's folder by the folder's name, a file by its stem, unless several
-files share that stem (``alice/grads.py``, ``bob/grads.py``, as a shell's ``*/grads.py``
-gives them): then each by the folder that holds it. Names still equal after that get ``-2``,
-``-3``, ... in the order found.
+A submission is named after its learner (its JSON result, shard and report row): a folder by
+its name, a file by its stem, or by its folder where several share a stem (``*/grads.py``);
+names still equal after that get ``-2``, ``-3``, ... in the order found.
 
 Each submission is graded in its own worker against cases and references computed once
 (``prepare``): one seed, the same cases for all. Workers are forked from one fork server
@@ -145,14 +143,16 @@ def discover(paths: Sequence[str | Path], file_name: str | None = None,
 
 
 def _some_to_grade(found: list[Submission], file_name: str | None) -> None:
-    """No learner's folder has a file to grade: ``--file`` misspelt, or left out where each
-    folder holds several files. The command line's mistake, not a gradebook of zeros."""
+    """No learner's folder has a file to grade: the command line's mistake, not zeros."""
     unchosen = [s for s in found if s.path is None and re.match(
-        f"no {re.escape(file_name or '')} in |.* choose one with --file", s.problem or "", re.S)]
+        f"no {re.escape(file_name or '')} in |no \\.py file |.* choose one with --file",
+        s.problem or "", re.S)]
     if not unchosen or len(unchosen) != len(found):
         return
-    seen = sorted({p.name for s in unchosen for p in Path(s.label).glob("*.*")
-                   if p.suffix in SUBMISSION_SUFFIXES and p.is_file()})
+    if all((s.problem or "").startswith("no .py file ") for s in unchosen):
+        raise UsageError(f"none of the {len(found)} learners' folders holds a .py file or a "
+                         "notebook", hint="give the folder that holds the learners' folders")
+    seen = sorted({p.name for s in unchosen for p in Path(s.label).glob("*.*") if p.is_file()})
     raise UsageError((f"--file {file_name}: none of the {len(found)} learners' folders holds it"
                       if file_name else f"each of the {len(found)} learners' folders holds "
                       "several files, so gradcheck cannot tell which one to grade"),

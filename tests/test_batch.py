@@ -96,6 +96,9 @@ def test_a_class_where_no_folder_has_a_file_to_grade_is_the_command_line_s_mista
     assert "layers.py, util.py" in e.value.hint
     with pytest.raises(UsageError, match="cannot tell which one to grade"):
         batch.discover([tmp_path / "class"])
+    _touch(tmp_path / "empty" / "dan" / "notes.txt")
+    with pytest.raises(UsageError, match="none of the 1 learners' folders holds a .py file"):
+        batch.discover([tmp_path / "empty"])                # the wrong folder, most likely
     _touch(tmp_path / "class" / "carol" / "layer.py")       # one learner has it: graded
     subs = batch.discover([tmp_path / "class"], "layer.py")
     assert [s.path is not None for s in subs] == [False, False, True]
