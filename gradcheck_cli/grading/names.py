@@ -75,6 +75,7 @@ def _tree(source: str) -> ast.Module | None:
 # Where a top-level piece may start: a line not indented, not closing a bracket, not the
 # rest of an if/try (a comment line is a piece of its own, which parses to nothing).
 _STATEMENT = re.compile(r"^(?![\s)\]}]|(?:else|elif|except|finally)\b)", re.MULTILINE)
+MAX_PIECES = 20_000                 # statements read one by one; more: the text is not read
 
 
 def _tree_in_pieces(source: str) -> ast.Module | None:
@@ -104,9 +105,6 @@ def _tree_in_pieces(source: str) -> ast.Module | None:
             body.extend(tree.body)
         line += piece.count("\n")
     return ast.Module(body=body, type_ignores=[])
-
-
-MAX_PIECES = 20_000
 
 
 def stub_functions(path: str) -> dict[str, str]:

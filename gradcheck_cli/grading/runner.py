@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
@@ -171,7 +172,7 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
     defined = defined_functions(submission) if absent else None
     # (Not after a notebook's cell raised: the text's last definition may not have run.)
     # Read from the text only when a function fails its first case: a stub never passes one.
-    stubs = _Lazy(lambda: stub_functions(submission) if worker.functions and not import_error
+    stubs = cache(lambda: stub_functions(submission) if worker.functions and not import_error
                   else {})
     results = [_grade_exercise(worker, ex, cases, options, taken, defined, stubs)
                for ex, cases in prepared]
@@ -182,18 +183,6 @@ def grade_on(worker, submission: str, prepared: Prepared, options: RunOptions,
                   defined=None if defined is None or not import_error else tuple(defined),
                   import_stdout=(worker.import_error.stdout if import_error
                                  else getattr(worker, "import_stdout", "")))
-
-
-class _Lazy:
-    """A value computed on first call, then kept."""
-
-    def __init__(self, make: Callable[[], dict]):
-        self._make, self._value = make, None
-
-    def __call__(self) -> dict:
-        if self._value is None:
-            self._value = self._make()
-        return self._value
 
 
 def _one_claim_each(results: list[ExerciseResult], import_failed: bool) -> None:

@@ -13,8 +13,8 @@ import numpy as np
 from ..report.model import CaseResult
 from ..tolerance import Tolerance
 from .compare import Comparison, compare_outputs
-from .diagnoses import (Evidence, EvidenceUnavailable, Failure, describe_failure, diagnose,
-                        names_the_answer, rank)
+from .diagnoses import (INTERNAL_ERROR, Evidence, EvidenceUnavailable, Failure, describe_failure,
+                        diagnose, names_the_answer, rank)
 
 if TYPE_CHECKING:
     from ..sandbox import CallResult
@@ -139,7 +139,7 @@ def _also(kept: list, found: list) -> list:
     for d in kept:
         others = list(dict.fromkeys(x.output for x in found
                                     if x.id == d.id and x.output and x.output != d.output))
-        if others and d.id != "internal_error":
+        if others and d.id != INTERNAL_ERROR:
             d.message = f"{d.message} The same goes for {', '.join(others)}."
     return kept
 

@@ -166,16 +166,14 @@ def _shape_hint(ev: Evidence) -> str:
             return (f"It has the right number of elements, with axes of length 1 added or "
                     f"dropped (x[None, :], keepdims=True): reshape it to "
                     f"{shape_tuple(ev.expected)}.")
-    else:
-        try:
-            if np.broadcast_shapes(got, exp) == got:
-                return (f"Sum over the axes that were broadcast in the forward pass, so the "
-                        f"result comes back to the input's shape {shape_tuple(ev.expected)}.")
-        except ValueError:
-            pass
-    if ev.got.size == ev.expected.size:
         return (f"The number of elements is right: check how the result is arranged "
                 f"(reshape or transpose to {shape_tuple(ev.expected)}).")
+    try:
+        if np.broadcast_shapes(got, exp) == got:
+            return (f"Sum over the axes that were broadcast in the forward pass, so the "
+                    f"result comes back to the input's shape {shape_tuple(ev.expected)}.")
+    except ValueError:
+        pass
     return "A gradient always has the shape of the input it is taken with respect to."
 
 

@@ -51,22 +51,19 @@ def _returned_upstream(ev: Evidence):
     dz = getattr(ev.alt, "dz", None)
     if dz is None or not ev.explains(dz):
         return None
-    if not ev.same_shape and ev.got.size > ev.expected.size:    # dbeta = dz, not summed
+    if not ev.same_shape:
+        if ev.got.size > ev.expected.size:      # dbeta = dz, not summed
+            hint = (f"{ev.input_name or 'The input'} is broadcast in the forward pass: add up "
+                    "dz over the axes it was repeated along, back down to its shape "
+                    f"{shape_tuple(ev.expected)} (e.g. dz.sum(axis=0)).")
+        else:                                   # a scalar dz returned for an array input
+            hint = (f"The gradient of {ev.input_name or 'the input'} has its shape: dz times "
+                    "the local derivative of each element (for a sum, dz spread over "
+                    f"{ev.input_name or 'the input'}: dz * np.ones_like(...)).")
         return Diagnosis("returned_upstream",
                          f"{ev.yours} is dz itself, the upstream gradient, unchanged: shape "
                          f"{shape_tuple(ev.got)}, where {ev.of} has shape "
-                         f"{shape_tuple(ev.expected)}.",
-                         f"{ev.input_name or 'The input'} is broadcast in the forward pass: "
-                         "add up dz over the axes it was repeated along, back down to its "
-                         f"shape {shape_tuple(ev.expected)} (e.g. dz.sum(axis=0)).")
-    if not ev.same_shape:           # a scalar dz returned for an array input
-        return Diagnosis("returned_upstream",
-                         f"{ev.yours} is dz itself, the upstream gradient, unchanged: shape "
-                         f"{shape_tuple(ev.got)}, where {ev.of} has shape "
-                         f"{shape_tuple(ev.expected)}.",
-                         f"The gradient of {ev.input_name or 'the input'} has its shape: dz "
-                         "times the local derivative of each element (for a sum, dz spread "
-                         f"over {ev.input_name or 'the input'}: dz * np.ones_like(...)).")
+                         f"{shape_tuple(ev.expected)}.", hint)
     return Diagnosis("returned_upstream",
                      f"{ev.yours} is dz itself, the upstream gradient, unchanged.",
                      "dz is what comes in; the gradient of the input is dz multiplied by the "
