@@ -10,6 +10,10 @@ import pytest
 from gradcheck_cli.notebook import NotebookError, cell_lines, convert
 
 
+# A right grad_sigmoid, the function a notebook's later cells must not take down.
+SIGMOID = "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n    return dz * s * (1 - s)"
+
+
 def notebook(*cells) -> bytes:
     return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
         {"cell_type": kind, "metadata": {}, "source": source} for kind, source in cells]}).encode()
@@ -118,8 +122,7 @@ def test_a_notebook_that_displays_and_times_is_graded(gradcheck, tmp_path):
     path.write_bytes(notebook(
         ("code", "import numpy as np\n%matplotlib inline\n"
                  "from IPython.display import display, HTML, clear_output"),
-        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
-                 "    return dz * s * (1 - s)"),
+        ("code", SIGMOID),
         ("code", "display(HTML('<b>x</b>'))\nclear_output()\n"
                  "res = %time grad_sigmoid(np.ones(3), np.ones(3))\nprint(res + 1)")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
@@ -134,8 +137,7 @@ def test_a_cell_that_raises_leaves_the_functions_before_it_graded(gradcheck, tmp
     path = tmp_path / "work.ipynb"
     path.write_bytes(notebook(
         ("code", "import numpy as np"),
-        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
-                 "    return dz * s * (1 - s)"),
+        ("code", SIGMOID),
         ("code", "undefined_name + 1"),
         ("code", "def grad_tanh(x, dz):\n    return dz * (1 - np.tanh(x) ** 2)")))
     done = gradcheck("run", path, "-e", "sigmoid", "-e", "tanh", "--seed", "1",
@@ -152,8 +154,7 @@ def test_a_cell_that_is_not_python_stops_the_notebook_there_as_run_all_does(grad
     path = tmp_path / "work.ipynb"
     path.write_bytes(notebook(
         ("code", "import numpy as np"),
-        ("code", "def grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
-                 "    return dz * s * (1 - s)"),
+        ("code", SIGMOID),
         ("code", "def grad_relu(x, dz):\n    return dz * (x > 0)\nprint('done'"),
         ("code", "def grad_tanh(x, dz):\n    return dz * (1 - np.tanh(x) ** 2)"),
         ("code", "def grad_log_softmax(x, dz):\n  return dz\n    oops")))
@@ -198,8 +199,7 @@ def test_a_notebook_that_stops_does_not_pass_and_its_calls_output_is_not_its_imp
 def test_a_cell_that_exits_leaves_the_cells_before_it_graded_too(gradcheck, tmp_path, raising):
     path = tmp_path / "work.ipynb"
     path.write_bytes(notebook(
-        ("code", "import numpy as np\ndef grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
-                 "    return dz * s * (1 - s)"),
+        ("code", "import numpy as np\n" + SIGMOID),
         ("code", raising)))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
     assert [e["status"] for e in json.loads(done.out)["exercises"]] == ["passed"]
@@ -210,8 +210,7 @@ def test_after_a_cell_raised_the_function_that_ran_is_graded_not_the_texts_last(
     """A stub after the failing cell never ran: the right function before it is graded."""
     path = tmp_path / "work.ipynb"
     path.write_bytes(notebook(
-        ("code", "import numpy as np\ndef grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
-                 "    return dz * s * (1 - s)"),
+        ("code", "import numpy as np\n" + SIGMOID),
         ("code", "1 / 0"),
         ("code", "def grad_sigmoid(x, dz):\n    pass")))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "plain")
@@ -259,8 +258,7 @@ def test_a_cell_only_the_compiler_refuses_stops_the_notebook_there_too(gradcheck
     before it are graded all the same (top-level await is Jupyter's, not Python's)."""
     path = tmp_path / "work.ipynb"
     path.write_bytes(notebook(
-        ("code", "import numpy as np\ndef grad_sigmoid(x, dz):\n    s = 1 / (1 + np.exp(-x))\n"
-                 "    return dz * s * (1 - s)"),
+        ("code", "import numpy as np\n" + SIGMOID),
         ("code", cell)))
     done = gradcheck("run", path, "-e", "sigmoid", "--seed", "1", "--format", "json")
     doc = json.loads(done.out)
